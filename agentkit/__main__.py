@@ -1,0 +1,7 @@
+"""``python -m agentkit``: the same as the ``agentkit`` command."""
+
+import sys
+
+from agentkit._cli import main
+
+sys.exit(main())

@@ -1,0 +1,349 @@
+"""One subscription's delivery engine, shared by every bus backend.
+
+Each subscription owns a bounded priority queue (highest priority first, FIFO within a
+priority; one deque per priority level, so queueing is O(1) however deep the queue) and
+``max_concurrency`` worker tasks. A handler that raises is retried after an exponential
+backoff while other messages go on; after ``max_attempts`` the message is dead-lettered. A
+transport with its own redelivery (JetStream) passes ``nak``/``ack``/``term`` callbacks on
+the envelope instead of letting the engine retry locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from agentkit._clock import wait_for
+from agentkit._messages import MessagePriority
+from agentkit.exceptions import BackpressureError
+
+if TYPE_CHECKING:
+    from agentkit._bus_base import BusBase
+    from agentkit._messages import PubSubMessage
+    from agentkit.protocols import Handler
+
+__all__ = ["BusSubscription", "Envelope"]
+
+logger = logging.getLogger("agentkit.bus")
+
+Settle = Callable[[], Awaitable[None]]
+Nak = Callable[[float], Awaitable[None]]
+
+
+_LOWEST = int(min(MessagePriority))
+_HIGHEST = int(max(MessagePriority))
+_LEVELS = range(_LOWEST, _HIGHEST + 1)
+
+
+class Envelope:
+    """A message on its way to one subscription, with the transport's settle callbacks."""
+
+    __slots__ = ("ack", "attempt", "message", "nak", "term")
+
+    def __init__(
+        self,
+        message: PubSubMessage,
+        attempt: int = 1,
+        *,
+        ack: Settle | None = None,
+        nak: Nak | None = None,
+        term: Settle | None = None,
+    ) -> None:
+        self.message = message
+        self.attempt = attempt
+        self.ack = ack
+        self.nak = nak
+        self.term = term
+
+
+class BusSubscription:
+    """A live subscription: queue, workers, retries; implements ``protocols.Subscription``."""
+
+    def __init__(
+        self,
+        bus: BusBase,
+        subject: str,
+        handler: Handler,
+        *,
+        queue: str | None,
+        max_concurrency: int,
+        max_attempts: int,
+        queue_size: int,
+        durable: str | None,
+    ) -> None:
+        self._bus = bus
+        self._subject = subject
+        self._handler: Any = handler
+        self._handler_is_async = inspect.iscoroutinefunction(handler)
+        self._queue = queue
+        self.max_concurrency = max_concurrency
+        self.max_attempts = max_attempts
+        self.queue_size = queue_size
+        self.durable = durable
+        self.delivered = 0
+        self.failures = 0
+        # Index = priority level; a worker takes from the highest non-empty level.
+        self._levels: tuple[deque[Envelope], ...] = tuple(deque() for _ in _LEVELS)
+        self._queued = 0
+        self._idle_workers: deque[asyncio.Future[None]] = deque()
+        self._blocked_publishers: deque[asyncio.Future[None]] = deque()
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._in_flight = 0
+        self._retrying: set[asyncio.Task[None]] = set()
+        self._active = True
+        self._on_close: list[Callable[[], Awaitable[None]]] = []
+        loop = asyncio.get_running_loop()
+        self._workers = [loop.create_task(self._work()) for _ in range(max_concurrency)]
+
+    def __repr__(self) -> str:
+        return (
+            f"<BusSubscription {self._subject!r} queue={self._queue!r}"
+            f" pending={self.pending} durable={self.durable!r}>"
+        )
+
+    @property
+    def subject(self) -> str:
+        """The subject pattern this subscription matches."""
+        return self._subject
+
+    @property
+    def queue(self) -> str | None:
+        """The queue group, or None."""
+        return self._queue
+
+    @property
+    def active(self) -> bool:
+        """False once unsubscribed or the bus closed."""
+        return self._active
+
+    @property
+    def pending(self) -> int:
+        """Messages queued, being handled, or waiting for a retry."""
+        return self._queued + self._in_flight + len(self._retrying)
+
+    def add_close_callback(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run *callback* when the subscription ends (a transport releases its side)."""
+        self._on_close.append(callback)
+
+    # -- queueing ----------------------------------------------------------------------
+
+    def offer(self, envelope: Envelope) -> bool:
+        """Queue *envelope* if there is room; return whether it was queued."""
+        if self._queued >= self.queue_size:
+            return False
+        self._push(envelope)
+        return True
+
+    async def put(self, envelope: Envelope, timeout: float | None) -> None:
+        """Queue *envelope*, waiting for room; BackpressureError after *timeout* seconds."""
+        clock = self._bus.clock
+        deadline = None if timeout is None else clock.monotonic() + timeout
+        while not self.offer(envelope):
+            waiter = asyncio.get_running_loop().create_future()
+            self._blocked_publishers.append(waiter)
+            remaining = None if deadline is None else max(0.0, deadline - clock.monotonic())
+            try:
+                await wait_for(clock, waiter, remaining)
+            except TimeoutError:
+                raise BackpressureError(
+                    f"the queue of subscription {self._subject!r} stayed full"
+                    f" ({self.queue_size} messages) for {timeout} s; raise queue_size or"
+                    " max_concurrency, or publish with a longer timeout"
+                ) from None
+            finally:
+                if waiter in self._blocked_publishers:
+                    self._blocked_publishers.remove(waiter)
+
+    def _push(self, envelope: Envelope) -> None:
+        level: int = envelope.message.priority
+        if not _LOWEST <= level <= _HIGHEST:
+            level = _LOWEST if level < _LOWEST else _HIGHEST
+        self._levels[level].append(envelope)
+        self._queued += 1
+        if self._idle_workers:
+            self._wake_one(self._idle_workers)
+
+    # -- delivery ----------------------------------------------------------------------
+
+    def _pop(self) -> Envelope:
+        for level in reversed(self._levels):
+            if level:
+                self._queued -= 1
+                return level.popleft()
+        raise IndexError("pop from an empty subscription queue")
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        handler = self._handler
+        handler_is_async = self._handler_is_async
+        while True:
+            if not self._queued:
+                waiter = loop.create_future()
+                self._idle_workers.append(waiter)
+                await waiter
+                continue
+            envelope = self._pop()
+            if self._blocked_publishers:
+                self._wake_one(self._blocked_publishers)
+            self._in_flight += 1
+            message = envelope.message
+            try:
+                # The handler call is inlined: this loop is the bus's hot path.
+                if handler_is_async:
+                    result = await handler(message)
+                else:
+                    result = handler(message)
+                    if inspect.isawaitable(result):
+                        result = await result
+            except asyncio.CancelledError:
+                self._in_flight -= 1
+                raise
+            except Exception as exc:
+                self.failures += 1
+                await self._failed(envelope, exc)
+            else:
+                self.delivered += 1
+                if message.reply_to is not None or envelope.ack is not None:
+                    await self._settle(envelope, result)
+            self._in_flight -= 1
+            if self._drain_waiters and not self.pending:
+                self._wake_drainers()
+
+    @staticmethod
+    def _wake_one(waiters: deque[asyncio.Future[None]]) -> None:
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _settle(self, envelope: Envelope, result: Any) -> None:
+        message = envelope.message
+        if message.reply_to is not None:
+            try:
+                await self._bus.send_reply(message, result)
+            except Exception:
+                logger.exception("could not send the reply to %s", message.reply_to)
+        if envelope.ack is not None:
+            try:
+                await envelope.ack()
+            except Exception:
+                # The transport will redeliver; a handler must be idempotent for durable
+                # subscriptions anyway.
+                logger.warning("ack of %s failed; it will be redelivered", message.message_id)
+
+    async def _failed(self, envelope: Envelope, exc: Exception) -> None:
+        attempt = envelope.attempt
+        if attempt >= self.max_attempts:
+            if envelope.term is not None:
+                try:
+                    await envelope.term()
+                except Exception:
+                    logger.warning("term of %s failed", envelope.message.message_id)
+            await self._bus.dead_letter(self, envelope, exc)
+            return
+        delay = self._bus.retry_delay_for(attempt)
+        logger.debug(
+            "handler for %r failed on %s (attempt %d/%d): %r; retrying in %.3f s",
+            self._subject,
+            envelope.message.message_id,
+            attempt,
+            self.max_attempts,
+            exc,
+            delay,
+        )
+        if envelope.nak is not None:
+            try:
+                await envelope.nak(delay)
+            except Exception:
+                logger.warning("nak of %s failed", envelope.message.message_id)
+            return
+        task = asyncio.get_running_loop().create_task(self._retry_later(envelope, delay, exc))
+        self._retrying.add(task)
+
+    async def _retry_later(self, envelope: Envelope, delay: float, exc: Exception) -> None:
+        task = asyncio.current_task()
+        try:
+            await self._bus.clock.sleep(delay)
+        except asyncio.CancelledError:
+            # The bus is closing: keep the message as a dead letter rather than lose it.
+            self._retrying.discard(task)
+            await self._bus.dead_letter(self, envelope, exc, note="bus closed before the retry")
+            raise
+        attempt = envelope.attempt + 1
+        retry = Envelope(
+            msgspec.structs.replace(envelope.message, attempt=attempt),
+            attempt,
+            ack=envelope.ack,
+            nak=envelope.nak,
+            term=envelope.term,
+        )
+        # Push before leaving the retry set so ``pending`` never reads 0 in between.
+        self._push(retry)
+        self._retrying.discard(task)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _wake_drainers(self) -> None:
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait_idle(self) -> None:
+        """Return once nothing is queued, in flight or waiting for a retry."""
+        while self.pending:
+            waiter = asyncio.get_running_loop().create_future()
+            self._drain_waiters.append(waiter)
+            await waiter
+
+    async def unsubscribe(self) -> None:
+        """Stop receiving; handle what is already queued, then stop the workers."""
+        if not self._active:
+            return
+        self._active = False
+        await self._bus.remove_subscription(self)
+        await self.wait_idle()
+        await self._stop()
+
+    async def _stop(self) -> None:
+        self._active = False
+        for task in [*self._workers, *self._retrying]:
+            task.cancel()
+        await asyncio.gather(*self._workers, *self._retrying, return_exceptions=True)
+        self._workers.clear()
+        self._retrying.clear()
+        for envelope in self.drop_queued():
+            await self._bus.dead_letter(self, envelope, None, note="bus closed before delivery")
+        callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                logger.warning("closing subscription %r: cleanup failed", self._subject)
+        self._wake_drainers()
+
+    def drop_queued(self) -> list[Envelope]:
+        """Take every queued envelope out (used when the bus closes without draining)."""
+        envelopes = [envelope for level in reversed(self._levels) for envelope in level]
+        for level in self._levels:
+            level.clear()
+        self._queued = 0
+        return envelopes
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for this subscription."""
+        return {
+            "subject": self._subject,
+            "queue": self._queue,
+            "durable": self.durable,
+            "pending": self.pending,
+            "delivered": self.delivered,
+            "failures": self.failures,
+        }

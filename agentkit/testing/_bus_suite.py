@@ -1,0 +1,620 @@
+"""The bus conformance suite: every :class:`agentkit.protocols.Bus` implementation runs it.
+
+Subclass :class:`BusConformance` in a ``Test...`` class and give it a ``make_bus`` fixture
+(an async factory taking bus options such as ``clock=``, ``max_attempts=``, ``retry_delay=``,
+``history_size=``, closing every bus it made at teardown), or just a ``bus`` fixture; tests
+that need custom options are skipped, with the reason, when there is no ``make_bus``::
+
+    class TestMyBus(BusConformance):
+        @pytest.fixture
+        async def make_bus(self):
+            buses = []
+
+            async def factory(**options):
+                bus = await MyBus(retry_delay=0.001, **options).connect()
+                buses.append(bus)
+                return bus
+
+            yield factory
+            for bus in buses:
+                await bus.close()
+
+Besides the ``Bus`` protocol the suite reads ``stats()`` (``published``, ``history_evicted``,
+``subscriptions``) and calls ``get_dead_letter``, as :class:`agentkit.BusBase` provides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import pytest
+
+from agentkit._messages import DeadLetter, MessagePriority, PubSubMessage
+from agentkit.exceptions import (
+    BusClosedError,
+    DeadLetterNotFoundError,
+    InvalidSubjectError,
+    MessageEncodeError,
+    NoRespondersError,
+    RequestTimeoutError,
+)
+from agentkit.protocols import Bus, Subscription
+
+__all__ = ["BusConformance", "BusFactory", "InspectableBus"]
+
+T = TypeVar("T")
+
+#: How long any single wait in the suite may take before the test fails (seconds).
+WAIT = 10.0
+
+
+class InspectableBus(Bus, Protocol):
+    """A bus that also reports counters and looks dead letters up by id (as BusBase does)."""
+
+    def stats(self) -> Mapping[str, Any]:
+        """Counters, including ``published``, ``history_evicted`` and ``subscriptions``."""
+        ...
+
+    def get_dead_letter(self, dead_letter_id: str, /) -> DeadLetter:
+        """The dead letter with this id; ``DeadLetterNotFoundError`` when there is none."""
+        ...
+
+
+#: ``await make_bus(**options)``: a new connected bus, closed by the fixture at teardown.
+BusFactory = Callable[..., Awaitable[InspectableBus]]
+
+
+async def within(awaitable: Awaitable[T], what: str = "the bus") -> T:
+    """Await *awaitable*, failing the test (not hanging it) after ``WAIT`` seconds."""
+    deadline = asyncio.timeout(WAIT)
+    try:
+        async with deadline:
+            return await awaitable
+    except TimeoutError:
+        # A TimeoutError raised by the awaitable itself (RequestTimeoutError...) is its result.
+        if deadline.expired():
+            pytest.fail(f"timed out after {WAIT} s waiting for {what}")
+        raise
+
+
+async def eventually(condition: Callable[[], bool], what: str) -> None:
+    """Poll *condition* until it holds (for states no event reports, e.g. a queue's depth)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while not condition():
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {WAIT} s waiting until {what}")
+        await asyncio.sleep(0.001)
+
+
+class BusConformance:
+    """The contract of :class:`agentkit.protocols.Bus`, as tests; subclass it per backend."""
+
+    # -- fixtures ---------------------------------------------------------------------------
+
+    @pytest.fixture
+    def make_bus(self) -> BusFactory:
+        """Override with a factory of connected buses taking bus options."""
+        pytest.skip(f"{type(self).__name__} has no make_bus fixture (a factory taking options)")
+
+    @pytest.fixture
+    async def bus(self, make_bus: BusFactory) -> InspectableBus:
+        """A connected bus with the backend's test defaults."""
+        return await make_bus()
+
+    @pytest.fixture
+    def subject(self) -> str:
+        """A subject prefix no other test uses, so a shared server never mixes tests."""
+        return f"conformance.{uuid.uuid4().hex[:12]}"
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    async def test_publish_delivers_the_message_intact(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """A published message reaches the handler with its payload and fields unchanged."""
+        received: list[PubSubMessage] = []
+        await bus.subscribe(f"{subject}.events", received.append)
+        payload = {
+            "text": "héllo",
+            "numbers": [1, -2, 2.5, None, True],
+            "blob": b"\x00\xff",
+            "nested": {"deep": {"list": [[1], []]}},
+        }
+        message = PubSubMessage(
+            topic=f"{subject}.events",
+            from_agent="agent-1",
+            payload=payload,
+            priority=MessagePriority.HIGH,
+            headers={"trace": "abc"},
+        )
+        sent = await bus.publish(f"{subject}.events", message)
+        await within(bus.drain())
+        assert len(received) == 1
+        got = received[0]
+        assert got.payload == payload
+        assert (got.topic, got.from_agent, got.priority, got.headers) == (
+            f"{subject}.events",
+            "agent-1",
+            MessagePriority.HIGH,
+            {"trace": "abc"},
+        )
+        assert got.message_id == sent.message_id == message.message_id
+        assert got.attempt == 1
+
+    async def test_bare_payload_is_wrapped_in_a_message(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """Publishing a bare payload delivers a PubSubMessage on the topic with that payload."""
+        received: list[PubSubMessage] = []
+        await bus.subscribe(f"{subject}.bare", received.append)
+        sent = await bus.publish(f"{subject}.bare", [1, "two"])
+        await within(bus.drain())
+        assert sent.topic == f"{subject}.bare"
+        assert [(m.topic, m.payload, m.priority) for m in received] == [
+            (f"{subject}.bare", [1, "two"], MessagePriority.NORMAL)
+        ]
+
+    async def test_wildcard_routing(self, bus: InspectableBus, subject: str) -> None:
+        """``*`` matches one token, ``>`` one or more, and non-matching subjects are not delivered."""
+        patterns = {
+            "star": f"{subject}.*",
+            "rest": f"{subject}.>",
+            "star_x": f"{subject}.*.x",
+            "exact": f"{subject}.a",
+        }
+        received: dict[str, list[str]] = {name: [] for name in patterns}
+        for name, pattern in patterns.items():
+
+            def record(message: PubSubMessage, name: str = name) -> None:
+                received[name].append(message.topic)
+
+            await bus.subscribe(pattern, record)
+        for topic in (
+            subject,
+            f"{subject}.a",
+            f"{subject}.b.x",
+            f"{subject}.b.y",
+            f"{subject}.a.b.c",
+            f"{subject}x.a",
+            f"other.{subject}.a",
+        ):
+            await bus.publish(topic, topic)
+        await within(bus.drain())
+        assert {name: sorted(topics) for name, topics in received.items()} == {
+            "star": [f"{subject}.a"],
+            "rest": sorted(
+                [f"{subject}.a", f"{subject}.b.x", f"{subject}.b.y", f"{subject}.a.b.c"]
+            ),
+            "star_x": [f"{subject}.b.x"],
+            "exact": [f"{subject}.a"],
+        }
+
+    async def test_priority_order(self, bus: InspectableBus, subject: str) -> None:
+        """Queued messages go highest priority first, FIFO within a priority."""
+        started = asyncio.Event()
+        release = asyncio.Event()
+        order: list[str] = []
+
+        async def handler(message: PubSubMessage) -> None:
+            if message.payload == "block":
+                started.set()
+                await release.wait()
+            order.append(message.payload)
+
+        topic = f"{subject}.prio"
+        subscription = await bus.subscribe(topic, handler, max_concurrency=1)
+        await bus.publish(topic, "block")
+        await within(started.wait(), "the first message to block the worker")
+        sequence = [
+            ("low-1", MessagePriority.LOW),
+            ("normal-1", MessagePriority.NORMAL),
+            ("high-1", MessagePriority.HIGH),
+            ("critical-1", MessagePriority.CRITICAL),
+            ("low-2", MessagePriority.LOW),
+            ("normal-2", MessagePriority.NORMAL),
+            ("high-2", MessagePriority.HIGH),
+            ("critical-2", MessagePriority.CRITICAL),
+        ]
+        for payload, priority in sequence:
+            await bus.publish(topic, PubSubMessage(topic=topic, payload=payload, priority=priority))
+        # Over a network the messages may arrive in several batches: only release the worker
+        # once all of them sit in the subscription's queue.
+        await eventually(lambda: subscription.pending == 9, "all 9 messages are queued")
+        release.set()
+        await within(bus.drain())
+        assert order == [
+            "block",
+            "critical-1",
+            "critical-2",
+            "high-1",
+            "high-2",
+            "normal-1",
+            "normal-2",
+            "low-1",
+            "low-2",
+        ]
+
+    async def test_max_concurrency_bounds_overlap(self, bus: InspectableBus, subject: str) -> None:
+        """With max_concurrency=N, N handlers run at once and never more."""
+        limit = 3
+        active = 0
+        peak = 0
+        handled = 0
+        all_in = asyncio.Event()
+        release = asyncio.Event()
+
+        async def handler(message: PubSubMessage) -> None:
+            nonlocal active, peak, handled
+            active += 1
+            peak = max(peak, active)
+            if active == limit:
+                all_in.set()
+            await release.wait()
+            await asyncio.sleep(0)
+            active -= 1
+            handled += 1
+
+        topic = f"{subject}.work"
+        await bus.subscribe(topic, handler, max_concurrency=limit)
+        for index in range(4 * limit):
+            await bus.publish(topic, index)
+        await within(all_in.wait(), f"{limit} handlers to overlap")
+        assert peak == limit
+        release.set()
+        await within(bus.drain())
+        assert (peak, handled, active) == (limit, 4 * limit, 0)
+
+    async def test_unsubscribe_stops_delivery(self, bus: InspectableBus, subject: str) -> None:
+        """After unsubscribe a subscription gets nothing more, while others still do."""
+        stopped: list[object] = []
+        still: list[object] = []
+        topic = f"{subject}.unsub"
+        subscription = await bus.subscribe(topic, lambda message: stopped.append(message.payload))
+        await bus.subscribe(topic, lambda message: still.append(message.payload))
+        await bus.publish(topic, 1)
+        await within(bus.drain())
+        await within(subscription.unsubscribe())
+        await bus.publish(topic, 2)
+        await within(bus.drain())
+        assert stopped == [1]
+        assert still == [1, 2]
+
+    async def test_sync_handlers(self, bus: InspectableBus, subject: str) -> None:
+        """A plain (sync) function works as a handler, and its return value is the reply."""
+        seen: list[object] = []
+
+        def handler(message: PubSubMessage) -> object:
+            seen.append(message.payload)
+            return {"double": message.payload * 2}
+
+        topic = f"{subject}.sync"
+        await bus.subscribe(topic, handler)
+        await bus.publish(topic, 1)
+        await within(bus.drain())
+        reply = await within(bus.request(topic, 21, timeout=WAIT))
+        assert seen == [1, 21]
+        assert reply.payload == {"double": 42}
+
+    # -- retries and dead letters -----------------------------------------------------------
+
+    async def test_failing_handler_is_retried_until_it_succeeds(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """A handler that fails twice then succeeds sees attempts 1, 2, 3 and nothing is dead."""
+        bus = await make_bus(max_attempts=3, retry_delay=0.001)
+        attempts: list[int] = []
+        payloads: list[object] = []
+
+        async def handler(message: PubSubMessage) -> str:
+            attempts.append(message.attempt)
+            payloads.append(message.payload)
+            if len(attempts) < 3:
+                raise ConnectionError(f"flaky {len(attempts)}")
+            return "ok"
+
+        topic = f"{subject}.flaky"
+        await bus.subscribe(topic, handler)
+        await bus.publish(topic, {"job": 7})
+        await within(bus.drain())
+        assert attempts == [1, 2, 3]
+        assert payloads == [{"job": 7}] * 3
+        assert bus.dead_letters() == []
+
+    async def test_always_failing_handler_is_dead_lettered_and_redriven(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """After max_attempts failures the message is a dead letter; redrive delivers it again."""
+        bus = await make_bus(max_attempts=3, retry_delay=0.001)
+        healed = False
+        calls: list[int] = []
+        handled: list[object] = []
+
+        async def handler(message: PubSubMessage) -> None:
+            calls.append(message.attempt)
+            if not healed:
+                raise ValueError(f"cannot handle {message.payload['n']}")
+            handled.append(message.payload)
+
+        pattern = f"{subject}.jobs.*"
+        await bus.subscribe(pattern, handler)
+        sent = await bus.publish(f"{subject}.jobs.a", {"n": 1})
+        await within(bus.drain())
+        assert calls == [1, 2, 3]
+        assert handled == []
+        [letter] = bus.dead_letters()
+        assert letter.error_type == "ValueError"
+        assert letter.error == "cannot handle 1"
+        assert letter.attempts == 3
+        assert letter.subscription == pattern
+        assert letter.message.message_id == sent.message_id
+        assert letter.message.payload == {"n": 1}
+
+        healed = True
+        assert await bus.redrive() == 1
+        await within(bus.drain())
+        assert handled == [{"n": 1}]
+        assert calls[3:] == [1]
+        assert bus.dead_letters() == []
+
+    async def test_subscription_max_attempts_overrides_the_bus(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """``subscribe(max_attempts=...)`` wins over the bus default."""
+        bus = await make_bus(max_attempts=5, retry_delay=0.001)
+        calls: list[int] = []
+
+        def handler(message: PubSubMessage) -> None:
+            calls.append(message.attempt)
+            raise RuntimeError("always")
+
+        await bus.subscribe(f"{subject}.once", handler, max_attempts=2)
+        await bus.publish(f"{subject}.once", None)
+        await within(bus.drain())
+        assert calls == [1, 2]
+        assert [letter.attempts for letter in bus.dead_letters()] == [2]
+
+    async def test_get_dead_letter_and_unknown_ids(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """A dead letter is found by id; unknown ids raise DeadLetterNotFoundError (a KeyError)."""
+        bus = await make_bus(max_attempts=1, retry_delay=0.001)
+        redelivered: list[int] = []
+
+        def handler(message: PubSubMessage) -> None:
+            if message.payload == "poison":
+                raise KeyError("poison")
+            redelivered.append(message.attempt)
+
+        topic = f"{subject}.dlq"
+        await bus.subscribe(topic, handler)
+        await bus.publish(topic, "poison")
+        await within(bus.drain())
+        [letter] = bus.dead_letters()
+        assert bus.get_dead_letter(letter.dead_letter_id) == letter
+        with pytest.raises(DeadLetterNotFoundError):
+            bus.get_dead_letter("no-such-dead-letter")
+        with pytest.raises(KeyError):
+            bus.get_dead_letter("no-such-dead-letter")
+        with pytest.raises(DeadLetterNotFoundError):
+            await bus.redrive("no-such-dead-letter")
+        # Redriving one letter by id takes it out of the queue (it fails again: a new letter).
+        assert await bus.redrive(letter.dead_letter_id) == 1
+        with pytest.raises(DeadLetterNotFoundError):
+            bus.get_dead_letter(letter.dead_letter_id)
+        await within(bus.drain())
+        [again] = bus.dead_letters()
+        assert again.dead_letter_id != letter.dead_letter_id
+        assert again.message.message_id == letter.message.message_id
+        assert redelivered == []
+
+    # -- validation -------------------------------------------------------------------------
+
+    async def test_invalid_subjects_are_refused_before_sending(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """Empty, whitespace, empty-token and misplaced-wildcard subjects raise InvalidSubjectError."""
+        received: list[str] = []
+        await bus.subscribe(f"{subject}.>", lambda message: received.append(message.topic))
+        published_before = bus.stats()["published"]
+        bad_publish = [
+            "",
+            " ",
+            f"{subject}..a",
+            f"{subject}.",
+            f".{subject}",
+            f"{subject}.a b",
+            f"{subject}.\tb",
+            f"{subject}.*",
+            f"{subject}.>",
+            f"{subject}.*.a",
+            f"{subject}.>.a",
+            f"{subject}.a*",
+        ]
+        for topic in bad_publish:
+            with pytest.raises(InvalidSubjectError):
+                await bus.publish(topic, "x")
+            with pytest.raises(InvalidSubjectError):
+                await bus.request(topic, "x", timeout=1.0)
+        bad_subscribe = [
+            "",
+            "  ",
+            f"{subject}..a",
+            f"{subject}.",
+            f"{subject}.a b",
+            f"{subject}.>.a",
+            f">.{subject}",
+            f"{subject}.a>",
+        ]
+        subscriptions_before = len(bus.stats()["subscriptions"])
+        for pattern in bad_subscribe:
+            with pytest.raises(InvalidSubjectError):
+                await bus.subscribe(pattern, received.append)
+        assert len(bus.stats()["subscriptions"]) == subscriptions_before
+        assert bus.stats()["published"] == published_before
+        await bus.publish(f"{subject}.ok", "x")
+        await within(bus.drain())
+        assert received == [f"{subject}.ok"]
+
+    async def test_unencodable_payload_raises_and_sends_nothing(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """A payload msgpack cannot encode raises MessageEncodeError and nothing is delivered."""
+        received: list[object] = []
+        topic = f"{subject}.encode"
+        await bus.subscribe(topic, lambda message: received.append(message.payload))
+        for payload in (object(), 1j, 2**70, {"nested": [lambda: None]}):
+            with pytest.raises(MessageEncodeError):
+                await bus.publish(topic, payload)
+        with pytest.raises(TypeError):
+            await bus.publish(topic, object())
+        await bus.publish(topic, "fine")
+        await within(bus.drain())
+        assert received == ["fine"]
+        assert [message.payload for message in bus.history(topic)] == ["fine"]
+
+    # -- request / reply --------------------------------------------------------------------
+
+    async def test_request_returns_the_handler_result(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """``request`` returns the handler's return value with correlation_id set."""
+        requests: list[PubSubMessage] = []
+
+        async def handler(message: PubSubMessage) -> dict[str, Any]:
+            requests.append(message)
+            return {"answer": message.payload["question"] * 2}
+
+        topic = f"{subject}.rpc"
+        await bus.subscribe(topic, handler)
+        reply = await within(bus.request(topic, {"question": 21}, timeout=WAIT))
+        assert reply.payload == {"answer": 42}
+        assert requests[0].reply_to is not None
+        assert reply.correlation_id == requests[0].message_id
+        explicit = PubSubMessage(topic=topic, payload={"question": 1}, correlation_id="corr-1")
+        reply = await within(bus.request(topic, explicit, timeout=WAIT))
+        assert reply.payload == {"answer": 2}
+        assert reply.correlation_id == "corr-1"
+
+    async def test_request_without_responders(self, bus: InspectableBus, subject: str) -> None:
+        """A request nobody listens to raises NoRespondersError."""
+        with pytest.raises(NoRespondersError):
+            await within(bus.request(f"{subject}.nobody", "anyone?", timeout=WAIT))
+
+    async def test_request_times_out(self, bus: InspectableBus, subject: str) -> None:
+        """A request whose handler never answers raises RequestTimeoutError (a TimeoutError)."""
+        started = asyncio.Event()
+        release = asyncio.Event()
+
+        async def handler(message: PubSubMessage) -> str:
+            started.set()
+            await release.wait()
+            return "too late"
+
+        topic = f"{subject}.slow"
+        await bus.subscribe(topic, handler)
+        try:
+            with pytest.raises(RequestTimeoutError):
+                await within(bus.request(topic, "hello", timeout=0.05))
+            assert started.is_set()
+        finally:
+            release.set()
+        await within(bus.drain())
+
+    # -- queue groups -----------------------------------------------------------------------
+
+    async def test_queue_group_splits_messages(self, bus: InspectableBus, subject: str) -> None:
+        """Each message goes to one queue-group member, the group shares the work, and a plain
+        subscription on the same subject still sees every message."""
+        topic = f"{subject}.tasks"
+        by_member: dict[int, list[int]] = {0: [], 1: [], 2: []}
+        everything: list[int] = []
+        for member in by_member:
+
+            async def handler(message: PubSubMessage, member: int = member) -> None:
+                by_member[member].append(message.payload)
+                await asyncio.sleep(0)
+
+            await bus.subscribe(topic, handler, queue="workers")
+        await bus.subscribe(topic, lambda message: everything.append(message.payload))
+        for index in range(30):
+            await bus.publish(topic, index)
+        await within(bus.drain())
+        delivered = sorted(index for payloads in by_member.values() for index in payloads)
+        assert delivered == list(range(30))
+        assert sum(1 for payloads in by_member.values() if payloads) > 1
+        assert sorted(everything) == list(range(30))
+
+    # -- history ----------------------------------------------------------------------------
+
+    async def test_history_is_bounded_per_topic(self, make_bus: BusFactory, subject: str) -> None:
+        """history(topic) keeps the latest history_size messages, counting what it evicted."""
+        bus = await make_bus(history_size=3)
+        topic = f"{subject}.log"
+        for index in range(5):
+            await bus.publish(topic, index)
+        await bus.publish(f"{subject}.other", "elsewhere")
+        assert [message.payload for message in bus.history(topic)] == [2, 3, 4]
+        assert [message.payload for message in bus.history(topic, limit=2)] == [3, 4]
+        assert [message.payload for message in bus.history(f"{subject}.other")] == ["elsewhere"]
+        assert bus.history(f"{subject}.never") == []
+        assert bus.stats()["history_evicted"] == 2
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def test_calls_after_close_raise(self, make_bus: BusFactory, subject: str) -> None:
+        """publish, subscribe and request on a closed bus raise BusClosedError."""
+        bus = await make_bus()
+        await bus.close()
+        await bus.close()  # closing twice is harmless
+        with pytest.raises(BusClosedError):
+            await bus.publish(f"{subject}.late", "x")
+        with pytest.raises(BusClosedError):
+            await bus.subscribe(f"{subject}.late", lambda message: None)
+        with pytest.raises(BusClosedError):
+            await bus.request(f"{subject}.late", "x", timeout=1.0)
+
+    async def test_close_waits_for_in_flight_and_queued_handlers(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """close() lets a handler that already started, and what is queued behind it, finish."""
+        bus = await make_bus()
+        started = asyncio.Event()
+        release = asyncio.Event()
+        finished: list[object] = []
+
+        async def handler(message: PubSubMessage) -> None:
+            if message.payload == "slow":
+                started.set()
+                await release.wait()
+            finished.append(message.payload)
+
+        topic = f"{subject}.closing"
+        subscription = await bus.subscribe(topic, handler)
+        await bus.publish(topic, "slow")
+        await bus.publish(topic, "queued")
+        await within(started.wait(), "the slow handler to start")
+        await eventually(lambda: subscription.pending == 2, "the second message is queued")
+        closing = asyncio.create_task(bus.close())
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not closing.done()
+        with pytest.raises(BusClosedError):
+            await bus.publish(topic, "after close began")
+        release.set()
+        await within(closing, "close()")
+        assert finished == ["slow", "queued"]
+        assert bus.dead_letters() == []
+
+    async def test_subscription_reports_its_subject(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """subscribe returns a Subscription naming its subject and queue group."""
+        plain = await bus.subscribe(f"{subject}.*", lambda message: None)
+        grouped = await bus.subscribe(f"{subject}.g", lambda message: None, queue="team")
+        assert isinstance(plain, Subscription)
+        assert (plain.subject, plain.queue, plain.pending) == (f"{subject}.*", None, 0)
+        assert (grouped.subject, grouped.queue) == (f"{subject}.g", "team")

@@ -1,0 +1,9 @@
+"""agentkit's Ray plugin: runs agentkit work on a Ray cluster.
+
+Loaded through the ``ray`` entry point of the ``agentkit`` group, exactly like a third-party
+plugin. Needs the ``ray`` extra (``pip install 'agentkit-kernel[ray]'``).
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

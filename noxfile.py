@@ -1,0 +1,84 @@
+"""Sessions: tests (all extras), core (core install only), lint, typecheck, bench, demo."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "core"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = ["3.11"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole suite with every extra: NATS and Ray tests run (and fail if they cannot)."""
+    session.install("-e", ".[all,dev]")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def core(session: nox.Session) -> None:
+    """The core install alone: agentkit imports and reports missing extras with the fix."""
+    session.install("-e", ".")
+    session.install("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis")
+    session.run("python", "-c", "import agentkit")
+    output = session.run("agentkit", "plugins", silent=True)
+    if output is None or "pip install 'agentkit-kernel[ray]'" not in output:
+        session.error(f"`agentkit plugins` did not name the ray extra:\n{output}")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:benchmark",
+        "-o",
+        "addopts=",
+        "-m",
+        "not nats and not ray",
+        "tests/test_plugins.py",
+        "tests/test_cli.py",
+        "tests/test_bus_memory.py",
+        "tests/test_subjects.py",
+        "tests/test_messages.py",
+        "tests/test_clock.py",
+        "tests/test_public_api.py",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the packages."""
+    session.install("-e", ".[all,dev]")
+    session.run("mypy", "--strict", "agentkit", "agentkit_tools", "agentkit_ray")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """The benchmark suite, each figure beside its anchor (figures for benchmarks/README.md)."""
+    session.install("-e", ".[all,dev]")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "benchmarks",
+        "--benchmark-enable",
+        "--benchmark-only",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """Run `agentkit demo` on the in-memory bus."""
+    session.install("-e", ".")
+    session.run("agentkit", "demo", *session.posargs)
