@@ -12,13 +12,16 @@ from agentkit._bus_base import BusBase
 from agentkit._clock import wait_for
 from agentkit._messages import PubSubMessage, decode_message, new_message_id
 from agentkit._subjects import subject_matches
-from agentkit._subscription import BusSubscription, Envelope
+from agentkit._subscription import BusSubscription
 from agentkit.exceptions import NoRespondersError, RequestTimeoutError
 from agentkit.protocols import Handler
 
 __all__ = ["InMemoryPubSub"]
 
 _INBOX_PREFIX = "_INBOX."
+
+#: A subscription whose queue was full, with what it still has to take.
+_Blocked = tuple[BusSubscription, "bytes | PubSubMessage", int]
 _MAX_CACHED_ROUTES = 10_000
 
 
@@ -157,41 +160,39 @@ class InMemoryPubSub(BusBase):
             await self._wait_for_room(blocked, timeout)
         return message
 
-    def _fan_out(
-        self, message: PubSubMessage, data: bytes
-    ) -> list[tuple[BusSubscription, Envelope]] | None:
+    def _fan_out(self, message: PubSubMessage, data: bytes) -> list[_Blocked] | None:
         """Queue for every matching subscription; return what found its queue full."""
         self.published += 1
         if self._history_size:
             self._remember(message)
-        delivered = decode_message(data) if self._copy_messages else message
         topic = message.topic
         if topic.startswith(_INBOX_PREFIX):
             waiter = self._replies.get(topic)
             if waiter is not None:
                 if not waiter.done():
-                    waiter.set_result(delivered)
+                    waiter.set_result(decode_message(data) if self._copy_messages else message)
                 return None
         plain, groups = self._routes.get(topic) or self._route(topic)
-        # One envelope serves every subscription: a retry makes a new one.
-        envelope = Envelope(delivered)
-        blocked: list[tuple[BusSubscription, Envelope]] | None = None
+        # With copies, each subscription queues the encoded bytes and its worker decodes its
+        # own copy, as from NATS: a handler changing its payload cannot change what another
+        # subscription sees. Without, they share the (frozen) message.
+        item: bytes | PubSubMessage = data if self._copy_messages else message
+        priority = message.priority
+        blocked: list[_Blocked] | None = None
         for subscription in plain:
-            if not subscription.offer(envelope):
+            if not subscription.offer(item, priority):
                 blocked = [] if blocked is None else blocked
-                blocked.append((subscription, envelope))
+                blocked.append((subscription, item, priority))
         for group in groups:
             member = group.pick()
-            if not member.offer(envelope):
+            if not member.offer(item, priority):
                 blocked = [] if blocked is None else blocked
-                blocked.append((member, envelope))
+                blocked.append((member, item, priority))
         return blocked
 
-    async def _wait_for_room(
-        self, blocked: list[tuple[BusSubscription, Envelope]], timeout: float | None
-    ) -> None:
-        for subscription, envelope in blocked:
-            await subscription.put(envelope, timeout)
+    async def _wait_for_room(self, blocked: list[_Blocked], timeout: float | None) -> None:
+        for subscription, item, priority in blocked:
+            await subscription.put(item, timeout, priority)
 
     async def request(
         self, topic: str, message: PubSubMessage | Any, /, *, timeout: float = 5.0

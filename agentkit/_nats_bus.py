@@ -75,7 +75,8 @@ class NatsPubSub(BusBase):
     the subscribing process; processes sharing a durable name share its work.
     ``publish(..., durable=True)`` waits for JetStream's acknowledgement, de-duplicates by
     message id and retries through a server outage for up to ``durable_publish_timeout``
-    seconds.
+    seconds. ``stream_replicas`` (1-5) sets how many servers of a NATS cluster store the
+    streams this bus creates: with 3, durable messages survive the loss of a server.
 
     Connection options are nats-py's: ``servers``, ``name``, ``token``, ``user``,
     ``password``, ``creds`` (a credentials file), ``tls`` (an ``ssl.SSLContext``),
@@ -106,6 +107,7 @@ class NatsPubSub(BusBase):
         dead_letter_stream: str = "AGENTKIT_DLQ",
         durable_publish_timeout: float = 30.0,
         ack_wait: float = 30.0,
+        stream_replicas: int = 1,
         pending_messages_limit: int = 65_536,
         nats_options: dict[str, Any] | None = None,
         **options: Any,
@@ -143,6 +145,9 @@ class NatsPubSub(BusBase):
         self.dead_letter_stream = dead_letter_stream
         self.durable_publish_timeout = durable_publish_timeout
         self.ack_wait = ack_wait
+        if not 1 <= stream_replicas <= 5:
+            raise ConfigurationError(f"stream_replicas must be 1 to 5, not {stream_replicas!r}")
+        self.stream_replicas = stream_replicas
         self.initial_connect_timeout = initial_connect_timeout
         self.pending_messages_limit = pending_messages_limit
         self._nc: Any = None
@@ -320,6 +325,7 @@ class NatsPubSub(BusBase):
                     subjects=[topic],
                     storage=js_api.StorageType.FILE,
                     retention=js_api.RetentionPolicy.LIMITS,
+                    num_replicas=self.stream_replicas,
                 )
                 self._stream_subjects = [topic]
                 return
@@ -377,9 +383,9 @@ class NatsPubSub(BusBase):
 
     async def _subscribe_core(self, nc: Any, subscription: BusSubscription) -> None:
         async def on_message(msg: Any) -> None:
-            envelope = self._envelope(subscription, msg)
-            if envelope is not None and not subscription.offer(envelope):
-                await subscription.put(envelope, None)
+            message = self._decode(subscription, msg)
+            if message is not None and not subscription.offer(message):
+                await subscription.put(message, None)
 
         self._server_subs[subscription] = await nc.subscribe(
             subscription.subject,
@@ -388,9 +394,9 @@ class NatsPubSub(BusBase):
             pending_msgs_limit=self.pending_messages_limit,
         )
 
-    def _envelope(
+    def _decode(
         self, subscription: BusSubscription, msg: Any, *, core: bool = True
-    ) -> Envelope | None:
+    ) -> PubSubMessage | None:
         try:
             message = decode_message(msg.data)
         except MessageDecodeError as exc:
@@ -402,7 +408,7 @@ class NatsPubSub(BusBase):
         # On a JetStream message, msg.reply is the ack subject, not a requester's inbox.
         if core and msg.reply and message.reply_to != msg.reply:
             message = msgspec.structs.replace(message, reply_to=msg.reply)
-        return Envelope(message)
+        return message
 
     async def _subscribe_durable(self, subscription: BusSubscription) -> None:
         await self._ensure_stream_covers(subscription.subject)
@@ -459,12 +465,11 @@ class NatsPubSub(BusBase):
                     await subscription.put(envelope, None)
 
     def _durable_envelope(self, subscription: BusSubscription, msg: Any) -> Envelope | None:
-        envelope = self._envelope(subscription, msg, core=False)
-        if envelope is None:
+        message = self._decode(subscription, msg, core=False)
+        if message is None:
             self._spawn(msg.term())
             return None
         attempt = int(msg.metadata.num_delivered)
-        message = envelope.message
         if message.attempt != attempt:
             message = msgspec.structs.replace(message, attempt=attempt)
 
@@ -478,7 +483,9 @@ class NatsPubSub(BusBase):
             await self._js.stream_info(self.dead_letter_stream)
         except self._nats.js.errors.NotFoundError:
             await self._js.add_stream(
-                name=self.dead_letter_stream, subjects=[f"{_DLQ_PREFIX}.{self.stream}.>"]
+                name=self.dead_letter_stream,
+                subjects=[f"{_DLQ_PREFIX}.{self.stream}.>"],
+                num_replicas=self.stream_replicas,
             )
 
     async def _on_dead_letter(self, letter: DeadLetter) -> None:
@@ -565,13 +572,22 @@ class NatsPubSub(BusBase):
 
     # -- lifecycle --------------------------------------------------------------------------
 
+    async def _round_trip(self) -> None:
+        """Wait until the server has what we sent and we have what it sent before that."""
+        if self._nc is None or not self._nc.is_connected:
+            return
+        # nats-py (2.16) writes flush()'s PING straight to the socket, ahead of commands
+        # still in its buffer, so the first PONG can come back before our publishes reached
+        # the server. That flush does push the buffer out; the second PING follows it.
+        try:
+            for _ in range(2):
+                await self._nc.flush(timeout=5)
+        except Exception as exc:
+            logger.debug("flush failed: %r", exc)
+
     async def drain(self) -> None:
         """Wait until the server has our publishes and every handler has caught up."""
-        if self._nc is not None and self._nc.is_connected:
-            try:
-                await self._nc.flush(timeout=5)
-            except Exception as exc:
-                logger.debug("flush before drain failed: %r", exc)
+        await self._round_trip()
         while True:
             in_client = sum(
                 getattr(sub, "pending_msgs", 0) or 0 for sub in self._server_subs.values()
@@ -582,6 +598,8 @@ class NatsPubSub(BusBase):
         await super().drain()
 
     async def _before_drain(self) -> None:
+        # Take in what was published before close() so it is handled, not dropped.
+        await self._round_trip()
         for subscription in list(self._server_subs):
             await self._stop_inbound(subscription)
 

@@ -6,6 +6,11 @@ priority; one deque per priority level, so queueing is O(1) however deep the que
 backoff while other messages go on; after ``max_attempts`` the message is dead-lettered. A
 transport with its own redelivery (JetStream) passes ``nak``/``ack``/``term`` callbacks on
 the envelope instead of letting the engine retry locally.
+
+The queue holds the cheapest thing that will do: the message itself, its encoded bytes (the
+in-memory bus's copies, decoded by the worker so each subscription gets its own and queued
+messages are not objects the garbage collector must walk), or an :class:`Envelope` when there
+is an attempt count or transport callbacks to carry.
 """
 
 from __future__ import annotations
@@ -15,20 +20,19 @@ import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
 
 from agentkit._clock import wait_for
-from agentkit._messages import MessagePriority
+from agentkit._messages import MessagePriority, PubSubMessage, decode_message
 from agentkit.exceptions import BackpressureError
 
 if TYPE_CHECKING:
     from agentkit._bus_base import BusBase
-    from agentkit._messages import PubSubMessage
     from agentkit.protocols import Handler
 
-__all__ = ["BusSubscription", "Envelope"]
+__all__ = ["BusSubscription", "Envelope", "QueueItem"]
 
 logger = logging.getLogger("agentkit.bus")
 
@@ -39,6 +43,13 @@ Nak = Callable[[float], Awaitable[None]]
 _LOWEST = int(min(MessagePriority))
 _HIGHEST = int(max(MessagePriority))
 _LEVELS = range(_LOWEST, _HIGHEST + 1)
+
+
+def _as_envelope(item: QueueItem) -> Envelope:
+    if type(item) is Envelope:
+        return item
+    message = item if type(item) is PubSubMessage else decode_message(item)  # type: ignore[arg-type]
+    return Envelope(message, message.attempt)
 
 
 class Envelope:
@@ -60,6 +71,10 @@ class Envelope:
         self.ack = ack
         self.nak = nak
         self.term = term
+
+
+#: What a subscription queue holds: a message, its msgpack bytes, or an envelope.
+QueueItem: TypeAlias = PubSubMessage | bytes | Envelope
 
 
 class BusSubscription:
@@ -89,7 +104,7 @@ class BusSubscription:
         self.delivered = 0
         self.failures = 0
         # Index = priority level; a worker takes from the highest non-empty level.
-        self._levels: tuple[deque[Envelope], ...] = tuple(deque() for _ in _LEVELS)
+        self._levels: tuple[deque[QueueItem], ...] = tuple(deque() for _ in _LEVELS)
         self._queued = 0
         self._idle_workers: deque[asyncio.Future[None]] = deque()
         self._blocked_publishers: deque[asyncio.Future[None]] = deque()
@@ -133,18 +148,23 @@ class BusSubscription:
 
     # -- queueing ----------------------------------------------------------------------
 
-    def offer(self, envelope: Envelope) -> bool:
-        """Queue *envelope* if there is room; return whether it was queued."""
+    def offer(self, item: QueueItem, priority: int | None = None) -> bool:
+        """Queue *item* if there is room; return whether it was queued.
+
+        *priority* is required for encoded bytes; for a message or envelope it is read off it.
+        """
         if self._queued >= self.queue_size:
             return False
-        self._push(envelope)
+        self._push(item, priority)
         return True
 
-    async def put(self, envelope: Envelope, timeout: float | None) -> None:
-        """Queue *envelope*, waiting for room; BackpressureError after *timeout* seconds."""
+    async def put(
+        self, item: QueueItem, timeout: float | None, priority: int | None = None
+    ) -> None:
+        """Queue *item*, waiting for room; BackpressureError after *timeout* seconds."""
         clock = self._bus.clock
         deadline = None if timeout is None else clock.monotonic() + timeout
-        while not self.offer(envelope):
+        while not self.offer(item, priority):
             waiter = asyncio.get_running_loop().create_future()
             self._blocked_publishers.append(waiter)
             remaining = None if deadline is None else max(0.0, deadline - clock.monotonic())
@@ -160,18 +180,22 @@ class BusSubscription:
                 if waiter in self._blocked_publishers:
                     self._blocked_publishers.remove(waiter)
 
-    def _push(self, envelope: Envelope) -> None:
-        level: int = envelope.message.priority
+    def _push(self, item: QueueItem, priority: int | None = None) -> None:
+        if priority is None:
+            assert not isinstance(item, bytes), "encoded items need their priority"
+            message = item if type(item) is PubSubMessage else item.message  # type: ignore[union-attr]
+            priority = message.priority
+        level: int = priority
         if not _LOWEST <= level <= _HIGHEST:
             level = _LOWEST if level < _LOWEST else _HIGHEST
-        self._levels[level].append(envelope)
+        self._levels[level].append(item)
         self._queued += 1
         if self._idle_workers:
             self._wake_one(self._idle_workers)
 
     # -- delivery ----------------------------------------------------------------------
 
-    def _pop(self) -> Envelope:
+    def _pop(self) -> QueueItem:
         for level in reversed(self._levels):
             if level:
                 self._queued -= 1
@@ -188,11 +212,17 @@ class BusSubscription:
                 self._idle_workers.append(waiter)
                 await waiter
                 continue
-            envelope = self._pop()
+            item = self._pop()
             if self._blocked_publishers:
                 self._wake_one(self._blocked_publishers)
             self._in_flight += 1
-            message = envelope.message
+            envelope: Envelope | None
+            if type(item) is PubSubMessage:
+                message, envelope = item, None
+            elif type(item) is Envelope:
+                message, envelope = item.message, item
+            else:
+                message, envelope = decode_message(item), None  # type: ignore[arg-type]
             try:
                 # The handler call is inlined: this loop is the bus's hot path.
                 if handler_is_async:
@@ -206,11 +236,13 @@ class BusSubscription:
                 raise
             except Exception as exc:
                 self.failures += 1
-                await self._failed(envelope, exc)
+                await self._failed(envelope or Envelope(message, message.attempt), exc)
             else:
                 self.delivered += 1
-                if message.reply_to is not None or envelope.ack is not None:
-                    await self._settle(envelope, result)
+                if message.reply_to is not None or (
+                    envelope is not None and envelope.ack is not None
+                ):
+                    await self._settle(envelope or Envelope(message), result)
             self._in_flight -= 1
             if self._drain_waiters and not self.pending:
                 self._wake_drainers()
@@ -330,8 +362,8 @@ class BusSubscription:
         self._wake_drainers()
 
     def drop_queued(self) -> list[Envelope]:
-        """Take every queued envelope out (used when the bus closes without draining)."""
-        envelopes = [envelope for level in reversed(self._levels) for envelope in level]
+        """Take every queued message out (used when the bus closes without draining)."""
+        envelopes = [_as_envelope(item) for level in reversed(self._levels) for item in level]
         for level in self._levels:
             level.clear()
         self._queued = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -29,6 +30,17 @@ def nats_server() -> Iterator[NatsServer]:
 def nats_url(nats_server: NatsServer) -> str:
     """The URL of the module's nats-server."""
     return nats_server.url
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[Any]:
+    """One real local Ray for the session: 2 CPUs, no dashboard, 300 MB object store."""
+    from agentkit.testing._executor_suite import ensure_local_ray
+
+    ray, started = ensure_local_ray(num_cpus=2, object_store_mb=300)
+    yield ray
+    if started:
+        ray.shutdown()
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:

@@ -1,0 +1,97 @@
+"""What a tool is and what running one gives back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["TOOL_NAME_PATTERN", "Tool", "ToolHints", "ToolResult"]
+
+#: Tool names: what OpenAI, Anthropic and MCP all accept.
+TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+_EMPTY_OBJECT_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ToolHints:
+    """Behaviour hints, exported as MCP tool annotations.
+
+    ``read_only``: changes nothing. ``destructive``: may delete or overwrite.
+    ``idempotent``: calling twice with the same arguments does no more than once.
+    ``open_world``: talks to things outside the process (the web, a service).
+    """
+
+    read_only: bool = False
+    destructive: bool = False
+    idempotent: bool = False
+    open_world: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True, eq=True)
+class Tool:
+    """A callable capability with JSON-Schema parameters and return value.
+
+    The function is called with the validated parameters as keyword arguments:
+    ``function(**params)``; it may be sync or async. A sync function with
+    ``blocking=True`` (the default) runs in a worker thread; a pure, fast one marked
+    ``blocking=False`` runs inline on the event loop.
+
+    Args:
+        name: ``^[a-zA-Z0-9_-]{1,64}$``; built-ins are ``<category>_<verb>``.
+        description: What it does, for the model choosing it.
+        category: e.g. ``text``, ``data``, ``file``, ``web``, ``math``, ``time``.
+        parameters: JSON Schema (draft 2020-12; draft-07 accepted) of the arguments object.
+        returns: JSON Schema of the return value, or None.
+        tags: Free-form labels for listing and search.
+        version: The tool's own version.
+        timeout: Default seconds per call (None: no limit); ``execute_tool`` may override.
+        hints: Behaviour hints (read-only, destructive, idempotent, open-world).
+        blocking: Whether a sync function must run off the event loop.
+        function: The implementation; None for a tool whose executor is given at registration.
+    """
+
+    name: str
+    description: str
+    category: str = "general"
+    parameters: Mapping[str, Any] = field(default_factory=lambda: dict(_EMPTY_OBJECT_SCHEMA))
+    returns: Mapping[str, Any] | None = None
+    tags: tuple[str, ...] = ()
+    version: str = "1.0.0"
+    timeout: float | None = 30.0
+    hints: ToolHints = field(default_factory=ToolHints)
+    blocking: bool = True
+    function: Callable[..., Any] | None = field(default=None, compare=True, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ToolResult:
+    """The outcome of ``execute_tool``: tool failures are reported here, not raised.
+
+    ``error_type`` is ``"validation"`` (bad arguments; ``error_path`` is a JSON pointer to the
+    offending value, e.g. ``/max_length``), ``"timeout"``, ``"not_configured"`` (a tool needing
+    an outside service that has none), or the exception's class name for a failure inside the
+    tool. ``duration`` is in seconds.
+    """
+
+    tool: str
+    success: bool
+    output: Any = None
+    error: str | None = None
+    error_type: str | None = None
+    error_path: str | None = None
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of this result."""
+        return {
+            "tool": self.tool,
+            "success": self.success,
+            "output": self.output,
+            "error": self.error,
+            "error_type": self.error_type,
+            "error_path": self.error_path,
+            "duration": self.duration,
+        }

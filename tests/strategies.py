@@ -1,0 +1,89 @@
+"""Hypothesis strategies shared by the tests: subjects, patterns, payloads and messages."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from hypothesis import strategies as st
+
+from agentkit import MessagePriority, PubSubMessage
+
+__all__ = [
+    "agent_votes",
+    "concrete_subjects",
+    "messages",
+    "payloads",
+    "subject_like_text",
+    "subject_patterns",
+    "tokens",
+    "vote_options",
+    "vote_profiles",
+]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+#: Literal tokens: a few short ones so patterns and subjects often share tokens, and any
+#: ASCII name (what works on a real nats-server too).
+tokens: st.SearchStrategy[str] = st.one_of(
+    st.sampled_from(["a", "b", "c", "orders", "eu-1", "x_y"]),
+    st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=6),
+)
+
+#: Publishable subjects: 1 to 5 literal tokens.
+concrete_subjects: st.SearchStrategy[str] = st.lists(tokens, min_size=1, max_size=5).map(".".join)
+
+
+@st.composite
+def subject_patterns(draw: st.DrawFn) -> str:
+    """Subscription patterns: literal tokens and ``*``, optionally ending in ``>``."""
+    parts = draw(st.lists(st.one_of(tokens, st.just("*")), min_size=0, max_size=5))
+    if not parts or draw(st.booleans()):
+        parts.append(">")
+    return ".".join(parts)
+
+
+#: Strings built from the characters that matter to subject syntax, valid or not.
+subject_like_text: st.SearchStrategy[str] = st.text(
+    alphabet=st.sampled_from(["a", "b", "Z", "9", "-", "é", ".", "*", ">", " ", "\t", "\n"]),
+    max_size=12,
+)
+
+
+def payloads(*, allow_nan: bool = True) -> st.SearchStrategy[Any]:
+    """Nested payloads msgpack round-trips: dicts with str keys, lists, scalars and bytes."""
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=INT64_MIN, max_value=INT64_MAX),
+        st.floats(allow_nan=allow_nan),
+        st.text(max_size=20),
+        st.binary(max_size=20),
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.text(max_size=8), children, max_size=4),
+        ),
+        max_leaves=20,
+    )
+
+
+def messages(*, allow_nan: bool = True) -> st.SearchStrategy[PubSubMessage]:
+    """Messages with every field drawn, all priorities, and nested payloads."""
+    optional_text = st.none() | st.text(max_size=16)
+    return st.builds(
+        PubSubMessage,
+        topic=concrete_subjects,
+        from_agent=st.text(max_size=16),
+        payload=payloads(allow_nan=allow_nan),
+        priority=st.sampled_from(MessagePriority),
+        message_id=st.text(min_size=1, max_size=24),
+        timestamp=st.floats(allow_nan=allow_nan),
+        headers=st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+        correlation_id=optional_text,
+        reply_to=st.none() | concrete_subjects,
+        attempt=st.integers(min_value=1, max_value=100),
+    )

@@ -1,0 +1,187 @@
+"""Subject validation and wildcard matching, against small independent references."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import concrete_subjects, subject_like_text, subject_patterns
+
+import agentkit
+from agentkit import InMemoryPubSub, InvalidSubjectError, PubSubMessage, subject_matches
+from agentkit._subjects import validate_publish_subject, validate_subscribe_subject
+
+# The grammar, written out independently of agentkit._subjects.
+_LITERAL = r"[^.*> \t\r\n\f\v]+"
+_PUBLISH = re.compile(rf"{_LITERAL}(?:\.{_LITERAL})*")
+_SUBSCRIBE = re.compile(rf"(?:(?:{_LITERAL}|\*)\.)*(?:{_LITERAL}|\*|>)")
+
+
+def reference_matches(pattern: str, subject: str) -> bool:
+    """Whether *subject* matches *pattern*, by turning the pattern into a regex."""
+    parts = []
+    for token in pattern.split("."):
+        if token == "*":
+            parts.append(r"[^.]+")
+        elif token == ">":
+            parts.append(r".+")
+        else:
+            parts.append(re.escape(token))
+    return re.fullmatch(r"\.".join(parts), subject) is not None
+
+
+def accepts(validate: object, subject: str) -> bool:
+    """Whether the validator accepts *subject* (it raises InvalidSubjectError otherwise)."""
+    assert callable(validate)
+    try:
+        validate(subject)
+    except InvalidSubjectError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("pattern", "subject", "expected"),
+    [
+        ("a.b", "a.b", True),
+        ("a.b", "a.c", False),
+        ("a.*", "a.b", True),
+        ("a.*", "a.b.c", False),
+        ("a.*", "a", False),
+        ("*.b", "a.b", True),
+        ("a.>", "a.b", True),
+        ("a.>", "a.b.c.d", True),
+        ("a.>", "a", False),
+        (">", "a", True),
+        (">", "a.b.c", True),
+        ("*", "a.b", False),
+        ("a.*.c", "a.b.c", True),
+        ("a.*.c", "a.b.d", False),
+        ("*.*.>", "a.b", False),
+        ("*.*.>", "a.b.c", True),
+    ],
+)
+def test_subject_matches_examples(pattern: str, subject: str, expected: bool) -> None:
+    """Hand-picked wildcard cases match as NATS matches them."""
+    assert subject_matches(pattern, subject) is expected
+    assert reference_matches(pattern, subject) is expected
+
+
+@given(pattern=subject_patterns(), subject=concrete_subjects)
+def test_subject_matches_agrees_with_the_reference(pattern: str, subject: str) -> None:
+    """subject_matches agrees with a regex reference on generated patterns and subjects."""
+    assert subject_matches(pattern, subject) is reference_matches(pattern, subject)
+
+
+@given(subject=concrete_subjects)
+def test_a_subject_matches_itself_and_the_full_wildcard(subject: str) -> None:
+    """Every concrete subject matches itself, ``>``, and its tokens with one replaced by ``*``."""
+    assert subject_matches(subject, subject)
+    assert subject_matches(">", subject)
+    tokens = subject.split(".")
+    for index in range(len(tokens)):
+        starred = ".".join([*tokens[:index], "*", *tokens[index + 1 :]])
+        assert subject_matches(starred, subject)
+    assert not subject_matches(f"{subject}.>", subject)
+
+
+@given(text=subject_like_text)
+def test_publish_validation_accepts_exactly_the_grammar(text: str) -> None:
+    """validate_publish_subject accepts exactly the concrete subjects of the grammar."""
+    assert accepts(validate_publish_subject, text) is (_PUBLISH.fullmatch(text) is not None)
+
+
+@given(text=subject_like_text)
+def test_subscribe_validation_accepts_exactly_the_grammar(text: str) -> None:
+    """validate_subscribe_subject accepts exactly the patterns of the grammar."""
+    assert accepts(validate_subscribe_subject, text) is (_SUBSCRIBE.fullmatch(text) is not None)
+
+
+@given(pattern=subject_patterns(), subject=concrete_subjects)
+def test_generated_subjects_are_valid(pattern: str, subject: str) -> None:
+    """The shared strategies only make valid patterns and subjects."""
+    assert validate_subscribe_subject(pattern) == pattern
+    assert validate_publish_subject(subject) == subject
+
+
+@pytest.mark.parametrize(
+    "subject", ["", " ", "a..b", ".a", "a.", "a b", "a.\tb", "a.*", "a.>", ">", "a*", "b>.c"]
+)
+def test_invalid_publish_subjects(subject: str) -> None:
+    """Empty, whitespace, empty-token and wildcard subjects cannot be published to."""
+    with pytest.raises(InvalidSubjectError):
+        validate_publish_subject(subject)
+    with pytest.raises(ValueError, match=r"subject|empty"):
+        validate_publish_subject(subject)
+
+
+@pytest.mark.parametrize("pattern", ["", "\n", "a..b", "a.>.b", ">.a", "a.b*", "a. b"])
+def test_invalid_subscribe_patterns(pattern: str) -> None:
+    """Patterns with empty tokens, whitespace, inner '>' or mixed wildcards are refused."""
+    with pytest.raises(InvalidSubjectError):
+        validate_subscribe_subject(pattern)
+
+
+@pytest.mark.parametrize("subject", [None, 3, b"a.b"])
+def test_non_string_subjects_are_invalid(subject: object) -> None:
+    """A subject that is not a str raises InvalidSubjectError, not a TypeError from inside."""
+    with pytest.raises(InvalidSubjectError, match="must be a str"):
+        validate_publish_subject(subject)  # type: ignore[arg-type]
+
+
+async def _who_receives(bus: agentkit.Bus, patterns: list[str], subject: str) -> set[int]:
+    """Subscribe one handler per pattern, publish once to *subject*, return who got it."""
+    received: set[int] = set()
+    for index, pattern in enumerate(patterns):
+
+        def record(message: PubSubMessage, index: int = index) -> None:
+            received.add(index)
+
+        await bus.subscribe(pattern, record)
+    await bus.publish(subject, "ping")
+    await asyncio.wait_for(bus.drain(), timeout=10)
+    return received
+
+
+@given(patterns=st.lists(subject_patterns(), min_size=1, max_size=6), subject=concrete_subjects)
+def test_memory_routing_agrees_with_subject_matches(patterns: list[str], subject: str) -> None:
+    """InMemoryPubSub delivers a message to exactly the subscriptions whose pattern matches."""
+
+    async def scenario() -> set[int]:
+        async with InMemoryPubSub() as bus:
+            return await _who_receives(bus, patterns, subject)
+
+    expected = {
+        index for index, pattern in enumerate(patterns) if subject_matches(pattern, subject)
+    }
+    assert asyncio.run(scenario()) == expected
+
+
+@pytest.mark.nats
+@pytest.mark.timeout(120)
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(patterns=st.lists(subject_patterns(), min_size=1, max_size=6), subject=concrete_subjects)
+def test_nats_routing_agrees_with_subject_matches(
+    nats_url: str, patterns: list[str], subject: str
+) -> None:
+    """NatsPubSub delivers to exactly the subscriptions InMemoryPubSub's matching picks."""
+    # A fresh prefix per example keeps examples apart on the shared server; prefixing both
+    # the patterns and the subject with the same literal tokens does not change who matches.
+    prefix = f"routing.{uuid.uuid4().hex[:12]}"
+    prefixed = [f"{prefix}.{pattern}" for pattern in patterns]
+
+    async def scenario() -> set[int]:
+        bus = await agentkit.connect(nats_url)
+        try:
+            return await _who_receives(bus, prefixed, f"{prefix}.{subject}")
+        finally:
+            await bus.close()
+
+    expected = {
+        index for index, pattern in enumerate(patterns) if subject_matches(pattern, subject)
+    }
+    assert asyncio.run(scenario()) == expected
