@@ -5,22 +5,74 @@ The public API lives here; submodules whose names start with ``_`` are private.
 
 from __future__ import annotations
 
+from agentkit._agent import Agent as Agent
+from agentkit._agent import AgentAttachment as AgentAttachment
+from agentkit._agent import AgentProtocol as AgentProtocol
+from agentkit._agent import Ballot as Ballot
+from agentkit._agent import BallotVote as BallotVote
+from agentkit._agent import Broadcast as Broadcast
+from agentkit._agent import WorkItem as WorkItem
+from agentkit._agent import WorkResult as WorkResult
+from agentkit._agent import attach as attach
+from agentkit._breaker import BreakerStats as BreakerStats
+from agentkit._breaker import CircuitBreaker as CircuitBreaker
+from agentkit._breaker import CircuitState as CircuitState
 from agentkit._bus_base import BusBase as BusBase
 from agentkit._clock import SystemClock as SystemClock
 from agentkit._connect import connect as connect
+from agentkit._engine import DistributedEngine as DistributedEngine
+from agentkit._engine import default_tasks as default_tasks
+from agentkit._execution import RAY_AVAILABLE as RAY_AVAILABLE
+from agentkit._execution import ExecutionMode as ExecutionMode
+from agentkit._execution import TaskAttempt as TaskAttempt
+from agentkit._execution import TaskResult as TaskResult
+from agentkit._execution import TaskState as TaskState
+from agentkit._failover import FailoverEvent as FailoverEvent
+from agentkit._failover import FailoverKind as FailoverKind
+from agentkit._failover import FailoverManager as FailoverManager
+from agentkit._health import ComponentHealth as ComponentHealth
+from agentkit._health import HealthEvent as HealthEvent
+from agentkit._health import HealthMonitor as HealthMonitor
+from agentkit._health import HealthReport as HealthReport
+from agentkit._health import HealthStatus as HealthStatus
+from agentkit._local_executor import LocalActorHandle as LocalActorHandle
+from agentkit._local_executor import LocalExecutor as LocalExecutor
 from agentkit._memory_bus import InMemoryPubSub as InMemoryPubSub
 from agentkit._messages import DeadLetter as DeadLetter
 from agentkit._messages import MessagePriority as MessagePriority
 from agentkit._messages import PubSubMessage as PubSubMessage
 from agentkit._nats_bus import NatsPubSub as NatsPubSub
+from agentkit._orchestrator import Decision as Decision
+from agentkit._orchestrator import Orchestrator as Orchestrator
 from agentkit._plugins import PluginInfo as PluginInfo
 from agentkit._plugins import PluginManager as PluginManager
 from agentkit._plugins import PluginStatus as PluginStatus
+from agentkit._registry import ToolRegistry as ToolRegistry
+from agentkit._resolver import Conflict as Conflict
+from agentkit._resolver import ConflictResolver as ConflictResolver
 from agentkit._subjects import subject_matches as subject_matches
 from agentkit._subscription import BusSubscription as BusSubscription
+from agentkit._swarm import AgentSwarm as AgentSwarm
+from agentkit._swarm import Assignment as Assignment
+from agentkit._swarm import IgnoredVote as IgnoredVote
+from agentkit._swarm import WorkDistribution as WorkDistribution
 from agentkit._tool import Tool as Tool
 from agentkit._tool import ToolHints as ToolHints
 from agentkit._tool import ToolResult as ToolResult
+from agentkit._tool_export import from_openai_strict_arguments as from_openai_strict_arguments
+from agentkit._tool_export import mcp_structured_content as mcp_structured_content
+from agentkit._tool_export import openai_strict_schema as openai_strict_schema
+from agentkit._tool_export import to_anthropic_tool as to_anthropic_tool
+from agentkit._tool_export import to_mcp_tool as to_mcp_tool
+from agentkit._tool_export import to_openai_tool as to_openai_tool
+from agentkit._votes import AgentVote as AgentVote
+from agentkit._votes import ConflictType as ConflictType
+from agentkit._votes import IRVRound as IRVRound
+from agentkit._votes import Resolution as Resolution
+from agentkit._votes import ResolutionStatus as ResolutionStatus
+from agentkit._votes import VoteCount as VoteCount
+from agentkit._votes import VoteType as VoteType
+from agentkit._worker import run_worker as run_worker
 from agentkit.exceptions import AgentkitError as AgentkitError
 from agentkit.exceptions import BackpressureError as BackpressureError
 from agentkit.exceptions import BusClosedError as BusClosedError
@@ -54,6 +106,7 @@ from agentkit.exceptions import ToolNotFoundError as ToolNotFoundError
 from agentkit.exceptions import ToolRegistrationError as ToolRegistrationError
 from agentkit.exceptions import VotingError as VotingError
 from agentkit.hookspecs import hookimpl as hookimpl
+from agentkit.protocols import ActorHandle as ActorHandle
 from agentkit.protocols import Bus as Bus
 from agentkit.protocols import Clock as Clock
 from agentkit.protocols import Executor as Executor
@@ -66,27 +119,58 @@ from agentkit.protocols import Subscription as Subscription
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActorHandle",
+    "Agent",
+    "AgentAttachment",
+    "AgentProtocol",
+    "AgentSwarm",
+    "AgentVote",
     "AgentkitError",
+    "Assignment",
     "BackpressureError",
+    "Ballot",
+    "BallotVote",
+    "BreakerStats",
+    "Broadcast",
     "Bus",
     "BusBase",
     "BusClosedError",
     "BusError",
     "BusSubscription",
+    "CircuitBreaker",
     "CircuitOpenError",
+    "CircuitState",
     "Clock",
+    "ComponentHealth",
     "ConfigurationError",
+    "Conflict",
+    "ConflictResolver",
+    "ConflictType",
     "ConnectionLostError",
     "DeadLetter",
     "DeadLetterNotFoundError",
+    "Decision",
+    "DistributedEngine",
     "DuplicateVoteError",
     "ExecutionError",
+    "ExecutionMode",
     "Executor",
+    "FailoverEvent",
+    "FailoverKind",
+    "FailoverManager",
     "Handler",
     "HealthCheck",
+    "HealthEvent",
+    "HealthMonitor",
+    "HealthReport",
+    "HealthStatus",
+    "IRVRound",
+    "IgnoredVote",
     "InMemoryPubSub",
     "InvalidSubjectError",
     "InvalidVoteError",
+    "LocalActorHandle",
+    "LocalExecutor",
     "MessageDecodeError",
     "MessageEncodeError",
     "MessagePriority",
@@ -96,21 +180,28 @@ __all__ = [
     "NoHealthyComponentError",
     "NoRespondersError",
     "NoVotesError",
+    "Orchestrator",
     "PluginError",
     "PluginInfo",
     "PluginManager",
     "PluginStatus",
     "PubSubMessage",
+    "RAY_AVAILABLE",
     "Registry",
     "ReliabilityError",
     "RequestTimeoutError",
+    "Resolution",
+    "ResolutionStatus",
     "Resolver",
     "SandboxViolationError",
     "Subscription",
     "SystemClock",
+    "TaskAttempt",
     "TaskCancelledError",
     "TaskFailedError",
     "TaskNotFoundError",
+    "TaskResult",
+    "TaskState",
     "TaskTimeoutError",
     "Tool",
     "ToolError",
@@ -118,10 +209,25 @@ __all__ = [
     "ToolNotConfiguredError",
     "ToolNotFoundError",
     "ToolRegistrationError",
+    "ToolRegistry",
     "ToolResult",
+    "VoteCount",
+    "VoteType",
     "VotingError",
+    "WorkDistribution",
+    "WorkItem",
+    "WorkResult",
     "__version__",
+    "attach",
     "connect",
+    "default_tasks",
+    "from_openai_strict_arguments",
     "hookimpl",
+    "mcp_structured_content",
+    "openai_strict_schema",
+    "run_worker",
     "subject_matches",
+    "to_anthropic_tool",
+    "to_mcp_tool",
+    "to_openai_tool",
 ]

@@ -5,6 +5,11 @@ Usage::
     agentkit plugins [list]        a table of every plugin and its status
     agentkit plugins show NAME     everything known about one plugin
     agentkit demo [--bus URL]      run the demo on a bus (default $AGENTKIT_BUS_URL or memory://)
+    agentkit tools [list] [--category C]          the tools plugins register
+    agentkit tools describe NAME                  one tool, as JSON
+    agentkit tools call NAME --params '{...}'     run a tool; print its ToolResult as JSON
+    agentkit worker MODULE:FACTORY --bus URL --swarm NAME
+                                   host the factory's agents on a bus until SIGTERM/SIGINT
     agentkit --version
 """
 
@@ -18,7 +23,9 @@ import os
 import sys
 from typing import TextIO
 
+from agentkit._cli_tools import add_tools_parser, run_tools
 from agentkit._plugins import PluginInfo, PluginManager
+from agentkit._worker import add_worker_parser, run_worker_command
 from agentkit.exceptions import AgentkitError
 
 __all__ = ["main"]
@@ -44,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return _list_plugins(sys.stdout)
     if args.command == "demo":
         return _run_demo(args.bus, sys.stderr)
+    if args.command == "tools":
+        return run_tools(args, sys.stdout, sys.stderr)
+    if args.command == "worker":
+        return run_worker_command(args, sys.stderr)
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 
@@ -70,6 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         help="bus URL (default: $AGENTKIT_BUS_URL, else memory://)",
     )
+    add_tools_parser(commands)
+    add_worker_parser(commands)
     return parser
 
 

@@ -21,9 +21,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from agentkit._execution import TaskResult, TaskState
     from agentkit._messages import DeadLetter, PubSubMessage
 
 __all__ = [
+    "ActorHandle",
     "Bus",
     "Clock",
     "Executor",
@@ -200,29 +202,108 @@ class Registry(Protocol):
 
 
 @runtime_checkable
-class Executor(Protocol):
-    """Runs callables somewhere (this process, a Ray cluster) and reports their outcome."""
+class ActorHandle(Protocol):
+    """A stateful worker made by :meth:`Executor.create_actor`.
 
-    async def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> str:
+    Every public method of the actor's class is reachable as an attribute whose call returns
+    an awaitable: ``await handle.increment(2)``. Calls to one actor run one at a time, in the
+    order they were made, so the actor's state needs no locking.
+    """
+
+    @property
+    def actor_id(self) -> str:
+        """A unique id for this actor."""
+        ...
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        """The actor's method *name*, as an async callable."""
+        ...
+
+    async def kill(self) -> None:
+        """Stop the actor for good (no restart); later calls raise ``TaskFailedError``."""
+        ...
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs callables somewhere (this process, a Ray cluster) and reports their outcome.
+
+    Contract (checked by :class:`agentkit.testing.ExecutorConformance`):
+
+    * ``submit`` returns a task id at once; the task moves PENDING -> RUNNING -> one final
+      state (SUCCEEDED, FAILED, CANCELLED, TIMED_OUT). A task that raises is run again up to
+      ``max_attempts`` times in all, with exponential backoff; each attempt is recorded in its
+      ``TaskResult``. ``timeout`` is the task's own deadline, counted from submission: when it
+      passes the task is stopped and ends TIMED_OUT. ``max_attempts``, ``timeout`` and ``name``
+      are the executor's options; every other keyword goes to *fn*.
+    * ``wait``/``result`` with a ``timeout`` raise ``TaskTimeoutError`` (a ``TimeoutError``)
+      when the task has not finished in time and leave it running. ``result`` returns the
+      value or raises ``TaskFailedError`` (``__cause__`` = the last error),
+      ``TaskCancelledError`` or ``TaskTimeoutError``. An unknown id raises
+      ``TaskNotFoundError`` (a ``KeyError``).
+    * ``map`` returns results in input order and raises ``TaskFailedError`` if any item
+      failed. Functions may be lambdas and closures.
+    * Actors keep their state between calls; calls to one actor run one at a time.
+    * After ``shutdown`` every submission raises ``ExecutionError``.
+    """
+
+    async def submit(
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        max_attempts: int = 1,
+        timeout: float | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> str:
         """Start ``fn(*args, **kwargs)``; return a task id at once."""
         ...
 
+    async def wait(self, task_id: str, /, *, timeout: float | None = None) -> TaskResult:
+        """Wait until the task is final and return its ``TaskResult`` (never its error)."""
+        ...
+
     async def result(self, task_id: str, /, *, timeout: float | None = None) -> Any:
-        """Wait for the task's outcome; a timeout raises and leaves the task running."""
+        """Wait for the task's value; a timeout raises and leaves the task running."""
+        ...
+
+    def state(self, task_id: str, /) -> TaskState:
+        """Where the task stands now."""
         ...
 
     async def cancel(self, task_id: str, /) -> bool:
         """Cancel the task if it has not finished; return whether it was cancelled."""
         ...
 
-    async def map(self, fn: Callable[[Any], Any], items: Iterable[Any], /) -> list[Any]:
+    async def map(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], /, *, max_attempts: int = 1
+    ) -> list[Any]:
         """``[fn(item) for item in items]``, run in parallel, results in input order."""
         ...
 
+    async def create_actor(
+        self,
+        cls: type[Any],
+        /,
+        *args: Any,
+        max_restarts: int = 0,
+        max_task_retries: int = 0,
+        **kwargs: Any,
+    ) -> ActorHandle:
+        """Start ``cls(*args, **kwargs)`` as an actor; return its handle.
+
+        *max_restarts*: how often a dead actor is started again (its constructor runs
+        again, so its state starts over). *max_task_retries*: how often a call interrupted by
+        the actor's death is retried on the restarted actor; with 0 the caller gets
+        ``TaskFailedError``.
+        """
+        ...
+
     def stats(self) -> Mapping[str, Any]:
-        """Resources and task counts."""
+        """Resources, workers and task counts by state."""
         ...
 
     async def shutdown(self) -> None:
-        """Stop accepting work and release workers."""
+        """Stop accepting work, cancel what has not finished and release workers."""
         ...

@@ -6,4 +6,7 @@ plugin. Needs the ``ray`` extra (``pip install 'agentkit-kernel[ray]'``).
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from agentkit_ray._executor import RayActorHandle as RayActorHandle
+from agentkit_ray._executor import RayExecutor as RayExecutor
+
+__all__ = ["RayActorHandle", "RayExecutor"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from agentkit.exceptions import ConfigurationError
 from agentkit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -20,11 +19,13 @@ __all__ = ["agentkit_make_executor"]
 
 @hookimpl
 def agentkit_make_executor(mode: str, options: Mapping[str, Any]) -> Executor | None:
-    """Return a Ray executor for mode ``"ray"``, None for any other mode.
+    """Return a :class:`~agentkit_ray.RayExecutor` for mode ``"ray"``, None for any other mode.
 
-    Raises:
-        ConfigurationError: for ``"ray"`` until the distributed-execution issue lands.
+    *options* are the ``RayExecutor`` keyword arguments (``address``, ``num_cpus``, ...). The
+    executor is not started here: ray is imported when it starts.
     """
     if mode != "ray":
         return None
-    raise ConfigurationError("the Ray executor arrives with the distributed-execution issue")
+    from agentkit_ray._executor import RayExecutor
+
+    return RayExecutor(**options)

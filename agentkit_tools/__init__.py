@@ -6,4 +6,7 @@ plugin. Needs the ``tools`` extra (``pip install 'agentkit-kernel[tools]'``).
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from agentkit_tools._config import ToolsConfig as ToolsConfig
+from agentkit_tools._library import create_builtin_tools_library as create_builtin_tools_library
+
+__all__ = ["ToolsConfig", "create_builtin_tools_library"]

@@ -18,7 +18,8 @@ __all__ = ["agentkit_register_tools"]
 
 @hookimpl
 def agentkit_register_tools(registry: Registry) -> None:
-    """Add the built-in tools to *registry*.
+    """Add the built-in tools, with the default ``ToolsConfig``, to *registry*."""
+    from agentkit_tools._library import create_builtin_tools_library
 
-    Registers nothing yet: the built-in library arrives with the tool registry issue.
-    """
+    for tool in create_builtin_tools_library():
+        registry.register_tool(tool)

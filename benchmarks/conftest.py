@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,14 +27,6 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     if getattr(option, "benchmark_only", False) and getattr(option, "benchmark_disable", False):
         option.benchmark_enable = True
-
-
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
-    """Collect ``bench_*.py`` as test modules (pytest's default only takes ``test_*.py``)."""
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
-        module: pytest.Module = pytest.Module.from_parent(parent, path=file_path)
-        return module
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from agentkit import MessagePriority, PubSubMessage
+from agentkit import AgentVote, MessagePriority, PubSubMessage
 
 __all__ = [
     "agent_votes",
@@ -87,3 +87,39 @@ def messages(*, allow_nan: bool = True) -> st.SearchStrategy[PubSubMessage]:
         reply_to=st.none() | concrete_subjects,
         attempt=st.integers(min_value=1, max_value=100),
     )
+
+
+# -- votes ---------------------------------------------------------------------------------
+
+#: Option names: short, and drawn from characters whose code-point order differs from their
+#: "natural" order (uppercase before lowercase, accented letters last).
+vote_options: st.SearchStrategy[str] = st.text(alphabet="abBXé", min_size=1, max_size=3)
+
+
+@st.composite
+def agent_votes(
+    draw: st.DrawFn, options: list[str], agent_id: str, *, ranked: bool = True
+) -> AgentVote:
+    """One valid vote over *options*: a ranking (a prefix of a permutation) and a confidence."""
+    order = draw(st.permutations(options))
+    length = draw(st.integers(min_value=1, max_value=len(order))) if ranked else 1
+    ranking = tuple(order[:length])
+    confidence = draw(st.floats(min_value=0.0, max_value=1.0))
+    return AgentVote(agent_id, ranking[0], confidence, ranking=ranking if ranked else None)
+
+
+@st.composite
+def vote_profiles(
+    draw: st.DrawFn,
+    *,
+    min_voters: int = 1,
+    max_voters: int = 12,
+    max_options: int = 4,
+    ranked: bool = True,
+) -> list[AgentVote]:
+    """A list of valid votes, one per agent (ids agent-00, agent-01, ...), 1 to 4 options."""
+    options = draw(st.lists(vote_options, min_size=1, max_size=max_options, unique=True))
+    voters = draw(st.integers(min_value=min_voters, max_value=max_voters))
+    return [
+        draw(agent_votes(options, f"agent-{index:02d}", ranked=ranked)) for index in range(voters)
+    ]

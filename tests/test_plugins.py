@@ -23,7 +23,6 @@ from agentkit._plugins import (
     PluginManager,
     PluginStatus,
 )
-from agentkit.exceptions import ConfigurationError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORE_VERSION = importlib.metadata.version("agentkit-kernel")
@@ -101,10 +100,13 @@ class RecordingRegistry:
 
     def __init__(self) -> None:
         self.tools: list[Any] = []
+        self.builtin: list[Any] = []
 
     def register_tool(self, tool: Any, executor: Callable[..., Any] | None = None) -> None:
-        """Record *tool*."""
-        self.tools.append(tool)
+        """Record *tool*; the tools plugin's built-in library is kept apart in ``builtin``."""
+        from agentkit import Tool
+
+        (self.builtin if isinstance(tool, Tool) else self.tools).append(tool)
 
     def get_tool(self, name: str) -> Any:
         """The recorded tool equal to *name*."""
@@ -190,12 +192,12 @@ def test_managers_do_not_share_state(good_plugin: str) -> None:
 
 @pytest.mark.ray
 def test_ray_plugin_answers_only_for_ray_mode() -> None:
-    """The ray plugin's executor hook returns None for other modes and refuses "ray" for now."""
+    """The ray plugin's executor hook returns None for other modes and a RayExecutor for "ray"."""
     manager = PluginManager()
     manager.discover_plugins()
     assert manager.hook.agentkit_make_executor(mode="local", options={}) is None
-    with pytest.raises(ConfigurationError, match="distributed-execution issue"):
-        manager.hook.agentkit_make_executor(mode="ray", options={})
+    executor = manager.hook.agentkit_make_executor(mode="ray", options={"num_cpus": 1})
+    assert type(executor).__name__ == "RayExecutor"
 
 
 @pytest.mark.skipif(not extra_installed("tools"), reason="the tools extra is not installed")
@@ -206,6 +208,7 @@ def test_tools_plugin_accepts_a_registry() -> None:
     assert by_name(manager)["tools"].status is PluginStatus.ACTIVE
     assert manager.registry is registry
     assert registry.tools == []
+    assert len(registry.builtin) >= 60
 
 
 def test_plugin_gets_the_registry_on_activation(good_plugin: str) -> None:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import agentkit
+
 GUIDE = Path(__file__).parents[1] / "examples" / "seed_guide.py"
 
 
@@ -16,4 +18,34 @@ def test_seed_guide_runs_every_block() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Received from agent-001: {'alert': 'System degradation detected'}" in result.stdout
-    assert "failed" not in result.stdout
+    # Agent Swarms: the analysts really receive, vote and work over the bus.
+    assert "analyst-003 received: Investigate transaction T-12345" in result.stdout
+    assert (
+        "Consensus decision: block (resolved, consensus 100.0%, votes from analyst-001,"
+        " analyst-002)" in result.stdout
+    )
+    assert "Work: 10 of 10 tasks done (analyst-001 4, analyst-002 3, analyst-003 3)" in (
+        result.stdout
+    )
+    # Conflict Resolution: weighted by confidence "reject" wins 1.1 to 0.95.
+    assert "Decision: reject\nConsensus: 53.7%" in result.stdout
+    assert "With agent_weights={'expert-001': 2.0}: approve (63.3%)" in result.stdout
+    assert "built-in tools in 6 categories" in result.stdout
+    assert "text_summarize: success=True output={'summary': 'Long document...'" in result.stdout
+    assert "active component: primary" in result.stdout
+    assert "active component after the primary went down: backup (failover)" in result.stdout
+    assert (
+        "10 calls: external_service reached 5 times, circuit open, 5 calls served from cache"
+        in result.stdout
+    )
+    audit = (
+        "audit_task result: {'agent_id': 'agent-001', 'words': 2, 'flagged': [], 'approved': True}"
+    )
+    assert f"[LOCAL] {audit}" in result.stdout
+    assert "[LOCAL] parallel_map: 100 results, sum 328350" in result.stdout
+    assert "Resources: {'CPU': " in result.stdout
+    if agentkit.RAY_AVAILABLE:
+        assert f"[RAY] {audit}" in result.stdout
+        assert "[RAY] parallel_map: 100 results, sum 328350" in result.stdout
+        assert "[RAY] cluster: nodes=1" in result.stdout
+    assert "!! " not in result.stdout  # the line main() prints for a failed block

@@ -1,0 +1,450 @@
+"""Health monitoring: periodic checks with consecutive-count thresholds, like Kubernetes probes.
+
+A component starts UNKNOWN. ``unhealthy_threshold`` consecutive failed checks make it
+UNHEALTHY, ``healthy_threshold`` consecutive passed checks make it HEALTHY. A check fails when
+it returns something falsy (or a ``HealthReport`` with ``healthy=False``), raises, or runs past
+``check_timeout_seconds``. Passive signals count too: ``report_failure`` (a failed call) and an
+opening circuit breaker (``watch_breaker``) need not wait for the next probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from agentkit._clock import SYSTEM_CLOCK, wait_for
+from agentkit.exceptions import ConfigurationError
+from agentkit.protocols import Clock, HealthCheck
+
+if TYPE_CHECKING:
+    from agentkit._breaker import CircuitBreaker, CircuitState
+
+__all__ = [
+    "ComponentHealth",
+    "HealthEvent",
+    "HealthListener",
+    "HealthMonitor",
+    "HealthReport",
+    "HealthStatus",
+]
+
+logger = logging.getLogger("agentkit.health")
+
+
+class HealthStatus(enum.StrEnum):
+    """A component's health as the monitor sees it."""
+
+    UNKNOWN = "unknown"
+    """No verdict yet (fewer results than either threshold)."""
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HealthReport:
+    """What a check may return instead of a bool: the verdict plus why."""
+
+    healthy: bool
+    message: str = ""
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ComponentHealth:
+    """A snapshot of one component's health."""
+
+    name: str
+    kind: str
+    status: HealthStatus
+    consecutive_successes: int
+    consecutive_failures: int
+    checks: int
+    """Results recorded: probes plus passive signals."""
+    failures: int
+    last_report: HealthReport | None
+    last_checked_at: float | None
+    """The clock's wall time of the last result, or None."""
+    failing_since: float | None
+    """Monotonic time of the first failure of the current failure streak, or None."""
+    status_since: float
+    """Monotonic time of the last status change (or of registration)."""
+    has_check: bool
+    """Whether the monitor probes it (False: passive signals only)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HealthEvent:
+    """A component's status changed."""
+
+    component: str
+    kind: str
+    old: HealthStatus
+    new: HealthStatus
+    at: float
+    """Monotonic time of the change."""
+    report: HealthReport
+    """The result that caused it."""
+    failing_since: float | None
+    """For a change to UNHEALTHY: when the failure streak began (the fault, as far as known)."""
+
+
+#: Called with each :class:`HealthEvent`; sync or async.
+HealthListener = Callable[[HealthEvent], Any]
+
+
+class _Component:
+    __slots__ = (
+        "check",
+        "checks",
+        "consecutive_failures",
+        "consecutive_successes",
+        "failing_since",
+        "failures",
+        "kind",
+        "last_checked_at",
+        "last_report",
+        "name",
+        "status",
+        "status_since",
+        "task",
+    )
+
+    def __init__(self, name: str, kind: str, check: HealthCheck | None, now: float) -> None:
+        self.name = name
+        self.kind = kind
+        self.check = check
+        self.status = HealthStatus.UNKNOWN
+        self.status_since = now
+        self.consecutive_successes = 0
+        self.consecutive_failures = 0
+        self.checks = 0
+        self.failures = 0
+        self.last_report: HealthReport | None = None
+        self.last_checked_at: float | None = None
+        self.failing_since: float | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def snapshot(self) -> ComponentHealth:
+        return ComponentHealth(
+            name=self.name,
+            kind=self.kind,
+            status=self.status,
+            consecutive_successes=self.consecutive_successes,
+            consecutive_failures=self.consecutive_failures,
+            checks=self.checks,
+            failures=self.failures,
+            last_report=self.last_report,
+            last_checked_at=self.last_checked_at,
+            failing_since=self.failing_since,
+            status_since=self.status_since,
+            has_check=self.check is not None,
+        )
+
+
+def _whole(label: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{label} must be a whole number >= 1, not {value!r}")
+    return value
+
+
+class HealthMonitor:
+    """Checks registered components every *check_interval_seconds* and tracks their status.
+
+    Args:
+        check_interval_seconds: Time between the end of one check and the start of the next.
+        unhealthy_threshold: Consecutive failures that make a component UNHEALTHY.
+        healthy_threshold: Consecutive successes that make it HEALTHY.
+        check_timeout_seconds: A check still running after this fails (default: the interval).
+        clock: The time source (``agentkit.testing.VirtualClock`` in tests).
+
+    Sync checks run inline on the event loop (keep them quick, or make them async: only an
+    async check can be timed out).
+    """
+
+    def __init__(
+        self,
+        check_interval_seconds: float = 30.0,
+        unhealthy_threshold: int = 3,
+        healthy_threshold: int = 1,
+        check_timeout_seconds: float | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        if not check_interval_seconds > 0:
+            raise ConfigurationError(
+                f"check_interval_seconds must be > 0, not {check_interval_seconds!r}"
+            )
+        if check_timeout_seconds is not None and not check_timeout_seconds > 0:
+            raise ConfigurationError(
+                f"check_timeout_seconds must be > 0, not {check_timeout_seconds!r}"
+            )
+        self.check_interval_seconds = float(check_interval_seconds)
+        self.unhealthy_threshold = _whole("unhealthy_threshold", unhealthy_threshold)
+        self.healthy_threshold = _whole("healthy_threshold", healthy_threshold)
+        self.check_timeout_seconds = float(
+            check_interval_seconds if check_timeout_seconds is None else check_timeout_seconds
+        )
+        self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
+        self._components: dict[str, _Component] = {}
+        self._listeners: list[HealthListener] = []
+        self._background: set[asyncio.Future[Any]] = set()
+        self._running = False
+
+    def __repr__(self) -> str:
+        state = "running" if self._running else "stopped"
+        return f"<HealthMonitor {len(self._components)} components {state}>"
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._components
+
+    # -- registration -----------------------------------------------------------------------
+
+    def register_component(
+        self, name: str, kind: str, check: HealthCheck | None = None, *, replace: bool = False
+    ) -> None:
+        """Watch component *name* of *kind* (``"agent"``, ``"service"``, ...) through *check*.
+
+        *check* is a sync or async callable returning a truthy value or a ``HealthReport``;
+        None registers a component known only through passive signals. Registering a taken
+        name raises ``ConfigurationError`` unless *replace* (which keeps no old results).
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigurationError("a component needs a non-empty name")
+        if check is not None and not callable(check):
+            raise ConfigurationError(f"the check of {name!r} must be callable, not {check!r}")
+        old = self._components.get(name)
+        if old is not None:
+            if not replace:
+                raise ConfigurationError(
+                    f"component {name!r} is already registered; pass replace=True to swap it"
+                )
+            self._cancel(old)
+        component = _Component(name, kind, check, self.clock.monotonic())
+        self._components[name] = component
+        if self._running and check is not None:
+            component.task = asyncio.get_running_loop().create_task(self._probe_loop(component))
+
+    def unregister_component(self, name: str) -> bool:
+        """Stop watching *name*; return whether it was registered."""
+        component = self._components.pop(name, None)
+        if component is None:
+            return False
+        self._cancel(component)
+        return True
+
+    @property
+    def components(self) -> list[str]:
+        """Registered component names, in registration order."""
+        return list(self._components)
+
+    # -- status -----------------------------------------------------------------------------
+
+    def _get(self, name: str) -> _Component:
+        try:
+            return self._components[name]
+        except KeyError:
+            raise KeyError(f"no component {name!r} is registered with this monitor") from None
+
+    def status(self, name: str) -> HealthStatus:
+        """The status of *name* (``KeyError`` if it is not registered)."""
+        return self._get(name).status
+
+    def get_health(self, name: str) -> ComponentHealth:
+        """A snapshot of *name* (``KeyError`` if it is not registered)."""
+        return self._get(name).snapshot()
+
+    def is_healthy(self, name: str) -> bool:
+        """Whether *name* is HEALTHY (UNKNOWN is not)."""
+        return self._get(name).status is HealthStatus.HEALTHY
+
+    def snapshot(self) -> dict[str, ComponentHealth]:
+        """Every component's health, by name."""
+        return {name: component.snapshot() for name, component in self._components.items()}
+
+    def add_listener(self, listener: HealthListener) -> None:
+        """Call ``listener(event)`` on every status change (sync or async)."""
+        if not callable(listener):
+            raise ConfigurationError(f"a listener must be callable, not {listener!r}")
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: HealthListener) -> None:
+        """Stop calling *listener*; unknown listeners are ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- results ----------------------------------------------------------------------------
+
+    def report_success(self, name: str, message: str = "passive: call succeeded") -> None:
+        """Count a success seen outside the probes (a call that worked)."""
+        self._record(self._get(name), HealthReport(True, message))
+
+    def report_failure(
+        self, name: str, error: BaseException | str | None = None, *, immediate: bool = False
+    ) -> None:
+        """Count a failure seen outside the probes (a failed call, an opening breaker).
+
+        With *immediate* the component turns UNHEALTHY at once, whatever the threshold.
+        """
+        component = self._get(name)
+        if isinstance(error, BaseException):
+            message = f"passive: {type(error).__name__}: {error}"
+        else:
+            message = f"passive: {error or 'call failed'}"
+        self._record(component, HealthReport(False, message), immediate=immediate)
+
+    def watch_breaker(self, breaker: CircuitBreaker, name: str) -> None:
+        """Make *breaker* report on *name*: opening marks it UNHEALTHY, closing counts a success."""
+        from agentkit._breaker import CircuitState
+
+        self._get(name)
+
+        def on_change(_breaker: CircuitBreaker, old: CircuitState, new: CircuitState) -> None:
+            if name not in self._components:
+                return
+            if new is CircuitState.OPEN:
+                self.report_failure(name, f"circuit {breaker.name!r} opened", immediate=True)
+            elif new is CircuitState.CLOSED:
+                self.report_success(name, f"passive: circuit {breaker.name!r} closed")
+
+        breaker.add_listener(on_change)
+
+    def _record(
+        self, component: _Component, report: HealthReport, *, immediate: bool = False
+    ) -> None:
+        now = self.clock.monotonic()
+        component.checks += 1
+        component.last_report = report
+        component.last_checked_at = self.clock.time()
+        old = component.status
+        new = old
+        if report.healthy:
+            component.consecutive_successes += 1
+            component.consecutive_failures = 0
+            component.failing_since = None
+            if component.consecutive_successes >= self.healthy_threshold:
+                new = HealthStatus.HEALTHY
+        else:
+            component.failures += 1
+            component.consecutive_failures += 1
+            component.consecutive_successes = 0
+            if component.failing_since is None:
+                component.failing_since = now
+            if immediate or component.consecutive_failures >= self.unhealthy_threshold:
+                new = HealthStatus.UNHEALTHY
+        if new is old:
+            return
+        component.status = new
+        component.status_since = now
+        log = logger.warning if new is HealthStatus.UNHEALTHY else logger.info
+        log("component %r: %s -> %s (%s)", component.name, old.value, new.value, report.message)
+        event = HealthEvent(
+            component=component.name,
+            kind=component.kind,
+            old=old,
+            new=new,
+            at=now,
+            report=report,
+            failing_since=component.failing_since,
+        )
+        for listener in list(self._listeners):
+            try:
+                outcome = listener(event)
+                if inspect.isawaitable(outcome):
+                    task = asyncio.ensure_future(outcome)
+                    self._background.add(task)
+                    task.add_done_callback(self._listener_done)
+            except Exception:
+                logger.exception("health listener %r failed", listener)
+
+    def _listener_done(self, task: asyncio.Future[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("health listener failed", exc_info=task.exception())
+
+    # -- checking ---------------------------------------------------------------------------
+
+    async def _run_check(self, check: HealthCheck) -> HealthReport:
+        try:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await wait_for(self.clock, result, self.check_timeout_seconds)
+        except TimeoutError:
+            return HealthReport(False, f"check timed out after {self.check_timeout_seconds} s")
+        except Exception as exc:
+            return HealthReport(False, f"check raised {type(exc).__name__}: {exc}")
+        if isinstance(result, HealthReport):
+            return result
+        return HealthReport(bool(result), "" if result else f"check returned {result!r}")
+
+    async def check_now(self, name: str) -> ComponentHealth:
+        """Run *name*'s check once, record the result and return the new snapshot."""
+        component = self._get(name)
+        if component.check is None:
+            raise ConfigurationError(f"component {name!r} has no check (passive signals only)")
+        report = await self._run_check(component.check)
+        if self._components.get(name) is component:
+            self._record(component, report)
+        return component.snapshot()
+
+    async def check_all(self) -> dict[str, ComponentHealth]:
+        """Run every check once, concurrently, and return the snapshot."""
+        names = [name for name, comp in self._components.items() if comp.check is not None]
+        await asyncio.gather(*(self.check_now(name) for name in names))
+        return self.snapshot()
+
+    async def _probe_loop(self, component: _Component) -> None:
+        assert component.check is not None
+        while True:
+            report = await self._run_check(component.check)
+            if self._components.get(component.name) is not component:
+                return
+            self._record(component, report)
+            await self.clock.sleep(self.check_interval_seconds)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the probes are scheduled."""
+        return self._running
+
+    async def start_monitoring(self) -> None:
+        """Schedule every component's probe (the first runs now) and return at once."""
+        if self._running:
+            return
+        self._running = True
+        loop = asyncio.get_running_loop()
+        for component in self._components.values():
+            if component.check is not None and component.task is None:
+                component.task = loop.create_task(self._probe_loop(component))
+
+    async def stop_monitoring(self) -> None:
+        """Cancel the probes and wait until they ended. Statuses are kept."""
+        self._running = False
+        tasks = [c.task for c in self._components.values() if c.task is not None]
+        for component in self._components.values():
+            self._cancel(component)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _cancel(self, component: _Component) -> None:
+        task, component.task = component.task, None
+        if task is not None:
+            task.cancel()
+
+    async def __aenter__(self) -> Self:
+        await self.start_monitoring()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop_monitoring()

@@ -1,0 +1,593 @@
+"""JSON Schema validation, compiled once: a fast path for common schemas, jsonschema for the rest.
+
+:func:`compile_schema` checks a schema against its metaschema (draft 2020-12 by default; any
+draft jsonschema knows when ``$schema`` names it) and compiles it once. Schemas built only from
+the common keywords — ``type`` (one or several), ``enum``, ``const``, the numeric bounds,
+``multipleOf``, ``minLength``/``maxLength``/``pattern``, ``items`` (one schema for every item),
+``minItems``/``maxItems``, ``properties``, ``required``, ``additionalProperties``,
+``minProperties``/``maxProperties``, ``anyOf``/``allOf``/``oneOf``/``not`` and boolean schemas,
+plus annotations — are compiled into a tree of small closures. Anything else (``$ref``,
+``patternProperties``, ``uniqueItems``, ``if``, ...) falls back, for the whole schema, to
+jsonschema's own compiled validator.
+
+The fast path gives exactly jsonschema's accept/reject answer (its keyword functions are
+mirrored line by line: ``1.0`` is an integer, ``True`` is not a number and not equal to ``1``,
+keywords apply only to their type) and reports the first error in jsonschema's order: keywords
+in the schema's order, properties in the ``properties`` order. ``format`` is an annotation, as
+in jsonschema without a format checker. Tests hold the two to the same answers with hypothesis.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Final, cast
+
+import jsonschema
+import jsonschema.validators
+from jsonschema.exceptions import SchemaError
+
+from agentkit.exceptions import ToolRegistrationError
+
+__all__ = ["SchemaValidator", "SchemaViolation", "compile_schema", "json_pointer"]
+
+#: Keywords that never reject anything (``format`` included: jsonschema asserts it only when
+#: given a format checker, and we give none).
+_ANNOTATIONS: Final = frozenset(
+    {
+        "title",
+        "description",
+        "default",
+        "examples",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "format",
+    }
+)
+
+#: Drafts whose keywords the fast path mirrors; any other draft goes to jsonschema. Before
+#: 2020-12, ``items: false`` applies the false schema to each item (jsonschema's legacy rule).
+_FAST_DRAFTS: Final[frozenset[Any]] = frozenset(
+    {jsonschema.Draft7Validator, jsonschema.Draft201909Validator, jsonschema.Draft202012Validator}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """Why an instance failed: a JSON pointer to the offending value and a message."""
+
+    pointer: str
+    message: str
+
+
+class _Failure:
+    """A failure on its way up the closure tree; path tokens are appended innermost first."""
+
+    __slots__ = ("message", "tokens")
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.tokens: list[str | int] = []
+
+
+_Check = Callable[[Any], "_Failure | None"]
+
+
+class _Unsupported(Exception):
+    """The schema uses something the fast path does not mirror: use jsonschema."""
+
+
+def json_pointer(tokens: Sequence[str | int]) -> str:
+    """The RFC 6901 pointer for *tokens* from the root (``""`` is the root itself)."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+
+
+class SchemaValidator:
+    """A schema compiled once; :meth:`first_error` answers as jsonschema would.
+
+    Attributes:
+        schema: The schema as given.
+        fast: Whether the fast path handles it (False: jsonschema's validator does).
+        jsonschema_validator: jsonschema's compiled validator for the same schema.
+    """
+
+    __slots__ = ("_check", "fast", "jsonschema_validator", "schema")
+
+    def __init__(self, schema: Mapping[str, Any] | bool, validator: Any, check: _Check | None):
+        self.schema = schema
+        self.jsonschema_validator = validator
+        self._check = check
+        self.fast = check is not None
+
+    def __repr__(self) -> str:
+        return f"SchemaValidator(fast={self.fast})"
+
+    def first_error(self, instance: Any) -> SchemaViolation | None:
+        """The first error jsonschema would report for *instance*, or None when it is valid."""
+        check = self._check
+        if check is not None:
+            failure = check(instance)
+            if failure is None:
+                return None
+            return SchemaViolation(json_pointer(failure.tokens[::-1]), failure.message)
+        try:
+            error = next(self.jsonschema_validator.iter_errors(instance), None)
+        except Exception as exc:  # an unresolvable $ref, a bad regex at use: not the caller's data
+            return SchemaViolation("", f"the schema could not be applied: {exc}")
+        if error is None:
+            return None
+        return SchemaViolation(json_pointer(list(error.absolute_path)), error.message)
+
+    def is_valid(self, instance: Any) -> bool:
+        """Whether *instance* is valid."""
+        return self.first_error(instance) is None
+
+
+def compile_schema(schema: Mapping[str, Any] | bool, *, what: str = "schema") -> SchemaValidator:
+    """Check *schema* against its metaschema and compile it once.
+
+    Raises:
+        ToolRegistrationError: The schema is not valid JSON Schema, or names an unknown draft in
+            ``$schema``. *what* names it in the message (e.g. "parameters of tool 'x'").
+    """
+    if not isinstance(schema, bool | Mapping):
+        raise ToolRegistrationError(f"{what} must be a JSON Schema object, not {_kind(schema)}")
+    cls: Any = jsonschema.Draft202012Validator
+    if isinstance(schema, Mapping) and "$schema" in schema:
+        # default=None: an unknown $schema gives None, not a warning and the latest draft.
+        cls = jsonschema.validators.validator_for(schema, default=cast(Any, None))
+        if cls is None:
+            raise ToolRegistrationError(
+                f"{what}: unknown $schema {schema['$schema']!r} (use draft 2020-12 or draft-07)"
+            )
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        where = json_pointer(list(exc.absolute_path))
+        raise ToolRegistrationError(
+            f"{what} is not valid JSON Schema at {where or '/'}: {exc.message}"
+        ) from None
+    validator = cls(schema)
+    check: _Check | None = None
+    if cls in _FAST_DRAFTS:
+        try:
+            compiler = _Compiler(legacy_items=cls is not jsonschema.Draft202012Validator)
+            check = compiler.compile(schema, root=True)
+        except _Unsupported:
+            check = None
+    return SchemaValidator(schema, validator, check)
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+# -- type tests, as jsonschema's draft 6+ type checker -----------------------------------------
+
+
+def _is_integer(value: Any) -> bool:
+    kind = type(value)
+    if kind is int:
+        return True
+    if kind is float:
+        return bool(value.is_integer())
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_number(value: Any) -> bool:
+    kind = type(value)
+    if kind is int or kind is float:
+        return True
+    return not isinstance(value, bool) and isinstance(value, numbers.Number)
+
+
+_TYPE_TESTS: Final[dict[str, Callable[[Any], bool]]] = {
+    "string": lambda value: isinstance(value, str),
+    "integer": _is_integer,
+    "number": _is_number,
+    "object": lambda value: isinstance(value, dict),
+    "array": lambda value: isinstance(value, list),
+    "boolean": lambda value: isinstance(value, bool),
+    "null": lambda value: value is None,
+}
+
+
+def _json_equal(one: Any, two: Any) -> bool:
+    """jsonschema's ``equal``: ``True`` is not ``1``, sequences and mappings compared deeply."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return bool(one == two)
+    if isinstance(one, Sequence) and isinstance(two, Sequence):
+        return len(one) == len(two) and all(
+            _json_equal(left, right) for left, right in zip(one, two, strict=False)
+        )
+    if isinstance(one, Mapping) and isinstance(two, Mapping):
+        return len(one) == len(two) and all(
+            key in two and _json_equal(value, two[key]) for key, value in one.items()
+        )
+    return bool(_unbool(one) == _unbool(two))
+
+
+_TRUE: Final = object()
+_FALSE: Final = object()
+
+
+def _unbool(value: Any) -> Any:
+    if value is True:
+        return _TRUE
+    if value is False:
+        return _FALSE
+    return value
+
+
+def _ok(value: Any) -> None:
+    return None
+
+
+# -- the compiler ------------------------------------------------------------------------------
+
+
+class _Compiler:
+    """Turns a schema into closures, keyword by keyword in the schema's own order."""
+
+    def __init__(self, *, legacy_items: bool) -> None:
+        self.legacy_items = legacy_items
+
+    def compile(self, schema: Any, *, root: bool = False) -> _Check:
+        if schema is True:
+            return _ok
+        if schema is False:
+            return _false_schema
+        if not isinstance(schema, Mapping):
+            raise _Unsupported
+        checks: list[_Check] = []
+        for keyword, value in schema.items():
+            if keyword in _ANNOTATIONS or (keyword == "$schema" and root):
+                continue
+            build = getattr(self, "_kw_" + keyword.replace("$", "_"), None)
+            if build is None:
+                raise _Unsupported(keyword)
+            check = build(value, schema)
+            if check is not None:
+                checks.append(check)
+        return _sequence(checks)
+
+    # each _kw_<keyword>(value, schema) returns a check, or None when it can never fail
+
+    def _kw_type(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        names = [value] if isinstance(value, str) else list(value)
+        tests = tuple(_TYPE_TESTS[name] for name in names)
+        shown = ", ".join(repr(name) for name in names)
+        if len(tests) == 1:
+            (test,) = tests
+
+            def check_one(instance: Any) -> _Failure | None:
+                if test(instance):
+                    return None
+                return _Failure(f"{instance!r} is not of type {shown}")
+
+            return check_one
+
+        def check_any(instance: Any) -> _Failure | None:
+            for test in tests:
+                if test(instance):
+                    return None
+            return _Failure(f"{instance!r} is not of type {shown}")
+
+        return check_any
+
+    def _kw_enum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        options = list(value)
+        if options and all(isinstance(option, str) for option in options):
+            allowed = frozenset(options)
+
+            def check_strings(instance: Any) -> _Failure | None:
+                if isinstance(instance, str) and instance in allowed:
+                    return None
+                return _Failure(f"{instance!r} is not one of {options!r}")
+
+            return check_strings
+
+        def check_enum(instance: Any) -> _Failure | None:
+            for option in options:
+                if _json_equal(option, instance):
+                    return None
+            return _Failure(f"{instance!r} is not one of {options!r}")
+
+        return check_enum
+
+    def _kw_const(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if _json_equal(instance, value):
+                return None
+            return _Failure(f"{value!r} was expected")
+
+        return check
+
+    def _kw_minimum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if _is_number(instance) and instance < value:
+                return _Failure(f"{instance!r} is less than the minimum of {value!r}")
+            return None
+
+        return check
+
+    def _kw_maximum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if _is_number(instance) and instance > value:
+                return _Failure(f"{instance!r} is greater than the maximum of {value!r}")
+            return None
+
+        return check
+
+    def _kw_exclusiveMinimum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if _is_number(instance) and instance <= value:
+                return _Failure(f"{instance!r} is less than or equal to the minimum of {value!r}")
+            return None
+
+        return check
+
+    def _kw_exclusiveMaximum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if _is_number(instance) and instance >= value:
+                return _Failure(
+                    f"{instance!r} is greater than or equal to the maximum of {value!r}"
+                )
+            return None
+
+        return check
+
+    def _kw_multipleOf(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if not _is_number(instance):
+                return None
+            if isinstance(value, float):
+                quotient = instance / value
+                try:
+                    failed = int(quotient) != quotient
+                except OverflowError:
+                    failed = (Fraction(instance) / Fraction(value)).denominator != 1
+            else:
+                failed = bool(instance % value)
+            if failed:
+                return _Failure(f"{instance!r} is not a multiple of {value}")
+            return None
+
+        return check
+
+    def _kw_minLength(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, str) and len(instance) < value:
+                return _Failure(f"{instance!r} is too short (minLength {value})")
+            return None
+
+        return check
+
+    def _kw_maxLength(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, str) and len(instance) > value:
+                return _Failure(f"{instance!r} is too long (maxLength {value})")
+            return None
+
+        return check
+
+    def _kw_pattern(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        try:
+            search = re.compile(value).search
+        except re.error as exc:
+            raise _Unsupported from exc
+
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, str) and not search(instance):
+                return _Failure(f"{instance!r} does not match {value!r}")
+            return None
+
+        return check
+
+    def _kw_minItems(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, list) and len(instance) < value:
+                return _Failure(f"{instance!r} is too short (minItems {value})")
+            return None
+
+        return check
+
+    def _kw_maxItems(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, list) and len(instance) > value:
+                return _Failure(f"{instance!r} is too long (maxItems {value})")
+            return None
+
+        return check
+
+    def _kw_items(self, value: Any, schema: Mapping[str, Any]) -> _Check | None:
+        if isinstance(value, list):  # draft-07 tuple form
+            raise _Unsupported("items")
+        if value is False and not self.legacy_items:
+
+            def check_empty(instance: Any) -> _Failure | None:
+                if isinstance(instance, list) and instance:
+                    return _Failure(f"Expected at most 0 items but found {len(instance)}")
+                return None
+
+            return check_empty
+        item_check = self.compile(value)
+        if item_check is _ok:
+            return None
+
+        def check(instance: Any) -> _Failure | None:
+            if not isinstance(instance, list):
+                return None
+            for index, item in enumerate(instance):
+                failure = item_check(item)
+                if failure is not None:
+                    failure.tokens.append(index)
+                    return failure
+            return None
+
+        return check
+
+    def _kw_properties(self, value: Any, schema: Mapping[str, Any]) -> _Check | None:
+        compiled = tuple((name, self.compile(sub)) for name, sub in value.items())
+        checked = tuple((name, check) for name, check in compiled if check is not _ok)
+        if not checked:
+            return None
+
+        def check(instance: Any) -> _Failure | None:
+            if not isinstance(instance, dict):
+                return None
+            for name, property_check in checked:
+                if name in instance:
+                    failure = property_check(instance[name])
+                    if failure is not None:
+                        failure.tokens.append(name)
+                        return failure
+            return None
+
+        return check
+
+    def _kw_required(self, value: Any, schema: Mapping[str, Any]) -> _Check | None:
+        names = tuple(value)
+        if not names:
+            return None
+
+        def check(instance: Any) -> _Failure | None:
+            if not isinstance(instance, dict):
+                return None
+            for name in names:
+                if name not in instance:
+                    return _Failure(f"{name!r} is a required property")
+            return None
+
+        return check
+
+    def _kw_additionalProperties(self, value: Any, schema: Mapping[str, Any]) -> _Check | None:
+        if "patternProperties" in schema:
+            raise _Unsupported("patternProperties")
+        known = frozenset(schema.get("properties", {}))
+        if value is False:
+
+            def check_closed(instance: Any) -> _Failure | None:
+                if not isinstance(instance, dict):
+                    return None
+                extras = [name for name in instance if name not in known]
+                if not extras:
+                    return None
+                listed = ", ".join(repr(name) for name in sorted(extras, key=str))
+                verb = "was" if len(extras) == 1 else "were"
+                return _Failure(
+                    f"Additional properties are not allowed ({listed} {verb} unexpected)"
+                )
+
+            return check_closed
+        extra_check = self.compile(value)
+        if extra_check is _ok:
+            return None
+
+        def check_extras(instance: Any) -> _Failure | None:
+            if not isinstance(instance, dict):
+                return None
+            for name, item in instance.items():
+                if name not in known:
+                    failure = extra_check(item)
+                    if failure is not None:
+                        failure.tokens.append(name)
+                        return failure
+            return None
+
+        return check_extras
+
+    def _kw_minProperties(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, dict) and len(instance) < value:
+                return _Failure(f"{instance!r} does not have enough properties")
+            return None
+
+        return check
+
+    def _kw_maxProperties(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        def check(instance: Any) -> _Failure | None:
+            if isinstance(instance, dict) and len(instance) > value:
+                return _Failure(f"{instance!r} has too many properties")
+            return None
+
+        return check
+
+    def _kw_allOf(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        return _sequence([self.compile(sub) for sub in value])
+
+    def _kw_anyOf(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        branches = tuple(self.compile(sub) for sub in value)
+
+        def check(instance: Any) -> _Failure | None:
+            for branch in branches:
+                if branch(instance) is None:
+                    return None
+            return _Failure(f"{instance!r} is not valid under any of the given schemas")
+
+        return check
+
+    def _kw_oneOf(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        branches = tuple(self.compile(sub) for sub in value)
+
+        def check(instance: Any) -> _Failure | None:
+            valid = sum(1 for branch in branches if branch(instance) is None)
+            if valid == 1:
+                return None
+            if valid == 0:
+                return _Failure(f"{instance!r} is not valid under any of the given schemas")
+            return _Failure(f"{instance!r} is valid under more than one of the given schemas")
+
+        return check
+
+    def _kw_not(self, value: Any, schema: Mapping[str, Any]) -> _Check:
+        inner = self.compile(value)
+
+        def check(instance: Any) -> _Failure | None:
+            if inner(instance) is None:
+                return _Failure(f"{instance!r} should not be valid under {value!r}")
+            return None
+
+        return check
+
+
+def _false_schema(instance: Any) -> _Failure:
+    return _Failure(f"False schema does not allow {instance!r}")
+
+
+def _sequence(checks: list[_Check]) -> _Check:
+    """One check running *checks* in order, stopping at the first failure."""
+    checks = [check for check in checks if check is not _ok]
+    if not checks:
+        return _ok
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+
+        def check_two(instance: Any) -> _Failure | None:
+            failure = first(instance)
+            if failure is not None:
+                return failure
+            return second(instance)
+
+        return check_two
+    frozen = tuple(checks)
+
+    def check_all(instance: Any) -> _Failure | None:
+        for check in frozen:
+            failure = check(instance)
+            if failure is not None:
+                return failure
+        return None
+
+    return check_all

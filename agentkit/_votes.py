@@ -1,0 +1,169 @@
+"""Votes, vote types and resolutions: the records of a decision, as msgspec Structs.
+
+Every record here is a frozen msgspec Struct, so a vote or a whole resolution can travel over
+the bus (wire format msgpack, with a ``version`` field) and be recounted elsewhere.
+"""
+
+from __future__ import annotations
+
+import enum
+from fractions import Fraction
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "VOTES_WIRE_VERSION",
+    "AgentVote",
+    "ConflictType",
+    "IRVRound",
+    "Resolution",
+    "ResolutionStatus",
+    "VoteCount",
+    "VoteType",
+]
+
+#: Version of the vote and resolution records on the wire.
+VOTES_WIRE_VERSION = 1
+
+
+class VoteType(enum.StrEnum):
+    """How votes are counted (see ``docs/voting.md``)."""
+
+    MAJORITY = "majority"
+    SUPERMAJORITY = "supermajority"
+    UNANIMOUS = "unanimous"
+    WEIGHTED = "weighted"
+    RANKED_CHOICE = "ranked_choice"
+
+
+class ConflictType(enum.StrEnum):
+    """What the agents disagree about; recorded on the resolution, not used in counting."""
+
+    DECISION = "decision"
+    RESOURCE_ALLOCATION = "resource_allocation"
+    TASK_ASSIGNMENT = "task_assignment"
+    PRIORITY = "priority"
+    FACTUAL = "factual"
+    STRATEGY = "strategy"
+
+
+class ResolutionStatus(enum.StrEnum):
+    """The outcome of a conflict."""
+
+    #: A winner was found, by the vote or by the supervisor.
+    RESOLVED = "resolved"
+    #: No winner; a supervisor exists but made no decision.
+    ESCALATED = "escalated"
+    #: No winner and no supervisor.
+    NO_CONSENSUS = "no_consensus"
+
+
+class AgentVote(msgspec.Struct, frozen=True):
+    """One agent's vote.
+
+    ``confidence`` is in [0, 1]; ``ranking`` (ranked-choice ballots) lists options best
+    first and must start with ``option``; ``weight`` overrides the resolver's weight for this
+    agent in WEIGHTED counting. Votes are checked when counted, not when made, so a vote that
+    arrived over the bus is checked the same way as one built here.
+    """
+
+    agent_id: str
+    option: str
+    confidence: float = 1.0
+    reasoning: str = ""
+    ranking: tuple[str, ...] | None = None
+    weight: float | None = None
+
+    @property
+    def ballot(self) -> tuple[str, ...]:
+        """The ranked ballot this vote stands for: ``ranking``, else ``(option,)``."""
+        return tuple(self.ranking) if self.ranking else (self.option,)
+
+
+class IRVRound(msgspec.Struct, frozen=True, kw_only=True):
+    """One round of an instant-runoff count."""
+
+    #: 1 for the first round.
+    number: int
+    #: Votes per continuing option in this round, options in code-point order.
+    tallies: dict[str, int]
+    #: Ballots that still rank a continuing option.
+    continuing_ballots: int
+    #: Ballots that rank no continuing option any more (they drop out of the count).
+    exhausted_ballots: int
+    #: The option that won in this round, if any.
+    winner: str | None = None
+    #: The option eliminated at the end of this round, if any.
+    eliminated: str | None = None
+    #: The options tied for the fewest votes when more than one was (the tie rule chose).
+    tied: tuple[str, ...] = ()
+
+
+class VoteCount(msgspec.Struct, frozen=True, kw_only=True):
+    """What a voting method returns: the winner (or None), the tallies and the score.
+
+    ``tallies`` are counts (or weight totals for WEIGHTED) of the deciding round, options in
+    code-point order; ``consensus_score`` is the winner's share of what was counted in that
+    round, or the top option's share when there is no winner.
+    """
+
+    winner: str | None
+    tallies: dict[str, float]
+    consensus_score: float
+    rounds: tuple[IRVRound, ...] = ()
+    reason: str = ""
+
+
+class Resolution(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a conflict and everything needed to recount it.
+
+    ``votes`` are the ballots as counted; ``vote_type``, ``threshold``, ``agent_weights``,
+    ``elimination_order``, ``required_votes`` and ``supervisor_decision`` are the parameters
+    the count used, so :meth:`ConflictResolver.recount` can reproduce it.
+    """
+
+    conflict_id: str
+    conflict_type: ConflictType
+    vote_type: str
+    status: ResolutionStatus
+    winning_option: str | None
+    consensus_score: float
+    tallies: dict[str, float]
+    rounds: tuple[IRVRound, ...] = ()
+    #: ``"vote"`` when the count decided, ``"supervisor"`` when the supervisor did, else None.
+    resolved_by: str | None = None
+    escalated: bool = False
+    #: Agents whose votes were counted, in code-point order.
+    participants: tuple[str, ...] = ()
+    #: Agents asked to vote that did not (swarm rounds).
+    abstentions: tuple[str, ...] = ()
+    votes: tuple[AgentVote, ...] = ()
+    #: The supermajority threshold as ``"p/q"`` (SUPERMAJORITY only).
+    threshold: str | None = None
+    #: The agent weights used for votes without their own ``weight`` (WEIGHTED only).
+    agent_weights: dict[str, float] = msgspec.field(default_factory=dict)
+    elimination_order: tuple[str, ...] | None = None
+    required_votes: int | None = None
+    supervisor_agent_id: str | None = None
+    #: The option the supervisor chose (its vote or its callback), if it chose.
+    supervisor_decision: str | None = None
+    #: Why there is no winner, or how the winner was found.
+    reason: str = ""
+    timestamp: float = 0.0
+    version: int = VOTES_WIRE_VERSION
+
+    @property
+    def resolved(self) -> bool:
+        """True when there is a winning option."""
+        return self.status is ResolutionStatus.RESOLVED
+
+    @property
+    def threshold_fraction(self) -> Fraction | None:
+        """The supermajority threshold as a Fraction, if one was used."""
+        return None if self.threshold is None else Fraction(self.threshold)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The resolution as plain builtins (enums as their values), e.g. for JSON."""
+        result: dict[str, Any] = msgspec.to_builtins(self)
+        return result

@@ -1,0 +1,266 @@
+"""The outbound-HTTP guard: resolve first, refuse non-public addresses, pin what was checked.
+
+Every web tool goes through :func:`guarded_request`. For each hop (the first URL and every
+redirect target) it resolves the host itself, refuses the request when any address is private,
+loopback, link-local, multicast, reserved, unspecified or otherwise not global (IPv4-mapped,
+6to4 and Teredo IPv6 forms are unwrapped first) — before a socket is opened — and then connects
+to the checked address itself (the Host header and TLS SNI keep the name), so a DNS answer that
+changes between the check and the connection (DNS rebinding) cannot redirect the request.
+``ToolsConfig.allow_private_addresses`` switches the address check off; ``allowed_hosts``
+narrows the hosts further. Proxies from the environment are ignored, since a proxy would
+connect on our behalf to an address we never checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from agentkit.exceptions import SandboxViolationError
+
+if TYPE_CHECKING:
+    from agentkit_tools._config import ToolsConfig
+
+__all__ = ["GuardedResponse", "check_address", "guarded_request", "resolve_pinned"]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _unwrap(address: IPAddress) -> IPAddress:
+    """The IPv4 address hidden in an IPv4-mapped, 6to4 or Teredo IPv6 address, if any."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if address.teredo is not None:
+            return address.teredo[1]
+    return address
+
+
+def check_address(address: str, *, allow_private: bool) -> IPAddress:
+    """Parse *address* and refuse it unless it is a public unicast address (or allowed).
+
+    Raises:
+        SandboxViolationError: a non-public address while private ones are not allowed.
+        ValueError: *address* is not an IP address.
+    """
+    parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    if allow_private:
+        return parsed
+    for candidate in {parsed, _unwrap(parsed)}:
+        if candidate.is_multicast or not candidate.is_global:
+            raise SandboxViolationError(
+                f"address {address} is not a public address (private, loopback, link-local, "
+                "multicast or reserved); set ToolsConfig(allow_private_addresses=True) to allow it"
+            )
+    return parsed
+
+
+def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
+    if not allowed_hosts:
+        return True
+    for entry in allowed_hosts:
+        if host == entry or (entry.startswith(".") and (host.endswith(entry) or host == entry[1:])):
+            return True
+    return False
+
+
+async def _resolve(host: str, port: int, config: ToolsConfig) -> list[str]:
+    if config.resolver is not None:
+        return list(config.resolver(host))
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConnectionError(f"cannot resolve host {host!r}: {exc}") from exc
+    return [str(info[4][0]) for info in infos]
+
+
+async def resolve_pinned(url: str, config: ToolsConfig) -> tuple[Any, str]:
+    """Check *url* and return ``(httpx.URL, address)``: the address to connect to.
+
+    Raises:
+        ValueError: not an absolute http(s) URL.
+        SandboxViolationError: the host is not allowed or resolves to a refused address.
+        ConnectionError: the host does not resolve.
+    """
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"invalid URL {url!r}: {exc}") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError(f"only http and https URLs are allowed, got {url!r}")
+    host = parsed.host.lower().rstrip(".")
+    if not host:
+        raise ValueError(f"URL {url!r} has no host")
+    if not _host_allowed(host, config.allowed_hosts):
+        raise SandboxViolationError(f"host {host!r} is not in ToolsConfig.allowed_hosts")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        literal: IPAddress | None = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        literal = None
+    addresses = [host] if literal is not None else await _resolve(host, port, config)
+    if not addresses:
+        raise ConnectionError(f"host {host!r} resolved to no address")
+    # Every answer is checked, not just the one used: a mixed answer is an attack signal.
+    checked = [
+        check_address(address, allow_private=config.allow_private_addresses)
+        for address in addresses
+    ]
+    return parsed, str(checked[0])
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedResponse:
+    """A fully read, size-capped response; ``url`` is the final URL after redirects."""
+
+    url: str
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+    charset: str | None = None
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-cased ('' when absent)."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body decoded with its declared charset, else UTF-8 (bad bytes replaced)."""
+        try:
+            return self.content.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+
+async def guarded_request(
+    config: ToolsConfig,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    json_body: Any = None,
+    follow_redirects: bool = True,
+    max_bytes: int | None = None,
+    params: dict[str, str] | None = None,
+    guard: bool = True,
+) -> GuardedResponse:
+    """Send one request through the guard, following (and re-checking) redirects.
+
+    ``guard=False`` is for provider URLs the user configured on purpose (translation, search):
+    they are used as given, still with the timeout and the size cap.
+
+    Raises:
+        SandboxViolationError: a refused host or address (nothing was sent).
+        ValueError: a bad URL, or a body over the size cap.
+        TimeoutError: the server did not answer in ``config.http_timeout``.
+        ConnectionError: the request failed or there were too many redirects.
+    """
+    import httpx
+
+    limit = (
+        config.max_response_bytes
+        if max_bytes is None
+        else min(max_bytes, config.max_response_bytes)
+    )
+    redirects: list[str] = []
+    current = url
+    async with httpx.AsyncClient(
+        transport=config.http_transport,
+        timeout=httpx.Timeout(config.http_timeout),
+        follow_redirects=False,
+        trust_env=False,
+    ) as client:
+        for _hop in range(config.max_redirects + 1):
+            request_headers = {"User-Agent": config.user_agent, **(headers or {})}
+            extensions: dict[str, Any] = {}
+            if guard:
+                parsed, address = await resolve_pinned(current, config)
+                request_headers["Host"] = parsed.netloc.decode("ascii")
+                if parsed.scheme == "https":
+                    extensions["sni_hostname"] = parsed.host
+                target = parsed.copy_with(host=address)
+            else:
+                target = _plain_url(current)
+            request = client.build_request(
+                method,
+                target,
+                headers=request_headers,
+                json=json_body,
+                params=params,
+                extensions=extensions,
+            )
+            params = None  # a redirect's Location already carries its query
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.TimeoutException as exc:
+                raise TimeoutError(f"{method} {current} timed out: {exc}") from exc
+            except httpx.HTTPError as exc:
+                raise ConnectionError(f"{method} {current} failed: {exc}") from exc
+            try:
+                location = response.headers.get("location")
+                if follow_redirects and response.status_code in _REDIRECTS and location:
+                    current = urljoin(current, location)
+                    redirects.append(current)
+                    if response.status_code == 303 or (
+                        response.status_code in (301, 302) and method == "POST"
+                    ):
+                        method, json_body = "GET", None
+                    continue
+                body = b"" if method == "HEAD" else await _read_capped(response, limit, current)
+            finally:
+                await response.aclose()
+            return GuardedResponse(
+                url=current,
+                status_code=response.status_code,
+                headers={key.lower(): value for key, value in response.headers.items()},
+                content=body,
+                charset=response.charset_encoding,
+                redirects=redirects,
+            )
+    raise ConnectionError(f"more than {config.max_redirects} redirects starting at {url}")
+
+
+def _plain_url(url: str) -> Any:
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"invalid URL {url!r}: {exc}") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError(f"only http and https URLs are allowed, got {url!r}")
+    return parsed
+
+
+async def _read_capped(response: Any, limit: int, url: str) -> bytes:
+    import httpx
+
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ValueError(f"response from {url} is {declared} bytes, over the {limit}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(f"response from {url} is over the {limit}-byte limit")
+            chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise TimeoutError(f"reading {url} timed out: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise ConnectionError(f"reading {url} failed: {exc}") from exc
+    return b"".join(chunks)
