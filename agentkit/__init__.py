@@ -20,6 +20,7 @@ from agentkit._breaker import CircuitState as CircuitState
 from agentkit._bus_base import BusBase as BusBase
 from agentkit._clock import SystemClock as SystemClock
 from agentkit._connect import connect as connect
+from agentkit._demo import run_demo as run_demo
 from agentkit._engine import DistributedEngine as DistributedEngine
 from agentkit._engine import default_tasks as default_tasks
 from agentkit._execution import RAY_AVAILABLE as RAY_AVAILABLE
@@ -35,6 +36,12 @@ from agentkit._health import HealthEvent as HealthEvent
 from agentkit._health import HealthMonitor as HealthMonitor
 from agentkit._health import HealthReport as HealthReport
 from agentkit._health import HealthStatus as HealthStatus
+from agentkit._load_profiles import LoadProfile as LoadProfile
+from agentkit._load_result import BreakingPoint as BreakingPoint
+from agentkit._load_result import LatencySummary as LatencySummary
+from agentkit._load_result import LoadTestResult as LoadTestResult
+from agentkit._load_result import TimelinePoint as TimelinePoint
+from agentkit._loadtest import LoadTester as LoadTester
 from agentkit._local_executor import LocalActorHandle as LocalActorHandle
 from agentkit._local_executor import LocalExecutor as LocalExecutor
 from agentkit._memory_bus import InMemoryPubSub as InMemoryPubSub
@@ -74,6 +81,7 @@ from agentkit._votes import VoteCount as VoteCount
 from agentkit._votes import VoteType as VoteType
 from agentkit._worker import run_worker as run_worker
 from agentkit.exceptions import AgentkitError as AgentkitError
+from agentkit.exceptions import APIResponseError as APIResponseError
 from agentkit.exceptions import BackpressureError as BackpressureError
 from agentkit.exceptions import BusClosedError as BusClosedError
 from agentkit.exceptions import BusError as BusError
@@ -92,6 +100,7 @@ from agentkit.exceptions import MissingExtraError as MissingExtraError
 from agentkit.exceptions import NoHealthyComponentError as NoHealthyComponentError
 from agentkit.exceptions import NoRespondersError as NoRespondersError
 from agentkit.exceptions import NoVotesError as NoVotesError
+from agentkit.exceptions import OpenAPIError as OpenAPIError
 from agentkit.exceptions import PluginError as PluginError
 from agentkit.exceptions import ReliabilityError as ReliabilityError
 from agentkit.exceptions import RequestTimeoutError as RequestTimeoutError
@@ -119,6 +128,7 @@ from agentkit.protocols import Subscription as Subscription
 __version__ = "0.1.0"
 
 __all__ = [
+    "APIResponseError",
     "ActorHandle",
     "Agent",
     "AgentAttachment",
@@ -131,6 +141,7 @@ __all__ = [
     "Ballot",
     "BallotVote",
     "BreakerStats",
+    "BreakingPoint",
     "Broadcast",
     "Bus",
     "BusBase",
@@ -169,6 +180,10 @@ __all__ = [
     "InMemoryPubSub",
     "InvalidSubjectError",
     "InvalidVoteError",
+    "LatencySummary",
+    "LoadProfile",
+    "LoadTestResult",
+    "LoadTester",
     "LocalActorHandle",
     "LocalExecutor",
     "MessageDecodeError",
@@ -180,6 +195,7 @@ __all__ = [
     "NoHealthyComponentError",
     "NoRespondersError",
     "NoVotesError",
+    "OpenAPIError",
     "Orchestrator",
     "PluginError",
     "PluginInfo",
@@ -203,6 +219,7 @@ __all__ = [
     "TaskResult",
     "TaskState",
     "TaskTimeoutError",
+    "TimelinePoint",
     "Tool",
     "ToolError",
     "ToolHints",
@@ -225,6 +242,7 @@ __all__ = [
     "hookimpl",
     "mcp_structured_content",
     "openai_strict_schema",
+    "run_demo",
     "run_worker",
     "subject_matches",
     "to_anthropic_tool",

@@ -41,13 +41,16 @@ SYSTEM_CLOCK = SystemClock()
 async def wait_for(clock: Clock, awaitable: Awaitable[T], timeout: float | None) -> T:
     """Await *awaitable*, raising ``TimeoutError`` after *timeout* seconds of *clock* time.
 
-    On the system clock this is ``asyncio.wait_for``; on any other clock (a virtual one in
+    On the system clock this is ``asyncio.timeout`` around the await: no extra task, and a
+    cancellation of the caller always propagates (``asyncio.wait_for`` on Python 3.11 can
+    swallow one that arrives just as the result does). On any other clock (a virtual one in
     tests) the deadline is a ``clock.sleep`` racing the awaitable, and the loser is cancelled.
     """
     if timeout is None:
         return await awaitable
     if isinstance(clock, SystemClock):
-        return await asyncio.wait_for(awaitable, timeout)
+        async with asyncio.timeout(timeout):
+            return await awaitable
     work: asyncio.Future[T] = asyncio.ensure_future(awaitable)
     timer = asyncio.ensure_future(clock.sleep(timeout))
     try:
@@ -60,13 +63,11 @@ async def wait_for(clock: Clock, awaitable: Awaitable[T], timeout: float | None)
         timer.cancel()
         return work.result()
     work.cancel()
-    try:
-        await work
-    except asyncio.CancelledError:
-        pass
-    except Exception:  # noqa: S110 - the work failed while being cancelled; the timeout wins
-        pass
-    else:
+    # asyncio.wait, not ``await work``: a cancellation of the caller arriving now must
+    # propagate, not be taken for the work's own cancellation.
+    await asyncio.wait((work,))
+    if not work.cancelled() and work.exception() is None:
         # It finished in the same tick as the deadline: keep the result.
         return work.result()
+    # The work was cancelled, or failed while being cancelled: the timeout wins.
     raise TimeoutError(f"timed out after {timeout} s")

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from agentkit._execution import ExecutionMode, TaskResult, TaskState, ray_available
-from agentkit._local_executor import LocalExecutor
 from agentkit.exceptions import (
     ConfigurationError,
     ExecutionError,
@@ -47,16 +46,16 @@ def default_tasks(
 class DistributedEngine:
     """Runs named tasks, parallel maps and actors on an executor chosen by *mode*.
 
-    ``ExecutionMode.LOCAL`` runs in this process on a :class:`~agentkit.LocalExecutor`
-    (coroutines on the loop, blocking functions in threads, a worker pool between
-    *min_workers* and *max_workers* that follows the queue depth). ``ExecutionMode.RAY``
-    asks the plugins' ``agentkit_make_executor`` hook for an executor: the ``ray`` plugin
-    (``pip install 'agentkit-kernel[ray]'``) answers with an ``agentkit_ray.RayExecutor``.
+    The executor comes from the plugins' ``agentkit_make_executor`` hook.
+    ``ExecutionMode.LOCAL`` gets core's :class:`~agentkit.LocalExecutor`, which runs in this
+    process (coroutines on the loop, blocking functions in threads, a worker pool between
+    *min_workers* and *max_workers* that follows the queue depth). ``ExecutionMode.RAY`` gets
+    the ``ray`` plugin's ``agentkit_ray.RayExecutor`` (``pip install 'agentkit-kernel[ray]'``).
 
     Args:
         mode: an :class:`ExecutionMode` or its value (``"local"``, ``"ray"``).
         executor: use this executor instead of making one (any ``Executor``).
-        plugins: the plugin manager asked for a non-local executor (default: a new one).
+        plugins: the plugin manager asked for the executor (default: a new one).
         clock: the time source for retries and deadlines of a local executor.
         min_workers, max_workers, idle_timeout: the local worker pool.
         tasks: named tasks to register at once (on top of :func:`default_tasks`).
@@ -95,16 +94,16 @@ class DistributedEngine:
         self._closed = False
         if executor is not None:
             self.executor: Executor = executor
-        elif self.mode is ExecutionMode.LOCAL:
-            self.executor = LocalExecutor(
-                min_workers=min_workers,
-                max_workers=max_workers,
-                idle_timeout=idle_timeout,
-                clock=clock,
-                **executor_options,
-            )
         else:
-            if clock is not None:
+            if self.mode is ExecutionMode.LOCAL:
+                executor_options = {
+                    "min_workers": min_workers,
+                    "max_workers": max_workers,
+                    "idle_timeout": idle_timeout,
+                    "clock": clock,
+                    **executor_options,
+                }
+            elif clock is not None:
                 executor_options["clock"] = clock
             self.executor = self._executor_from_plugins(plugins, executor_options)
 

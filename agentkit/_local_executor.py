@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import concurrent.futures
 import functools
 import inspect
 import itertools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from agentkit._actor_handle import ActorHandleBase, validate_actor_class
 from agentkit._clock import SYSTEM_CLOCK, wait_for
-from agentkit._execution import (
-    TaskAttempt,
-    TaskResult,
-    TaskState,
-    backoff_delay,
-    new_task_id,
+from agentkit._execution import TaskAttempt, TaskState, new_task_id
+from agentkit._task_table import (
+    TaskRecord,
+    TaskTable,
+    describe_error,
+    task_name,
+    validate_task_options,
 )
-from agentkit.exceptions import (
-    ConfigurationError,
-    ExecutionError,
-    TaskFailedError,
-    TaskNotFoundError,
-    TaskTimeoutError,
-)
+from agentkit.exceptions import ConfigurationError
 from agentkit.protocols import Clock
 
 __all__ = ["LocalActorHandle", "LocalExecutor", "task_name", "validate_task_options"]
@@ -38,21 +33,6 @@ _logger = logging.getLogger(__name__)
 _MAX_CHUNK = 1024
 
 
-def task_name(fn: Callable[..., Any]) -> str:
-    """A readable name for *fn*: its qualified name, else its type's."""
-    return str(getattr(fn, "__qualname__", None) or type(fn).__qualname__)
-
-
-def validate_task_options(fn: Any, max_attempts: int, timeout: float | None) -> None:
-    """Raise ``ConfigurationError`` for a non-callable *fn* or impossible options."""
-    if not callable(fn):
-        raise ConfigurationError(f"a task must be callable, got {type(fn).__name__}")
-    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-        raise ConfigurationError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
-    if timeout is not None and not timeout > 0:
-        raise ConfigurationError(f"timeout must be > 0 seconds or None, got {timeout!r}")
-
-
 def _is_async(fn: Callable[..., Any]) -> bool:
     target = fn.func if isinstance(fn, functools.partial) else fn
     return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
@@ -60,28 +40,10 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     )
 
 
-class _Task:
-    """The executor's record of one submitted task."""
+class _Task(TaskRecord):
+    """The local executor's record of one task: the record plus the function to call."""
 
-    __slots__ = (
-        "args",
-        "attempts",
-        "done",
-        "error",
-        "finished_at",
-        "fn",
-        "kwargs",
-        "max_attempts",
-        "name",
-        "retry",
-        "runner",
-        "state",
-        "submitted_at",
-        "task_id",
-        "timer",
-        "value",
-        "where",
-    )
+    __slots__ = ("fn",)
 
     def __init__(
         self,
@@ -94,38 +56,15 @@ class _Task:
         submitted_at: float,
         done: asyncio.Future[None],
     ) -> None:
-        self.task_id = task_id
-        self.name = name
+        super().__init__(task_id, name, args, kwargs, max_attempts, submitted_at, done)
         self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
-        self.max_attempts = max_attempts
-        self.submitted_at = submitted_at
-        self.done = done
-        self.state = TaskState.PENDING
-        self.attempts: list[TaskAttempt] = []
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.where = ""
-        self.finished_at = submitted_at
-        self.runner: asyncio.Task[None] | None = None
-        self.retry: asyncio.Task[None] | None = None
-        self.timer: asyncio.Task[None] | None = None
 
-    def result(self) -> TaskResult:
-        return TaskResult(
-            task_id=self.task_id,
-            name=self.name,
-            state=self.state,
-            value=self.value,
-            error=self.error,
-            attempts=tuple(self.attempts),
-            duration=self.finished_at - self.submitted_at,
-            where=self.where,
-        )
+    def forget_payload(self) -> None:
+        super().forget_payload()
+        self.fn = _forgotten
 
 
-class LocalExecutor:
+class LocalExecutor(TaskTable[_Task]):
     """Runs tasks in this process: coroutines on the loop, blocking functions in threads.
 
     A pool of worker coroutines takes tasks from one queue; it grows (up to *max_workers*)
@@ -164,23 +103,21 @@ class LocalExecutor:
             raise ConfigurationError(
                 "idle_timeout must be > 0; backoff_base, backoff_max, keep_finished >= 0"
             )
+        super().__init__(
+            clock=clock or SYSTEM_CLOCK,
+            keep_finished=keep_finished,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+        )
         self.min_workers = min_workers
         self.max_workers = max_workers
         self.idle_timeout = idle_timeout
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.keep_finished = keep_finished
-        self.clock: Clock = clock or SYSTEM_CLOCK
-        self._tasks: dict[str, _Task] = {}
-        self._finished: collections.OrderedDict[str, _Task] = collections.OrderedDict()
         self._queue: asyncio.Queue[_Task] | None = None
         self._workers: set[asyncio.Task[None]] = set()
         self._idle = 0
         self._peak_workers = 0
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
-        self._counts: collections.Counter[str] = collections.Counter()
         self._actor_ids = itertools.count(1)
-        self._closed = False
 
     def __repr__(self) -> str:
         return (
@@ -225,48 +162,11 @@ class LocalExecutor:
             self.clock.monotonic(),
             loop.create_future(),
         )
-        self._tasks[task.task_id] = task
-        self._counts["submitted"] += 1
-        self._counts[TaskState.PENDING] += 1
-        if timeout is not None:
-            task.timer = loop.create_task(self._deadline(task, timeout))
+        self._add(task)
+        self._arm_deadline(task, timeout)
         queue.put_nowait(task)
         self._grow()
         return task.task_id
-
-    async def wait(self, task_id: str, /, *, timeout: float | None = None) -> TaskResult:
-        """Wait until the task is final and return its result.
-
-        Raises:
-            TaskNotFoundError: no task has this id (or it was forgotten).
-            TaskTimeoutError: it did not finish within *timeout*; it keeps running.
-        """
-        task = self._get(task_id)
-        if not task.done.done():
-            try:
-                await wait_for(self.clock, asyncio.shield(task.done), timeout)
-            except TimeoutError:
-                raise TaskTimeoutError(
-                    f"task {task_id} ({task.name}) did not finish within {timeout} s; "
-                    f"it is still {task.state}"
-                ) from None
-        return task.result()
-
-    async def result(self, task_id: str, /, *, timeout: float | None = None) -> Any:
-        """The task's value; see :meth:`TaskResult.unwrap` for what it raises."""
-        return (await self.wait(task_id, timeout=timeout)).unwrap()
-
-    def state(self, task_id: str, /) -> TaskState:
-        """Where the task stands now; ``TaskNotFoundError`` for an unknown id."""
-        return self._get(task_id).state
-
-    async def cancel(self, task_id: str, /) -> bool:
-        """Cancel the task unless it has finished; return whether it was cancelled."""
-        task = self._get(task_id)
-        if task.state.is_final:
-            return False
-        self._finish(task, TaskState.CANCELLED)
-        return True
 
     async def map(
         self, fn: Callable[[Any], Any], items: Iterable[Any], /, *, max_attempts: int = 1
@@ -294,10 +194,7 @@ class LocalExecutor:
             )
             for part in chunks
         ]
-        results: list[Any] = []
-        for task_id in ids:
-            results.extend(await self.result(task_id))
-        return results
+        return await self._collect(ids)
 
     async def create_actor(
         self,
@@ -313,10 +210,8 @@ class LocalExecutor:
         A local actor only dies when killed, so *max_restarts* and *max_task_retries* are
         accepted for compatibility and have nothing to do here.
         """
-        if not isinstance(cls, type):
-            raise ConfigurationError(f"an actor needs a class, got {type(cls).__name__}")
-        if self._closed:
-            raise ExecutionError("the executor was shut down")
+        validate_actor_class(cls)
+        self._check_open()
         actor_class: Callable[..., Any] = cls
         make = functools.partial(actor_class, *args, **kwargs)
         instance = await asyncio.get_running_loop().run_in_executor(self._thread_pool(), make)
@@ -341,20 +236,13 @@ class LocalExecutor:
             "min_workers": self.min_workers,
             "max_workers": self.max_workers,
             "queue_depth": self._queue.qsize() if self._queue is not None else 0,
-            "tasks": {
-                "submitted": self._counts["submitted"],
-                **{state.value: self._counts[state] for state in TaskState},
-            },
+            "tasks": self._task_counts(),
         }
 
     async def shutdown(self) -> None:
         """Cancel unfinished tasks, stop the workers and release the threads. Idempotent."""
-        if self._closed:
+        if not self._close_table():
             return
-        self._closed = True
-        for task in list(self._tasks.values()):
-            if not task.state.is_final:
-                self._finish(task, TaskState.CANCELLED)
         workers = list(self._workers)
         for worker in workers:
             worker.cancel()
@@ -366,8 +254,7 @@ class LocalExecutor:
     # -- internals -------------------------------------------------------------------------
 
     def _ensure_started(self) -> asyncio.Queue[_Task]:
-        if self._closed:
-            raise ExecutionError("the executor was shut down")
+        self._check_open()
         if self._queue is None:
             self._queue = asyncio.Queue()
             for _ in range(self.min_workers):
@@ -383,12 +270,6 @@ class LocalExecutor:
 
     def _busy(self) -> int:
         return len(self._workers) - self._idle
-
-    def _get(self, task_id: str) -> _Task:
-        task = self._tasks.get(task_id) or self._finished.get(task_id)
-        if task is None:
-            raise TaskNotFoundError(f"no task with id {task_id!r}")
-        return task
 
     def _grow(self) -> None:
         assert self._queue is not None
@@ -430,23 +311,11 @@ class LocalExecutor:
                 self._workers.discard(me)
 
     async def _next(self, queue: asyncio.Queue[_Task]) -> _Task | None:
-        """The next queued task, or None after ``idle_timeout`` of the executor's clock.
-
-        Not ``asyncio.wait_for``: on Python 3.11 it can swallow a cancellation that arrives
-        as the item does, which would keep a worker alive through shutdown.
-        """
-        getter = asyncio.ensure_future(queue.get())
-        timer = asyncio.ensure_future(self.clock.sleep(self.idle_timeout))
+        """The next queued task, or None after ``idle_timeout`` of the executor's clock."""
         try:
-            await asyncio.wait((getter, timer), return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:
-            if getter.done() and not getter.cancelled():
-                queue.put_nowait(getter.result())  # taken but not run: give it back
-            raise
-        finally:
-            timer.cancel()
-            getter.cancel()
-        return getter.result() if getter.done() and not getter.cancelled() else None
+            return await wait_for(self.clock, queue.get(), self.idle_timeout)
+        except TimeoutError:
+            return None
 
     async def _run_attempt(self, task: _Task) -> None:
         self._set_state(task, TaskState.RUNNING)
@@ -462,7 +331,6 @@ class LocalExecutor:
             task.runner = None
 
     async def _attempt(self, task: _Task) -> None:
-        number = len(task.attempts) + 1
         started_at = self.clock.time()
         start = self.clock.monotonic()
         where = "loop" if _is_async(task.fn) else "thread"
@@ -475,85 +343,29 @@ class LocalExecutor:
             if inspect.isawaitable(value):
                 value = await value
         except asyncio.CancelledError:
-            task.attempts.append(
-                TaskAttempt(number, started_at, self.clock.monotonic() - start, "cancelled", where)
-            )
-            raise
-        except Exception as exc:
+            # Not _record_attempt: a cancelled attempt does not say where the task ran.
             task.attempts.append(
                 TaskAttempt(
-                    number,
+                    len(task.attempts) + 1,
                     started_at,
                     self.clock.monotonic() - start,
-                    f"{type(exc).__name__}: {exc}",
+                    "cancelled",
                     where,
                 )
             )
-            task.where = where
-            if task.state is not TaskState.RUNNING:
-                return
-            if number < task.max_attempts:
-                self._set_state(task, TaskState.PENDING)
-                delay = backoff_delay(number, self.backoff_base, self.backoff_max)
-                task.retry = asyncio.get_running_loop().create_task(self._retry(task, delay))
-            else:
-                self._finish(task, TaskState.FAILED, error=exc)
+            raise
+        except Exception as exc:
+            self._record_attempt(task, started_at, start, describe_error(exc), where)
+            self._attempt_failed(task, exc)
         else:
-            task.attempts.append(
-                TaskAttempt(number, started_at, self.clock.monotonic() - start, None, where)
-            )
-            task.where = where
+            self._record_attempt(task, started_at, start, None, where)
             if task.state is TaskState.RUNNING:
                 self._finish(task, TaskState.SUCCEEDED, value=value)
 
-    async def _retry(self, task: _Task, delay: float) -> None:
-        await self.clock.sleep(delay)
-        task.retry = None
-        if task.state is TaskState.PENDING and self._queue is not None and not self._closed:
-            self._queue.put_nowait(task)
-            self._grow()
-
-    async def _deadline(self, task: _Task, timeout: float) -> None:
-        await self.clock.sleep(timeout)
-        task.timer = None
-        if not task.state.is_final:
-            self._finish(task, TaskState.TIMED_OUT)
-
-    def _set_state(self, task: _Task, state: TaskState) -> None:
-        self._counts[task.state] -= 1
-        self._counts[state] += 1
-        task.state = state
-
-    def _finish(
-        self,
-        task: _Task,
-        state: TaskState,
-        *,
-        value: Any = None,
-        error: BaseException | None = None,
-    ) -> None:
-        if task.state.is_final:
-            return
-        self._set_state(task, state)
-        task.value = value
-        task.error = error
-        task.finished_at = self.clock.monotonic()
-        current = asyncio.current_task()
-        for helper in (task.runner, task.retry, task.timer):
-            if helper is not None and helper is not current and not helper.done():
-                helper.cancel()
-        task.retry = task.timer = None
-        # Drop the references the task held so a forgotten payload can be collected.
-        task.fn = _forgotten
-        task.args = ()
-        task.kwargs = {}
-        if not task.done.done():
-            task.done.set_result(None)
-        self._tasks.pop(task.task_id, None)
-        if self.keep_finished:
-            self._finished[task.task_id] = task
-            while len(self._finished) > self.keep_finished:
-                self._finished.popitem(last=False)
+    def _run_again(self, task: _Task) -> None:
+        assert self._queue is not None
+        self._queue.put_nowait(task)
+        self._grow()
 
 
 def _forgotten(*args: Any, **kwargs: Any) -> None:
@@ -564,7 +376,7 @@ def _apply_each(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
     return [fn(item) for item in items]
 
 
-class LocalActorHandle:
+class LocalActorHandle(ActorHandleBase):
     """A stateful object in this process whose methods are awaited one call at a time.
 
     Coroutine methods run on the event loop, plain methods in the executor's threads; a lock
@@ -574,38 +386,21 @@ class LocalActorHandle:
     def __init__(
         self, actor_id: str, instance: Any, threads: concurrent.futures.ThreadPoolExecutor
     ) -> None:
-        self._actor_id = actor_id
+        super().__init__(actor_id)
         self._instance = instance
         self._threads = threads
         self._lock = asyncio.Lock()
-        self._dead = False
-
-    @property
-    def actor_id(self) -> str:
-        """A unique id for this actor."""
-        return self._actor_id
 
     def __repr__(self) -> str:
-        return f"LocalActorHandle({self._actor_id!r}, dead={self._dead})"
+        return f"LocalActorHandle({self._actor_id!r}, dead={self._killed})"
 
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._dead:
-
-            async def dead(*args: Any, **kwargs: Any) -> Any:
-                raise TaskFailedError(f"actor {self._actor_id} was killed; {name}() not run")
-
-            return dead
+    def _method(self, name: str) -> Any:
+        if self._killed:
+            return _forgotten  # never called: a killed actor's calls raise first
         method = getattr(self._instance, name)
         if not callable(method):
             raise AttributeError(f"{type(self._instance).__name__}.{name} is not a method")
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await self._call(name, method, args, kwargs)
-
-        call.__name__ = name
-        return call
+        return method
 
     async def _call(
         self,
@@ -615,8 +410,8 @@ class LocalActorHandle:
         kwargs: Mapping[str, Any],
     ) -> Any:
         async with self._lock:
-            if self._dead:
-                raise TaskFailedError(f"actor {self._actor_id} was killed; {name}() not run")
+            if self._killed:  # killed while this call waited for the lock
+                raise self._killed_error(name)
             try:
                 if _is_async(method):
                     return await method(*args, **kwargs)
@@ -624,11 +419,9 @@ class LocalActorHandle:
                 value = await asyncio.get_running_loop().run_in_executor(self._threads, call)
                 return await value if inspect.isawaitable(value) else value
             except Exception as exc:
-                raise TaskFailedError(
-                    f"actor {self._actor_id}: {name}() raised {type(exc).__name__}: {exc}"
-                ) from exc
+                raise self._raised_error(name, exc) from exc
 
     async def kill(self) -> None:
         """Stop the actor for good; later calls raise ``TaskFailedError``."""
-        self._dead = True
+        self._killed = True
         self._instance = None

@@ -1,11 +1,14 @@
 """Plugin loading: a typed wrapper around a pluggy manager for the ``agentkit`` project.
 
-Plugins come from two places:
+Plugins come from three places:
 
 * :data:`CORE_PLUGINS`, core's always-on hook implementations, registered when a
   :class:`PluginManager` is created;
 * the ``agentkit`` entry-point group, scanned by :meth:`PluginManager.discover_plugins`.
-  agentkit's own ``tools`` and ``ray`` plugins are found there exactly like third-party ones.
+  agentkit's own ``tools``, ``ray`` and ``failover`` plugins are found there exactly like
+  third-party ones;
+* directory plugins (``plugins/<folder>/plugin.json`` + ``__init__.py``), only from the folders
+  the caller names (see :mod:`agentkit._plugin_dirs`).
 
 Whether an entry-point plugin can run is judged from distribution metadata alone, without
 importing the plugin or its heavy dependency: when the entry point's name is an extra of its
@@ -23,7 +26,7 @@ import importlib.metadata
 import logging
 import os
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion
 
 from agentkit import hookspecs
+from agentkit._plugin_dirs import (
+    DirectoryPlugin,
+    check_agentkit_version,
+    find_directory_plugins,
+    import_directory_plugin,
+)
+from agentkit._plugin_tools import ToolTracker, lookup_tool
 from agentkit.exceptions import PluginError
 
 if TYPE_CHECKING:
@@ -47,7 +57,7 @@ __all__ = [
 ]
 
 #: Module names of core's always-on hook implementations, registered by every manager.
-CORE_PLUGINS: tuple[str, ...] = ("agentkit._bus_hooks",)
+CORE_PLUGINS: tuple[str, ...] = ("agentkit._core_hooks",)
 
 #: The entry-point group plugins declare themselves in (``[project.entry-points.agentkit]``).
 ENTRY_POINT_GROUP = "agentkit"
@@ -73,7 +83,7 @@ class PluginStatus(enum.StrEnum):
     UNAVAILABLE = "unavailable"
     """A requirement of its extra is missing; ``install_hint`` says what to install."""
     ERROR = "error"
-    """It failed to import, to validate or in a hook; ``error`` says why."""
+    """Its manifest, import, hooks, tools or agentkit version failed; ``error`` says why."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,11 +91,13 @@ class PluginInfo:
     """What a manager knows about one plugin."""
 
     name: str
-    """The entry-point name (``ray``), or the module name for a core plugin."""
+    """The entry-point name (``ray``), a directory plugin's ``plugin.json`` name, or the
+    module name for a core plugin."""
     version: str
-    """The version of the distribution that provides the plugin."""
+    """The version of the distribution (or ``plugin.json``) that provides the plugin."""
     source: str
-    """``core``, or ``entry point agentkit_ray._plugin (agentkit-kernel 0.1.0)``."""
+    """``core``, ``entry point agentkit_ray._plugin (agentkit-kernel 0.1.0)`` or
+    ``directory /abs/path/plugins/weather``."""
     status: PluginStatus
     """Where the plugin stands (see :class:`PluginStatus`)."""
     module: str
@@ -94,9 +106,13 @@ class PluginInfo:
     """Why the plugin is not active (``"<ExcType>: <message>"`` for a failure), else None."""
     install_hint: str | None = None
     """The exact ``pip install`` line that makes an unavailable plugin available."""
+    description: str | None = None
+    """One line on what the plugin adds (``plugin.json`` or the distribution's summary)."""
+    tools: tuple[str, ...] = ()
+    """Names of the tools this plugin added to the manager's registry while active."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The seed's dict: name, version, source, status, error, install_hint (and module)."""
+        """The seed's dict: name, version, source, status, error, and the other fields."""
         return {
             "name": self.name,
             "version": self.version,
@@ -105,6 +121,8 @@ class PluginInfo:
             "error": self.error,
             "install_hint": self.install_hint,
             "module": self.module,
+            "description": self.description,
+            "tools": list(self.tools),
         }
 
 
@@ -112,14 +130,17 @@ class PluginManager:
     """Finds, checks, activates and deactivates agentkit plugins.
 
     Each manager owns its own ``pluggy.PluginManager("agentkit")``; there is no global one.
-    Entry points are scanned by :meth:`discover_plugins`, or on first use of :attr:`hook` or
-    any method that needs them. With ``auto_activate`` every available plugin is activated
-    when discovered, and when a *registry* is given each activated plugin's
-    ``agentkit_register_tools`` is called with it.
+    Entry points and *plugin_dirs* are scanned by :meth:`discover_plugins`, or on first use of
+    :attr:`hook` or any method that needs them. With ``auto_activate`` every available plugin
+    is activated when discovered, and when a *registry* is given each activated plugin's
+    ``agentkit_register_tools`` is called with it. The tools a plugin adds are remembered:
+    a plugin that fails while adding them (a clash with a registered name, an exception) has
+    the ones it already added removed again, and :meth:`uninstall_plugin` removes them too.
 
     Args:
-        plugin_dirs: Folders of directory plugins (``plugin.json`` + ``__init__.py``).
-            Stored only: directory plugins arrive with a later issue.
+        plugin_dirs: Folders of directory plugins: each is a folder of plugin folders
+            (``./plugins`` holding ``weather/plugin.json`` + ``weather/__init__.py``) or one
+            plugin folder. Directory plugins run code, so only these folders are looked at.
         registry: Tool registry handed to ``agentkit_register_tools`` on activation.
         auto_activate: Activate every available plugin when it is discovered.
         entry_points: Scan the ``agentkit`` entry-point group (off: core plugins only).
@@ -144,6 +165,8 @@ class PluginManager:
         self._disabled_by_argument = frozenset(disabled or ())
         self._infos: dict[str, PluginInfo] = {}
         self._entry_points: dict[str, importlib.metadata.EntryPoint] = {}
+        self._directories: dict[str, DirectoryPlugin] = {}
+        self._added_tools: dict[str, list[tuple[str, object]]] = {}
         self._discovered = False
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
@@ -175,31 +198,37 @@ class PluginManager:
         return self._registry
 
     def discover_plugins(self) -> list[str]:
-        """Scan the ``agentkit`` entry-point group and return the plugin names found, sorted.
+        """Scan entry points and *plugin_dirs*; return the names of the plugins found, sorted.
 
-        New plugins are checked for availability (from metadata, nothing imported) and, with
-        ``auto_activate``, activated. Plugins already known keep their state, so scanning again
-        is cheap and only picks up new entry points.
+        New plugins are checked (entry points for availability from metadata, directory
+        plugins for a valid ``plugin.json`` and a matching agentkit version, nothing imported)
+        and, with ``auto_activate``, activated. Plugins already known keep their state, so
+        scanning again is cheap and only picks up new plugins. A plugin whose name is already
+        taken by another one is skipped with a warning (the first one found keeps the name).
         """
         self._discovered = True
-        if not self._scan_entry_points:
-            return []
         found: list[str] = []
-        for entry_point in sorted(
-            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
-        ):
-            found.append(entry_point.name)
-            known = self._entry_points.get(entry_point.name)
-            if known is not None or entry_point.name in self._infos:
-                if known is not None and known.value != entry_point.value:
-                    _logger.warning(
-                        "plugin %r from %s ignored: the name is taken by %s",
-                        entry_point.name,
-                        entry_point.value,
-                        known.value,
-                    )
-                continue
-            self._add_entry_point(entry_point)
+        if self._scan_entry_points:
+            for entry_point in sorted(
+                importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
+            ):
+                known = self._entry_points.get(entry_point.name)
+                if known is not None and known.value == entry_point.value:
+                    found.append(entry_point.name)
+                elif entry_point.name in self._infos:
+                    self._warn_taken(entry_point.name, f"entry point {entry_point.value}")
+                else:
+                    found.append(entry_point.name)
+                    self._add_entry_point(entry_point)
+        for plugin in find_directory_plugins(self._plugin_dirs):
+            known_directory = self._directories.get(plugin.name)
+            if known_directory is not None and known_directory.folder == plugin.folder:
+                found.append(plugin.name)
+            elif plugin.name in self._infos:
+                self._warn_taken(plugin.name, plugin.source)
+            else:
+                found.append(plugin.name)
+                self._add_directory(plugin)
         return sorted(set(found))
 
     def install_plugin(self, name: str) -> bool:
@@ -208,7 +237,8 @@ class PluginManager:
         An active plugin returns True at once. A disabled, unavailable or unknown plugin
         returns False; a plugin that fails to load returns False with status ``error``.
         Availability is checked again, so a plugin whose extra was installed since can be
-        activated without a new manager.
+        activated without a new manager. A directory plugin whose ``plugin.json`` is unusable
+        cannot be installed (fix it and use a new manager).
         """
         self._ensure_discovered()
         info = self._infos.get(name)
@@ -216,29 +246,36 @@ class PluginManager:
             return False
         if info.status is PluginStatus.ACTIVE:
             return True
+        if self._disabled_reason(name) is not None:
+            return False
         entry_point = self._entry_points.get(name)
-        if entry_point is None or self._disabled_reason(name) is not None:
+        if entry_point is not None:
+            self._check_availability(entry_point)
+            if self._infos[name].status is PluginStatus.UNAVAILABLE:
+                return False
+            return self._activate(name, entry_point.load)
+        directory = self._directories.get(name)
+        if directory is None or directory.manifest is None:
             return False
-        self._check_availability(entry_point)
-        if self._infos[name].status is PluginStatus.UNAVAILABLE:
-            return False
-        return self._activate(name, entry_point)
+        return self._activate_directory(directory)
 
     def uninstall_plugin(self, name: str) -> bool:
         """Unregister the plugin called *name*; return True if it is not registered afterwards.
 
-        Its status becomes ``inactive`` (an unavailable or disabled plugin keeps its reason).
-        Unknown names and core plugins return False. Tools the plugin already added to a
-        registry stay there.
+        Its hooks stop answering and the tools it added to the manager's registry are
+        unregistered (a tool someone replaced since is left alone). Its status becomes
+        ``inactive`` (an unavailable, disabled or failed plugin keeps its reason). Unknown
+        names and core plugins return False.
         """
         self._ensure_discovered()
         info = self._infos.get(name)
-        if info is None or name not in self._entry_points:
+        if info is None or (name not in self._entry_points and name not in self._directories):
             return False
         if self._pm.get_plugin(name) is not None:
             self._pm.unregister(name=name)
-        if info.status not in (PluginStatus.UNAVAILABLE, PluginStatus.INACTIVE):
-            self._set(name, status=PluginStatus.INACTIVE, error=None)
+        self._remove_tools(self._added_tools.pop(name, []))
+        if info.status is PluginStatus.ACTIVE:
+            self._set(name, status=PluginStatus.INACTIVE, error=None, tools=())
         return True
 
     def plugins(self) -> list[PluginInfo]:
@@ -263,6 +300,14 @@ class PluginManager:
         info = dataclasses.replace(self._infos[name], **changes)
         self._infos[name] = info
         return info
+
+    def _warn_taken(self, name: str, source: str) -> None:
+        _logger.warning(
+            "plugin %r from %s ignored: the name is taken by %s",
+            name,
+            source,
+            self._infos[name].source,
+        )
 
     def _disabled_reason(self, name: str) -> str | None:
         if name in self._disabled_by_env:
@@ -289,12 +334,14 @@ class PluginManager:
     def _add_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
         name = entry_point.name
         distribution = entry_point.dist
+        description = None
         if distribution is None:
             version = _UNKNOWN_VERSION
             source = f"entry point {entry_point.value}"
         else:
             version = distribution.version
             source = f"entry point {entry_point.value} ({distribution.name} {version})"
+            description = next(iter(distribution.metadata.get_all("Summary") or ()), None) or None
         self._entry_points[name] = entry_point
         self._infos[name] = PluginInfo(
             name=name,
@@ -302,6 +349,7 @@ class PluginManager:
             source=source,
             status=PluginStatus.DISCOVERED,
             module=entry_point.module,
+            description=description,
         )
         reason = self._disabled_reason(name)
         if reason is not None:
@@ -309,7 +357,48 @@ class PluginManager:
             return
         self._check_availability(entry_point)
         if self._auto_activate and self._infos[name].status is PluginStatus.DISCOVERED:
-            self._activate(name, entry_point)
+            self._activate(name, entry_point.load)
+
+    def _add_directory(self, plugin: DirectoryPlugin) -> None:
+        """Record a directory plugin; check its manifest and agentkit version; maybe activate."""
+        name = plugin.name
+        manifest = plugin.manifest
+        self._directories[name] = plugin
+        self._infos[name] = PluginInfo(
+            name=name,
+            version=manifest.version if manifest else _UNKNOWN_VERSION,
+            source=plugin.source,
+            status=PluginStatus.DISCOVERED,
+            module=plugin.module_name,
+            description=manifest.description if manifest else None,
+        )
+        if manifest is None:
+            self._fail(name, PluginError(plugin.problem or "unusable plugin.json"))
+            return
+        reason = self._disabled_reason(name)
+        if reason is not None:
+            self._set(name, status=PluginStatus.INACTIVE, error=reason)
+            return
+        if self._auto_activate:
+            self._activate_directory(plugin)
+        else:
+            self._check_version(plugin)
+
+    def _check_version(self, plugin: DirectoryPlugin) -> bool:
+        import agentkit  # the package root is complete by the time a manager exists
+
+        assert plugin.manifest is not None
+        try:
+            check_agentkit_version(plugin.manifest, agentkit.__version__)
+        except PluginError as exc:
+            self._fail(plugin.name, exc)
+            return False
+        return True
+
+    def _activate_directory(self, plugin: DirectoryPlugin) -> bool:
+        if not self._check_version(plugin):
+            return False
+        return self._activate(plugin.name, lambda: import_directory_plugin(plugin))
 
     def _check_availability(self, entry_point: importlib.metadata.EntryPoint) -> None:
         """Set status ``unavailable`` or ``discovered`` from the metadata of the plugin's extra."""
@@ -336,36 +425,59 @@ class PluginManager:
         else:
             self._set(name, status=PluginStatus.DISCOVERED, error=None, install_hint=None)
 
-    def _activate(self, name: str, entry_point: importlib.metadata.EntryPoint) -> bool:
+    def _activate(self, name: str, load: Callable[[], object]) -> bool:
         try:
-            plugin = entry_point.load()
+            plugin = load()
         except Exception as exc:
             self._fail(name, exc)
             return False
         return self._register(name, plugin)
 
     def _register(self, name: str, plugin: object) -> bool:
-        """Register *plugin*, validate its hooks and hand it the registry; False on failure."""
+        """Register *plugin*, validate its hooks and hand it the registry; False on failure.
+
+        On failure the plugin is unregistered and the tools it added are removed again, so a
+        half-registered plugin leaves nothing behind.
+        """
+        tracker = None if self._registry is None else ToolTracker(self._registry)
         try:
             self._pm.register(plugin, name)
             # A hookimpl naming no known hook (a typo such as agentkit_make_buss) only shows
             # up here; everything registered earlier already passed this check.
             self._pm.check_pending()
-            if self._registry is not None:
+            if tracker is not None:
                 others = [other for other in self._pm.get_plugins() if other is not plugin]
                 register_tools = self._pm.subset_hook_caller("agentkit_register_tools", others)
-                register_tools(registry=self._registry)
+                register_tools(registry=tracker)
         except Exception as exc:
             if self._pm.is_registered(plugin):
                 self._pm.unregister(plugin)
+            if tracker is not None:
+                self._remove_tools(tracker.added)
             self._fail(name, exc)
             return False
-        self._set(name, status=PluginStatus.ACTIVE, error=None)
+        added = [] if tracker is None else tracker.added
+        self._added_tools[name] = added
+        self._set(
+            name, status=PluginStatus.ACTIVE, error=None, tools=tuple(tool for tool, _ in added)
+        )
         return True
+
+    def _remove_tools(self, added: list[tuple[str, object]]) -> None:
+        """Unregister tools a plugin added, newest first, unless someone replaced them since."""
+        registry: Any = self._registry
+        unregister = getattr(registry, "unregister_tool", None)
+        if unregister is None:
+            return
+        for tool_name, tool in reversed(added):
+            if lookup_tool(registry, tool_name) is tool:
+                unregister(tool_name)
 
     def _fail(self, name: str, exc: BaseException) -> None:
         error = f"{type(exc).__name__}: {exc}"
-        _logger.warning("plugin %r failed: %s", name, error, exc_info=exc)
+        # One line for the operator; the traceback is there for whoever turns on debug logging.
+        _logger.warning("plugin %r failed: %s", name, error)
+        _logger.debug("plugin %r failed", name, exc_info=exc)
         self._set(name, status=PluginStatus.ERROR, error=error)
 
 

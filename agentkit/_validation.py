@@ -30,6 +30,7 @@ import jsonschema
 import jsonschema.validators
 from jsonschema.exceptions import SchemaError
 
+from agentkit._metaschema import surely_valid_2020_12
 from agentkit.exceptions import ToolRegistrationError
 
 __all__ = ["SchemaValidator", "SchemaViolation", "compile_schema", "json_pointer"]
@@ -146,7 +147,10 @@ def compile_schema(schema: Mapping[str, Any] | bool, *, what: str = "schema") ->
                 f"{what}: unknown $schema {schema['$schema']!r} (use draft 2020-12 or draft-07)"
             )
     try:
-        cls.check_schema(schema)
+        # The quick walk vouches for common 2020-12 schemas; jsonschema checks everything else
+        # (and gives the error message for anything the walk does not vouch for).
+        if not (cls is jsonschema.Draft202012Validator and surely_valid_2020_12(schema)):
+            cls.check_schema(schema)
     except SchemaError as exc:
         where = json_pointer(list(exc.absolute_path))
         raise ToolRegistrationError(

@@ -2,7 +2,15 @@
 
 A plugin is a module holding functions marked with :data:`agentkit.hookimpl` whose names are
 the hooks below. Installed distributions declare it under ``[project.entry-points.agentkit]``;
-agentkit's own plugins (``tools``, ``ray``) are declared the same way.
+agentkit's own plugins (``tools``, ``openapi``, ``ray``, ``failover``) are declared the same
+way. Directory plugins (``plugins/<name>/plugin.json`` + ``__init__.py``) hold the same
+functions in their ``__init__.py``.
+
+A function marked ``@hookimpl`` whose name is not one of these hooks puts the plugin in status
+``error`` (pluggy's ``check_pending``), and so does a hook asking for an argument its spec does
+not have. A hook may accept fewer arguments than its spec passes. Hooks marked "first result"
+stop at the first implementation that returns something other than None; plugins registered
+later are asked first, core's own implementations last.
 """
 
 from __future__ import annotations
@@ -25,11 +33,13 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 @hookspec(firstresult=True)
 def agentkit_make_bus(url: str, options: Mapping[str, Any]) -> Bus | None:
-    """Return an unconnected bus for *url* (e.g. ``nats://127.0.0.1:4222``), or None.
+    """Return an unconnected bus for *url* (e.g. ``redis://127.0.0.1:6379``), or None.
 
-    Called by :func:`agentkit.connect` for each URL; the first non-None answer wins. *options*
-    are the keyword arguments the caller gave ``connect``. Implementations look at the URL's
-    scheme and must not open connections here: ``connect`` does that.
+    Called by :func:`agentkit.connect` each time it is asked for a bus; first result: the
+    first non-None answer wins, and core's ``memory://`` / ``nats://`` buses answer last.
+    *options* are the keyword arguments the caller gave ``connect``. Look at the URL's scheme
+    and return None for schemes that are not yours; do not open connections here (``connect``
+    awaits the bus's ``connect()``). Returns a :class:`agentkit.protocols.Bus`.
     """
 
 
@@ -37,19 +47,31 @@ def agentkit_make_bus(url: str, options: Mapping[str, Any]) -> Bus | None:
 def agentkit_make_executor(mode: str, options: Mapping[str, Any]) -> Executor | None:
     """Return an executor for *mode* (e.g. ``"ray"``), or None; the first answer wins.
 
-    Called when a ``DistributedEngine`` is created. Heavy imports belong inside this function.
+    Called when a ``DistributedEngine`` needs an executor for *mode* (first result; core's
+    local executor answers last, for ``"local"`` only). *options* are the engine's executor keyword
+    arguments. Return an unstarted :class:`agentkit.protocols.Executor`, or None for modes that
+    are not yours. Heavy imports (ray, ...) belong inside this function.
     """
 
 
 @hookspec
 def agentkit_register_tools(registry: Registry) -> None:
-    """Add this plugin's tools to *registry*; called once when the plugin is activated."""
+    """Add this plugin's tools to *registry* with ``registry.register_tool(tool)``.
+
+    Called once when the plugin is activated by a ``PluginManager`` that was given a registry
+    (and again if it is uninstalled and installed again); returns nothing. The manager
+    remembers the tools added here: if this hook raises, or a name is already taken by a
+    different tool (``ToolRegistrationError``), the plugin goes to status ``error`` and the
+    tools it added so far are unregistered again; ``uninstall_plugin`` unregisters them too.
+    """
 
 
 @hookspec
 def agentkit_register_voting_methods() -> Mapping[str, Any] | None:
-    """Return ``{name: method}`` voting methods to add to every ``ConflictResolver``.
+    """Return ``{name: method}`` voting methods to add to a ``ConflictResolver``, or None.
 
-    Called when a resolver is created; a method takes the ballots and returns the tally. All
-    answers are merged; two plugins naming the same method is an error for the later one.
+    Called when a ``ConflictResolver(plugins=manager)`` is created; every plugin's answer is
+    merged. A method takes the tuple of ``AgentVote`` ballots and returns the tallies
+    (``{option: score}``) or a full ``VoteCount``. A name taken by a built-in method or by a
+    plugin registered earlier is ignored with a warning.
     """

@@ -18,16 +18,21 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from agentkit._clock import SYSTEM_CLOCK, wait_for
-from agentkit._execution import TaskAttempt, TaskResult, TaskState, backoff_delay, new_task_id
-from agentkit._local_executor import task_name, validate_task_options
+from agentkit._actor_handle import ActorHandleBase, validate_actor_class
+from agentkit._clock import SYSTEM_CLOCK
+from agentkit._execution import TaskState, new_task_id
+from agentkit._task_table import (
+    TaskRecord,
+    TaskTable,
+    describe_error,
+    task_name,
+    validate_task_options,
+)
 from agentkit.exceptions import (
     ConfigurationError,
     ExecutionError,
     MissingExtraError,
     TaskFailedError,
-    TaskNotFoundError,
-    TaskTimeoutError,
 )
 from agentkit.protocols import Clock
 
@@ -99,61 +104,33 @@ def _default_object_store() -> int | None:
     return int(min(_MAX_OBJECT_STORE, total // 4))
 
 
-class _RayTask:
-    __slots__ = (
-        "args",
-        "attempt_started",
-        "attempts",
-        "done",
-        "error",
-        "finished_at",
-        "kwargs",
-        "max_attempts",
-        "name",
-        "ref",
-        "remote",
-        "runner",
-        "started_at",
-        "state",
-        "submitted_at",
-        "task_id",
-        "timer",
-        "value",
-        "where",
-    )
+class _RayTask(TaskRecord):
+    """The Ray executor's record of one task: the record plus its Ray function and ref."""
 
-    def __init__(self, task_id: str, name: str, remote: Any, args: Any, kwargs: Any) -> None:
-        self.task_id = task_id
-        self.name = name
+    __slots__ = ("attempt_started", "ref", "remote", "started_at")
+
+    def __init__(
+        self,
+        task_id: str,
+        name: str,
+        remote: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        max_attempts: int,
+        submitted_at: float,
+        done: asyncio.Future[None],
+    ) -> None:
+        super().__init__(task_id, name, args, kwargs, max_attempts, submitted_at, done)
         self.remote = remote
-        self.args = args
-        self.kwargs = kwargs
-        self.state = TaskState.PENDING
-        self.attempts: list[TaskAttempt] = []
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self.where = ""
         self.ref: Any = None
-        self.runner: asyncio.Task[None] | None = None
-        self.timer: asyncio.Task[None] | None = None
-        self.max_attempts = 1
-        self.submitted_at = self.finished_at = self.attempt_started = self.started_at = 0.0
-        self.done: asyncio.Future[None] | None = None
+        self.attempt_started = self.started_at = 0.0
 
-    def result(self) -> TaskResult:
-        return TaskResult(
-            task_id=self.task_id,
-            name=self.name,
-            state=self.state,
-            value=self.value,
-            error=self.error,
-            attempts=tuple(self.attempts),
-            duration=self.finished_at - self.submitted_at,
-            where=self.where,
-        )
+    def forget_payload(self) -> None:
+        super().forget_payload()
+        self.remote = self.ref = None
 
 
-class RayExecutor:
+class RayExecutor(TaskTable[_RayTask]):
     """Runs agentkit tasks on Ray: locally (``ray.init(num_cpus=...)``) or at an address.
 
     Args:
@@ -173,7 +150,8 @@ class RayExecutor:
         init_options: anything else for ``ray.init``.
 
     If Ray is already initialised in this process the executor uses it and leaves it running
-    at :meth:`shutdown`; a Ray it started itself is shut down there.
+    at :meth:`shutdown`; a Ray it started itself is shut down there. :meth:`cancel`, a task's
+    deadline and :meth:`shutdown` interrupt a running task with ``ray.cancel``.
     """
 
     def __init__(
@@ -202,15 +180,17 @@ class RayExecutor:
             raise ConfigurationError(f"map_chunk_size must be >= 1, got {map_chunk_size}")
         if address is not None and not address.strip():
             raise ConfigurationError("address must be None, 'auto', 'ray://host:port' or host:port")
+        super().__init__(
+            clock=clock or SYSTEM_CLOCK,
+            keep_finished=keep_finished,
+            backoff_base=backoff_base,
+            backoff_max=backoff_max,
+        )
         self.address = address
         self.num_cpus = num_cpus
         self.object_store_memory = object_store_memory
         self.worker_retries = worker_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
         self.map_chunk_size = map_chunk_size
-        self.keep_finished = keep_finished
-        self.clock: Clock = clock or SYSTEM_CLOCK
         self._init_options: dict[str, Any] = {
             "include_dashboard": include_dashboard,
             "log_to_driver": log_to_driver,
@@ -221,12 +201,8 @@ class RayExecutor:
         self._ray: Any = None
         self._owns_ray = False
         self._remotes: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-        self._tasks: dict[str, _RayTask] = {}
-        self._finished: collections.OrderedDict[str, _RayTask] = collections.OrderedDict()
-        self._counts: collections.Counter[str] = collections.Counter()
         self._actors: list[RayActorHandle] = []
         self._actor_ids = itertools.count(1)
-        self._closed = False
         self._inbox: collections.deque[tuple[_RayTask, Any, concurrent.futures.Future[Any]]] = (
             collections.deque()
         )
@@ -251,8 +227,7 @@ class RayExecutor:
             MissingExtraError: ray is not installed.
             ExecutionError: Ray could not be started or reached.
         """
-        if self._closed:
-            raise ExecutionError("the executor was shut down")
+        self._check_open()
         if self._ray is not None:
             return
         ray = _import_ray()
@@ -276,13 +251,8 @@ class RayExecutor:
 
     async def shutdown(self) -> None:
         """Cancel unfinished tasks, kill this executor's actors, stop a Ray it started."""
-        if self._closed:
+        if not self._close_table():
             return
-        self._closed = True
-        for task in list(self._tasks.values()):
-            if not task.state.is_final:
-                self._cancel_ref(task)
-                self._finish(task, TaskState.CANCELLED)
         for actor in self._actors:
             await actor.kill()
         self._actors.clear()
@@ -335,20 +305,24 @@ class RayExecutor:
         max_attempts: int,
         timeout: float | None,
     ) -> str:
-        if self._closed:
-            raise ExecutionError("the executor was shut down")
-        loop = asyncio.get_running_loop()
-        task = _RayTask(new_task_id(), name, remote, args, kwargs)
-        task.max_attempts = max_attempts
-        task.submitted_at = task.finished_at = self.clock.monotonic()
-        task.done = loop.create_future()
-        self._tasks[task.task_id] = task
-        self._counts["submitted"] += 1
-        self._counts[TaskState.PENDING] += 1
+        self._check_open()
+        task = _RayTask(
+            new_task_id(),
+            name,
+            remote,
+            args,
+            kwargs,
+            max_attempts,
+            self.clock.monotonic(),
+            asyncio.get_running_loop().create_future(),
+        )
+        self._add(task)
         self._start_attempt(task)
-        if timeout is not None:
-            task.timer = loop.create_task(self._deadline(task, timeout))
+        self._arm_deadline(task, timeout)
         return task.task_id
+
+    def _run_again(self, task: _RayTask) -> None:
+        self._start_attempt(task)
 
     def _start_attempt(self, task: _RayTask) -> None:
         task.attempt_started = self.clock.monotonic()
@@ -367,7 +341,6 @@ class RayExecutor:
         if not self._wakeup_pending:
             self._wakeup_pending = True
             try:
-                assert task.done is not None
                 task.done.get_loop().call_soon_threadsafe(self._drain_inbox)
             except RuntimeError:  # the loop is closed: nobody waits any more
                 self._wakeup_pending = False
@@ -381,72 +354,17 @@ class RayExecutor:
                 self._attempt_done(task, future)
 
     def _attempt_done(self, task: _RayTask, future: concurrent.futures.Future[Any]) -> None:
-        number = len(task.attempts) + 1
-        duration = self.clock.monotonic() - task.attempt_started
         exc = future.exception()
         if exc is None:
             value, where = future.result()
-            task.attempts.append(TaskAttempt(number, task.started_at, duration, None, where))
-            task.where = where
+            self._record_attempt(task, task.started_at, task.attempt_started, None, where)
             self._finish(task, TaskState.SUCCEEDED, value=value)
             return
         error = _cause(self._ray, exc)
-        task.attempts.append(
-            TaskAttempt(
-                number, task.started_at, duration, f"{type(error).__name__}: {error}", "ray"
-            )
+        self._record_attempt(
+            task, task.started_at, task.attempt_started, describe_error(error), "ray"
         )
-        task.where = "ray"
-        if number >= task.max_attempts:
-            self._finish(task, TaskState.FAILED, error=error)
-            return
-        self._set_state(task, TaskState.PENDING)
-        delay = backoff_delay(number, self.backoff_base, self.backoff_max)
-        task.runner = asyncio.get_running_loop().create_task(self._retry(task, delay))
-
-    async def _retry(self, task: _RayTask, delay: float) -> None:
-        await self.clock.sleep(delay)
-        task.runner = None
-        if self._still_pending(task) and not self._closed:
-            self._start_attempt(task)
-
-    async def _deadline(self, task: _RayTask, timeout: float) -> None:
-        await self.clock.sleep(timeout)
-        task.timer = None
-        if not task.state.is_final:
-            self._cancel_ref(task)
-            self._finish(task, TaskState.TIMED_OUT)
-
-    async def wait(self, task_id: str, /, *, timeout: float | None = None) -> TaskResult:
-        """Wait until the task is final and return its result (see ``LocalExecutor.wait``)."""
-        task = self._get(task_id)
-        assert task.done is not None
-        if not task.done.done():
-            try:
-                await wait_for(self.clock, asyncio.shield(task.done), timeout)
-            except TimeoutError:
-                raise TaskTimeoutError(
-                    f"task {task_id} ({task.name}) did not finish within {timeout} s; "
-                    f"it is still {task.state}"
-                ) from None
-        return task.result()
-
-    async def result(self, task_id: str, /, *, timeout: float | None = None) -> Any:
-        """The task's value; see :meth:`agentkit.TaskResult.unwrap` for what it raises."""
-        return (await self.wait(task_id, timeout=timeout)).unwrap()
-
-    def state(self, task_id: str, /) -> TaskState:
-        """Where the task stands now."""
-        return self._get(task_id).state
-
-    async def cancel(self, task_id: str, /) -> bool:
-        """Cancel the task unless it has finished (``ray.cancel`` interrupts a running one)."""
-        task = self._get(task_id)
-        if task.state.is_final:
-            return False
-        self._cancel_ref(task)
-        self._finish(task, TaskState.CANCELLED)
-        return True
+        self._attempt_failed(task, error)
 
     async def map(
         self,
@@ -476,10 +394,7 @@ class RayExecutor:
             self._launch(remote, name, (values[start : start + size],), {}, max_attempts, None)
             for start in range(0, len(values), size)
         ]
-        results: list[Any] = []
-        for task_id in ids:
-            results.extend(await self.result(task_id))
-        return results
+        return await self._collect(ids)
 
     def _chunk_size(self, count: int) -> int:
         cpus = max(1, int(self._ray.cluster_resources().get("CPU", 1)))
@@ -502,13 +417,11 @@ class RayExecutor:
         *max_task_retries* re-runs a call interrupted by the actor's death on the restarted
         actor; with 0 the caller gets ``TaskFailedError``.
         """
-        if not isinstance(cls, type):
-            raise ConfigurationError(f"an actor needs a class, got {type(cls).__name__}")
+        validate_actor_class(cls)
         if max_restarts < -1 or max_task_retries < -1:
             raise ConfigurationError("max_restarts and max_task_retries must be >= -1")
         self.start()
-        if self._closed:
-            raise ExecutionError("the executor was shut down")
+        self._check_open()
         actor_class = self._ray.remote(cls).options(
             max_restarts=max_restarts, max_task_retries=max_task_retries, max_concurrency=1
         )
@@ -535,63 +448,18 @@ class RayExecutor:
             "nodes": len(nodes),
             "node_ids": sorted(node["NodeID"] for node in nodes),
             "actors": len(self._actors),
-            "tasks": {
-                "submitted": self._counts["submitted"],
-                **{state.value: self._counts[state] for state in TaskState},
-            },
+            "tasks": self._task_counts(),
         }
 
     # -- internals -------------------------------------------------------------------------
 
-    def _get(self, task_id: str) -> _RayTask:
-        task = self._tasks.get(task_id) or self._finished.get(task_id)
-        if task is None:
-            raise TaskNotFoundError(f"no task with id {task_id!r}")
-        return task
-
-    def _still_pending(self, task: _RayTask) -> bool:
-        # A cancel or deadline may have ended the task during the backoff.
-        return task.state is TaskState.PENDING
-
-    def _cancel_ref(self, task: _RayTask) -> None:
+    def _abort(self, task: _RayTask) -> None:
+        """``ray.cancel`` the attempt in flight, if any."""
         if task.ref is not None and self._ray is not None:
             try:
                 self._ray.cancel(task.ref, recursive=True)
             except Exception as exc:  # already finished, or the cluster is gone
                 _logger.debug("ray.cancel(%s) failed: %s", task.task_id, exc)
-
-    def _set_state(self, task: _RayTask, state: TaskState) -> None:
-        self._counts[task.state] -= 1
-        self._counts[state] += 1
-        task.state = state
-
-    def _finish(
-        self,
-        task: _RayTask,
-        state: TaskState,
-        *,
-        value: Any = None,
-        error: BaseException | None = None,
-    ) -> None:
-        if task.state.is_final:
-            return
-        self._set_state(task, state)
-        task.value = value
-        task.error = error
-        task.finished_at = self.clock.monotonic()
-        current = asyncio.current_task()
-        for helper in (task.runner, task.timer):
-            if helper is not None and helper is not current and not helper.done():
-                helper.cancel()
-        task.runner = task.timer = None
-        task.args, task.kwargs, task.remote, task.ref = (), {}, None, None
-        if task.done is not None and not task.done.done():
-            task.done.set_result(None)
-        self._tasks.pop(task.task_id, None)
-        if self.keep_finished:
-            self._finished[task.task_id] = task
-            while len(self._finished) > self.keep_finished:
-                self._finished.popitem(last=False)
 
 
 def _cause(ray: Any, exc: BaseException) -> BaseException:
@@ -603,7 +471,7 @@ def _cause(ray: Any, exc: BaseException) -> BaseException:
     return exc
 
 
-class RayActorHandle:
+class RayActorHandle(ActorHandleBase):
     """A Ray actor whose methods are awaited: ``await handle.increment(2)``.
 
     Ray's errors are translated: an exception raised by the method, or the actor dying
@@ -612,15 +480,9 @@ class RayActorHandle:
     """
 
     def __init__(self, actor_id: str, actor: Any, ray: Any) -> None:
-        self._actor_id = actor_id
+        super().__init__(actor_id)
         self._actor = actor
         self._ray = ray
-        self._killed = False
-
-    @property
-    def actor_id(self) -> str:
-        """A unique id for this actor."""
-        return self._actor_id
 
     @property
     def ray_handle(self) -> Any:
@@ -630,29 +492,23 @@ class RayActorHandle:
     def __repr__(self) -> str:
         return f"RayActorHandle({self._actor_id!r})"
 
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        method = getattr(self._actor, name)
+    def _method(self, name: str) -> Any:
+        return getattr(self._actor, name)
 
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            if self._killed:
-                # ray.kill is asynchronous; a call made right after it could still run.
-                raise TaskFailedError(f"actor {self._actor_id} was killed; {name}() not run")
-            try:
-                return await method.remote(*args, **kwargs)
-            except self._ray.exceptions.RayActorError as exc:
-                raise TaskFailedError(
-                    f"actor {self._actor_id} died during or before {name}(): {exc}"
-                ) from exc
-            except self._ray.exceptions.RayTaskError as exc:
-                error = _cause(self._ray, exc)
-                raise TaskFailedError(
-                    f"actor {self._actor_id}: {name}() raised {type(error).__name__}: {error}"
-                ) from error
-
-        call.__name__ = name
-        return call
+    async def _call(
+        self, name: str, method: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> Any:
+        # Killed handles never get here: ray.kill is asynchronous, so a call made right
+        # after it could still run on the actor.
+        try:
+            return await method.remote(*args, **kwargs)
+        except self._ray.exceptions.RayActorError as exc:
+            raise TaskFailedError(
+                f"actor {self._actor_id} died during or before {name}(): {exc}"
+            ) from exc
+        except self._ray.exceptions.RayTaskError as exc:
+            error = _cause(self._ray, exc)
+            raise self._raised_error(name, error) from error
 
     async def kill(self) -> None:
         """Kill the actor for good (no restart); later calls raise ``TaskFailedError``."""

@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from agentkit_tools._config import ToolsConfig as ToolsConfig
 from agentkit_tools._library import create_builtin_tools_library as create_builtin_tools_library
+from agentkit_tools._openapi import OpenAPIParser as OpenAPIParser
 
-__all__ = ["ToolsConfig", "create_builtin_tools_library"]
+__all__ = ["OpenAPIParser", "ToolsConfig", "create_builtin_tools_library"]

@@ -23,7 +23,7 @@ from agentkit.exceptions import SandboxViolationError
 from agentkit_tools._config import ToolsConfig
 from agentkit_tools._schema import array, boolean, integer, make_tool, obj, string
 
-__all__ = ["file_tools", "relative_path", "sandbox_path"]
+__all__ = ["file_tools", "relative_path", "sandbox_path", "write_file_bytes"]
 
 _PATH = string(
     "Path relative to the sandbox root, e.g. 'notes/todo.txt'", minLength=1, maxLength=4096
@@ -54,6 +54,18 @@ def sandbox_path(config: ToolsConfig, path: str) -> Path:
 def relative_path(config: ToolsConfig, real: Path) -> str:
     """*real* as a POSIX path relative to the sandbox root ('.' for the root)."""
     return real.relative_to(config.root).as_posix() or "."
+
+
+def write_file_bytes(real: Path, data: bytes, *, append: bool = False) -> None:
+    """Write *data* to the sandbox file *real* (mode 0o644), replacing or appending.
+
+    The last path component is opened with ``O_NOFOLLOW`` where the system has it, so a
+    symlink put there after *real* was checked is refused instead of followed.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    flags |= os.O_APPEND if append else os.O_TRUNC
+    with os.fdopen(os.open(real, flags, 0o644), "wb") as handle:
+        handle.write(data)
 
 
 def _iso(timestamp: float) -> str:
@@ -125,11 +137,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             real.parent.mkdir(parents=True, exist_ok=True)
         elif not real.parent.is_dir():
             raise FileNotFoundError(f"the directory of {path!r} does not exist")
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        flags |= os.O_APPEND if mode == "append" else os.O_TRUNC
-        descriptor = os.open(real, flags, 0o644)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+        write_file_bytes(real, data, append=mode == "append")
         return {
             "path": relative_path(config, real),
             "bytes_written": len(data),
@@ -283,7 +291,10 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         files = [real] if real.is_file() else sorted(real.rglob(glob))
         matches: list[dict[str, Any]] = []
         searched = 0
+        truncated = False
         for file in files:
+            if truncated:
+                break
             if file.is_symlink() or not file.is_file():
                 continue
             if file.stat().st_size > config.max_file_bytes:
@@ -300,17 +311,13 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                             }
                         )
                         if len(matches) >= max_results:
-                            return {
-                                "matches": matches,
-                                "count": len(matches),
-                                "files_searched": searched,
-                                "truncated": True,
-                            }
+                            truncated = True
+                            break
         return {
             "matches": matches,
             "count": len(matches),
             "files_searched": searched,
-            "truncated": False,
+            "truncated": truncated,
         }
 
     def file_hash(path: str, algorithm: str = "sha256") -> dict[str, Any]:
@@ -351,6 +358,14 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             "modified": string(),
         },
         closed=False,
+    )
+    # file_copy and file_move take and return the same things.
+    transfer_parameters = obj(
+        {"source": _PATH, "destination": _PATH, "overwrite": boolean(default=False)},
+        ["source", "destination"],
+    )
+    transfer_returns = obj(
+        {"source": string(), "destination": string(), "bytes": integer()}, ["destination"]
     )
     return [
         make_tool(
@@ -416,13 +431,8 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             blocking=True,
             read_only=False,
             description="Copy a file or directory inside the sandbox.",
-            parameters=obj(
-                {"source": _PATH, "destination": _PATH, "overwrite": boolean(default=False)},
-                ["source", "destination"],
-            ),
-            returns=obj(
-                {"source": string(), "destination": string(), "bytes": integer()}, ["destination"]
-            ),
+            parameters=transfer_parameters,
+            returns=transfer_returns,
         ),
         make_tool(
             file_move,
@@ -432,13 +442,8 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             read_only=False,
             idempotent=False,
             description="Move or rename a file or directory inside the sandbox.",
-            parameters=obj(
-                {"source": _PATH, "destination": _PATH, "overwrite": boolean(default=False)},
-                ["source", "destination"],
-            ),
-            returns=obj(
-                {"source": string(), "destination": string(), "bytes": integer()}, ["destination"]
-            ),
+            parameters=transfer_parameters,
+            returns=transfer_returns,
         ),
         make_tool(
             file_delete,

@@ -25,7 +25,7 @@ from agentkit.exceptions import SandboxViolationError
 if TYPE_CHECKING:
     from agentkit_tools._config import ToolsConfig
 
-__all__ = ["GuardedResponse", "check_address", "guarded_request", "resolve_pinned"]
+__all__ = ["GuardedResponse", "check_address", "guarded_request", "read_capped", "resolve_pinned"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -91,14 +91,7 @@ async def resolve_pinned(url: str, config: ToolsConfig) -> tuple[Any, str]:
         SandboxViolationError: the host is not allowed or resolves to a refused address.
         ConnectionError: the host does not resolve.
     """
-    import httpx
-
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"invalid URL {url!r}: {exc}") from exc
-    if parsed.scheme not in ("http", "https"):
-        raise ValueError(f"only http and https URLs are allowed, got {url!r}")
+    parsed = _plain_url(url)
     host = parsed.host.lower().rstrip(".")
     if not host:
         raise ValueError(f"URL {url!r} has no host")
@@ -219,7 +212,7 @@ async def guarded_request(
                     ):
                         method, json_body = "GET", None
                     continue
-                body = b"" if method == "HEAD" else await _read_capped(response, limit, current)
+                body = b"" if method == "HEAD" else await read_capped(response, limit, current)
             finally:
                 await response.aclose()
             return GuardedResponse(
@@ -234,6 +227,7 @@ async def guarded_request(
 
 
 def _plain_url(url: str) -> Any:
+    """*url* as an ``httpx.URL``; ValueError unless it parses and is http(s)."""
     import httpx
 
     try:
@@ -245,7 +239,7 @@ def _plain_url(url: str) -> Any:
     return parsed
 
 
-async def _read_capped(response: Any, limit: int, url: str) -> bytes:
+async def read_capped(response: Any, limit: int, url: str) -> bytes:
     import httpx
 
     declared = response.headers.get("content-length")

@@ -18,8 +18,15 @@ __all__ = ["agentkit_register_tools"]
 
 @hookimpl
 def agentkit_register_tools(registry: Registry) -> None:
-    """Add the built-in tools, with the default ``ToolsConfig``, to *registry*."""
+    """Add the built-in tools, with the default ``ToolsConfig``, to *registry*.
+
+    A name the registry already holds is left alone: the user registered that tool (perhaps
+    the same built-in with a config of their own, such as another sandbox root) and theirs
+    wins.
+    """
     from agentkit_tools._library import create_builtin_tools_library
 
+    known = {tool.name for tool in registry.list_tools()}
     for tool in create_builtin_tools_library():
-        registry.register_tool(tool)
+        if tool.name not in known:
+            registry.register_tool(tool)

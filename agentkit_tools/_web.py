@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
@@ -12,7 +11,7 @@ from urllib.robotparser import RobotFileParser
 from agentkit._tool import Tool
 from agentkit.exceptions import ToolNotConfiguredError
 from agentkit_tools._config import ToolsConfig
-from agentkit_tools._file import relative_path, sandbox_path
+from agentkit_tools._file import relative_path, sandbox_path, write_file_bytes
 from agentkit_tools._html import parse_html
 from agentkit_tools._netguard import GuardedResponse, guarded_request
 from agentkit_tools._schema import ANY, array, boolean, integer, make_tool, obj, string
@@ -23,6 +22,25 @@ _URL = string("An absolute http(s) URL", minLength=1, maxLength=8192)
 _MAX_CHARS = integer(
     "Longest text returned, in characters", minimum=1, maximum=5_000_000, default=100_000
 )
+
+
+#: The fields every tool describing a reply starts with (see ``_summary``).
+_SUMMARY_FIELDS: dict[str, Any] = {
+    "url": string(),
+    "status_code": integer(),
+    "ok": boolean(),
+    "content_type": string(),
+}
+
+
+def _summary(response: GuardedResponse) -> dict[str, Any]:
+    """The reply's final URL, status, whether it succeeded (< 400) and its content type."""
+    return {
+        "url": response.url,
+        "status_code": response.status_code,
+        "ok": response.status_code < 400,
+        "content_type": response.content_type,
+    }
 
 
 def _ok(response: GuardedResponse, method: str = "GET") -> GuardedResponse:
@@ -43,10 +61,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
         response = await get(url, headers=headers)
         text = response.text
         return {
-            "url": response.url,
-            "status_code": response.status_code,
-            "ok": response.status_code < 400,
-            "content_type": response.content_type,
+            **_summary(response),
             "headers": response.headers,
             "text": text[:max_chars],
             "truncated": len(text) > max_chars,
@@ -70,10 +85,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
         except ValueError:
             data = None
         return {
-            "url": response.url,
-            "status_code": response.status_code,
-            "ok": response.status_code < 400,
-            "content_type": response.content_type,
+            **_summary(response),
             "data": data,
             "text": response.text[:100_000],
         }
@@ -82,10 +94,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
         response = await guarded_request(config, "HEAD", url)
         length = response.headers.get("content-length")
         return {
-            "url": response.url,
-            "status_code": response.status_code,
-            "ok": response.status_code < 400,
-            "content_type": response.content_type,
+            **_summary(response),
             "content_length": int(length) if length and length.isdigit() else None,
             "redirects": response.redirects,
         }
@@ -147,9 +156,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
         limit = min(config.max_response_bytes, config.max_file_bytes)
         response = _ok(await get(url, max_bytes=limit))
         target.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        with os.fdopen(os.open(target, flags, 0o644), "wb") as handle:
-            handle.write(response.content)
+        write_file_bytes(target, response.content)
         return {
             "url": response.url,
             "path": relative_path(config, target),
@@ -272,10 +279,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
             ),
             returns=obj(
                 {
-                    "url": string(),
-                    "status_code": integer(),
-                    "ok": boolean(),
-                    "content_type": string(),
+                    **_SUMMARY_FIELDS,
                     "headers": {"type": "object"},
                     "text": string(),
                     "truncated": boolean(),
@@ -304,10 +308,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
             parameters=obj({"url": _URL, "body": ANY, "headers": headers_schema}, ["url", "body"]),
             returns=obj(
                 {
-                    "url": string(),
-                    "status_code": integer(),
-                    "ok": boolean(),
-                    "content_type": string(),
+                    **_SUMMARY_FIELDS,
                     "data": ANY,
                     "text": string(),
                 },
@@ -323,10 +324,7 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
             parameters=obj({"url": _URL}, ["url"]),
             returns=obj(
                 {
-                    "url": string(),
-                    "status_code": integer(),
-                    "ok": boolean(),
-                    "content_type": string(),
+                    **_SUMMARY_FIELDS,
                     "content_length": {"type": ["integer", "null"]},
                     "redirects": array(string()),
                 },

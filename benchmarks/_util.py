@@ -5,11 +5,23 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
 
-__all__ = ["RESULTS_KEY", "Counter", "Round", "measure", "record", "rounds"]
+__all__ = [
+    "RESULTS_KEY",
+    "Counter",
+    "Figure",
+    "NothingToClose",
+    "Round",
+    "measure",
+    "record",
+    "release",
+    "rounds",
+    "run_figure",
+]
 
 #: Key under which the figures of this run are kept on ``config.stash``.
 RESULTS_KEY = pytest.StashKey[list[dict[str, Any]]]()
@@ -45,6 +57,13 @@ class Round(Protocol):
 
     async def close(self) -> None:
         """Release what the round holds."""
+
+
+class NothingToClose:
+    """Base of a round that holds nothing to release: ``close`` does nothing."""
+
+    async def close(self) -> None:
+        """Nothing to release."""
 
 
 def measure(
@@ -119,3 +138,61 @@ def record(
             info["us_per_request"] = median / operations * 1e6
     benchmark.extra_info.update(info)
     config.stash.setdefault(RESULTS_KEY, []).append({"name": benchmark.name, **info})
+
+
+@dataclass(frozen=True)
+class Figure:
+    """How one benchmark is timed and reported: one side (*role*) of a paired *figure*.
+
+    Every round must complete *operations*; the rate is per operation. *default_rounds* goes
+    through :func:`rounds` at run time, so ``AGENTKIT_BENCH_ROUNDS`` still overrides it.
+    """
+
+    figure: str
+    role: str
+    label: str
+    operations: int
+    default_rounds: int = 10
+    unit: str = "msgs/s"
+    target: float | None = None
+
+
+def run_figure(
+    benchmark: Any,
+    loop: asyncio.AbstractEventLoop,
+    config: pytest.Config,
+    make_round: Callable[[], Awaitable[Round]],
+    spec: Figure,
+) -> None:
+    """:func:`measure` fresh rounds of *make_round*, then :func:`record` them as *spec* says."""
+    measure(
+        benchmark,
+        loop,
+        make_round,
+        expected=spec.operations,
+        rounds=rounds(spec.default_rounds),
+    )
+    record(
+        benchmark,
+        config,
+        figure=spec.figure,
+        role=spec.role,
+        label=spec.label,
+        operations=spec.operations,
+        unit=spec.unit,
+        target=spec.target,
+    )
+
+
+async def release(owner: object, *names: str) -> None:
+    """Close what *owner* holds under each of *names* (None, one closable, or a list), once.
+
+    The attribute is emptied (None, or ``[]`` for a list) before closing, so a second call,
+    as :func:`measure` makes after pytest-benchmark's teardown, closes nothing twice.
+    """
+    for name in names:
+        held = getattr(owner, name, None)
+        setattr(owner, name, [] if isinstance(held, list) else None)
+        for item in held if isinstance(held, list) else [held]:
+            if item is not None:
+                await item.close()

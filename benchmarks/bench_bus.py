@@ -8,12 +8,14 @@ Each figure is an agentkit benchmark and an anchor doing the same work in the sa
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import msgspec
 import nats
 import pytest
-from _util import Counter, measure, record, rounds
+from _util import Counter, Figure, Round, release, run_figure
 
 from agentkit import InMemoryPubSub, NatsPubSub, PubSubMessage
 from agentkit.testing import NatsServer
@@ -55,9 +57,7 @@ class BusDeliveryRound:
         return self.counter.seen
 
     async def close(self) -> None:
-        bus, self.bus = self.bus, None
-        if bus is not None:
-            await bus.close()
+        await release(self, "bus")
 
 
 class QueueDeliveryRound:
@@ -91,47 +91,40 @@ class QueueDeliveryRound:
             await asyncio.gather(consumer, return_exceptions=True)
 
 
-@pytest.mark.parametrize("copy_messages", [True, False], ids=["copy", "no-copy"])
-def test_in_memory_bus(
+#: The in-memory figure's sides: the bus copying messages or not, and the queue.
+IN_MEMORY_SIDES = [
+    pytest.param(
+        partial(BusDeliveryRound, copy_messages=True),
+        Figure(IN_MEMORY, "agentkit", "InMemoryPubSub(copy_messages=True)", MESSAGES, target=0.5),
+        id="copy",
+    ),
+    pytest.param(
+        partial(BusDeliveryRound, copy_messages=False),
+        Figure(IN_MEMORY, "agentkit", "InMemoryPubSub(copy_messages=False)", MESSAGES, target=0.5),
+        id="no-copy",
+    ),
+    pytest.param(
+        QueueDeliveryRound,
+        Figure(IN_MEMORY, "anchor", "asyncio.Queue", MESSAGES),
+        id="anchor-queue",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "spec"), IN_MEMORY_SIDES)
+def test_in_memory(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
-    copy_messages: bool,
+    make: Callable[[], BusDeliveryRound | QueueDeliveryRound],
+    spec: Figure,
 ) -> None:
-    """InMemoryPubSub delivers every one of 20,000 messages to an async handler."""
+    """InMemoryPubSub (copying or not) and asyncio.Queue deliver all 20,000 messages."""
 
-    async def make_round() -> BusDeliveryRound:
-        return await BusDeliveryRound(copy_messages=copy_messages).open()
+    async def make_round() -> Round:
+        return await make().open()
 
-    measure(benchmark, bench_loop, make_round, expected=MESSAGES, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=IN_MEMORY,
-        role="agentkit",
-        label=f"InMemoryPubSub(copy_messages={copy_messages})",
-        operations=MESSAGES,
-        target=0.5,
-    )
-
-
-def test_in_memory_anchor_queue(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
-) -> None:
-    """asyncio.Queue(maxsize=10_000) passes the same 20,000 messages to the same handler."""
-
-    async def make_round() -> QueueDeliveryRound:
-        return await QueueDeliveryRound().open()
-
-    measure(benchmark, bench_loop, make_round, expected=MESSAGES, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=IN_MEMORY,
-        role="anchor",
-        label="asyncio.Queue",
-        operations=MESSAGES,
-    )
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
 
 
 # -- 2. NatsPubSub vs raw nats-py, publish→handler ----------------------------------------
@@ -161,9 +154,7 @@ class NatsBusDeliveryRound:
         return self.counter.seen
 
     async def close(self) -> None:
-        bus, self.bus = self.bus, None
-        if bus is not None:
-            await bus.close()
+        await release(self, "bus")
 
 
 class RawNatsDeliveryRound:
@@ -193,58 +184,7 @@ class RawNatsDeliveryRound:
         return self.counter.seen
 
     async def close(self) -> None:
-        nc, self.nc = self.nc, None
-        if nc is not None:
-            await nc.close()
-
-
-@pytest.mark.nats
-@pytest.mark.timeout(120)
-def test_nats_bus(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    nats_server: NatsServer,
-    pytestconfig: pytest.Config,
-) -> None:
-    """NatsPubSub delivers every one of 20,000 messages to an async handler over NATS."""
-
-    async def make_round() -> NatsBusDeliveryRound:
-        return await NatsBusDeliveryRound(nats_server.url, "bench.nats.bus").open()
-
-    measure(benchmark, bench_loop, make_round, expected=MESSAGES, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=OVER_NATS,
-        role="agentkit",
-        label="NatsPubSub",
-        operations=MESSAGES,
-        target=0.8,
-    )
-
-
-@pytest.mark.nats
-@pytest.mark.timeout(120)
-def test_nats_anchor_raw(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    nats_server: NatsServer,
-    pytestconfig: pytest.Config,
-) -> None:
-    """Raw nats-py delivers the same 20,000 messages to a counting callback."""
-
-    async def make_round() -> RawNatsDeliveryRound:
-        return await RawNatsDeliveryRound(nats_server.url, "bench.nats.raw").open()
-
-    measure(benchmark, bench_loop, make_round, expected=MESSAGES, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=OVER_NATS,
-        role="anchor",
-        label="raw nats-py",
-        operations=MESSAGES,
-    )
+        await release(self, "nc")
 
 
 # -- 3. request/reply round trip over NATS ------------------------------------------------
@@ -278,11 +218,7 @@ class NatsBusRequestRound:
         return answered
 
     async def close(self) -> None:
-        for attribute in ("requester", "responder"):
-            bus = getattr(self, attribute)
-            setattr(self, attribute, None)
-            if bus is not None:
-                await bus.close()
+        await release(self, "requester", "responder")
 
 
 async def _echo_payload(message: PubSubMessage) -> Any:
@@ -322,58 +258,51 @@ class RawNatsRequestRound:
         return answered
 
     async def close(self) -> None:
-        for attribute in ("requester", "responder"):
-            nc = getattr(self, attribute)
-            setattr(self, attribute, None)
-            if nc is not None:
-                await nc.close()
+        await release(self, "requester", "responder")
+
+
+# -- the NATS figures: publish→handler and request/reply, each beside raw nats-py --------------
+
+
+#: Both NATS figures, each side with the subject it uses.
+NATS_SIDES = [
+    pytest.param(
+        partial(NatsBusDeliveryRound, subject="bench.nats.bus"),
+        Figure(OVER_NATS, "agentkit", "NatsPubSub", MESSAGES, target=0.8),
+        id="publish",
+    ),
+    pytest.param(
+        partial(RawNatsDeliveryRound, subject="bench.nats.raw"),
+        Figure(OVER_NATS, "anchor", "raw nats-py", MESSAGES),
+        id="publish-anchor-raw",
+    ),
+    pytest.param(
+        partial(NatsBusRequestRound, subject="bench.req.bus"),
+        Figure(REQUEST_REPLY, "agentkit", "NatsPubSub.request", REQUESTS, 7, "requests/s"),
+        id="request-reply",
+    ),
+    pytest.param(
+        partial(RawNatsRequestRound, subject="bench.req.raw"),
+        Figure(REQUEST_REPLY, "anchor", "raw nc.request", REQUESTS, 7, "requests/s"),
+        id="request-reply-anchor-raw",
+    ),
+]
 
 
 @pytest.mark.nats
 @pytest.mark.timeout(120)
-def test_request_reply(
+@pytest.mark.parametrize(("make", "spec"), NATS_SIDES)
+def test_over_nats(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     nats_server: NatsServer,
     pytestconfig: pytest.Config,
+    make: Callable[[str], Any],
+    spec: Figure,
 ) -> None:
-    """NatsPubSub.request gets 2,000 sequential replies from a NatsPubSub handler."""
+    """Each NATS side handles all 20,000 messages, or gets all 2,000 replies right, per round."""
 
-    async def make_round() -> NatsBusRequestRound:
-        return await NatsBusRequestRound(nats_server.url, "bench.req.bus").open()
+    async def make_round() -> Round:
+        return await make(nats_server.url).open()  # type: ignore[no-any-return]
 
-    measure(benchmark, bench_loop, make_round, expected=REQUESTS, rounds=rounds(7))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=REQUEST_REPLY,
-        role="agentkit",
-        label="NatsPubSub.request",
-        operations=REQUESTS,
-        unit="requests/s",
-    )
-
-
-@pytest.mark.nats
-@pytest.mark.timeout(120)
-def test_request_reply_anchor_raw(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    nats_server: NatsServer,
-    pytestconfig: pytest.Config,
-) -> None:
-    """Raw nc.request gets 2,000 sequential replies from a raw responder."""
-
-    async def make_round() -> RawNatsRequestRound:
-        return await RawNatsRequestRound(nats_server.url, "bench.req.raw").open()
-
-    measure(benchmark, bench_loop, make_round, expected=REQUESTS, rounds=rounds(7))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=REQUEST_REPLY,
-        role="anchor",
-        label="raw nc.request",
-        operations=REQUESTS,
-        unit="requests/s",
-    )
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)

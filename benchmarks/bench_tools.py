@@ -20,7 +20,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from _util import measure, record, rounds
+from _util import Figure, NothingToClose, Round, run_figure
 
 from agentkit import Tool, ToolRegistry
 
@@ -48,7 +48,7 @@ def shorten(text: str, max_length: int = 100, style: str = "plain") -> str:
     return text[:max_length]
 
 
-class ExecuteRound:
+class ExecuteRound(NothingToClose):
     """CALLS sequential ``execute_tool`` calls of the inline tool."""
 
     def __init__(self) -> None:
@@ -71,11 +71,8 @@ class ExecuteRound:
             succeeded += result.success
         return succeeded
 
-    async def close(self) -> None:
-        return None
 
-
-class DirectCallRound:
+class DirectCallRound(NothingToClose):
     """The anchor: CALLS direct calls of the same function with the same arguments."""
 
     async def run(self) -> int:
@@ -84,11 +81,8 @@ class DirectCallRound:
             done += shorten(**PARAMS) == "Long document..."
         return done
 
-    async def close(self) -> None:
-        return None
 
-
-class JsonschemaRound:
+class JsonschemaRound(NothingToClose):
     """The anchor: CALLS checks of the same parameters by jsonschema's compiled validator."""
 
     def __init__(self) -> None:
@@ -101,77 +95,48 @@ class JsonschemaRound:
             done += is_valid(PARAMS)
         return done
 
-    async def close(self) -> None:
-        return None
+
+_EXECUTE_TOOL = "ToolRegistry.execute_tool (whole call)"
 
 
-def _run(benchmark: Any, loop: asyncio.AbstractEventLoop, make: Callable[[], Any]) -> None:
-    async def make_round() -> Any:
+def _side(
+    name: str,
+    make: Callable[[], Round],
+    figure: str,
+    role: str,
+    label: str,
+    target: float | None = None,
+) -> Any:
+    spec = Figure(figure, role, label, CALLS, unit="calls/s", target=target)
+    return pytest.param(make, spec, id=name)
+
+
+#: Each figure's two sides; execute_tool is measured once beside each anchor.
+SIDES = [
+    _side("vs-jsonschema", ExecuteRound, VS_JSONSCHEMA, "agentkit", _EXECUTE_TOOL, target=1.0),
+    _side(
+        "anchor-jsonschema",
+        JsonschemaRound,
+        VS_JSONSCHEMA,
+        "anchor",
+        "Draft202012Validator.is_valid",
+    ),
+    _side("vs-direct", ExecuteRound, VS_DIRECT, "agentkit", _EXECUTE_TOOL),
+    _side("anchor-direct", DirectCallRound, VS_DIRECT, "anchor", "shorten(**params)"),
+]
+
+
+@pytest.mark.parametrize(("make", "spec"), SIDES)
+def test_tool_call(
+    benchmark: Any,
+    bench_loop: asyncio.AbstractEventLoop,
+    pytestconfig: pytest.Config,
+    make: Callable[[], Round],
+    spec: Figure,
+) -> None:
+    """Each side (execute_tool, jsonschema alone, the direct call) succeeds on all 5,000 calls."""
+
+    async def make_round() -> Round:
         return make()
 
-    measure(benchmark, loop, make_round, expected=CALLS, rounds=rounds(10))
-
-
-def test_execute_tool_against_jsonschema(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
-) -> None:
-    """execute_tool of the inline tool succeeds on every one of 5,000 calls."""
-    _run(benchmark, bench_loop, ExecuteRound)
-    record(
-        benchmark,
-        pytestconfig,
-        figure=VS_JSONSCHEMA,
-        role="agentkit",
-        label="ToolRegistry.execute_tool (whole call)",
-        operations=CALLS,
-        unit="calls/s",
-        target=1.0,
-    )
-
-
-def test_anchor_jsonschema_validator(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
-) -> None:
-    """jsonschema's compiled validator accepts the same parameters 5,000 times."""
-    _run(benchmark, bench_loop, JsonschemaRound)
-    record(
-        benchmark,
-        pytestconfig,
-        figure=VS_JSONSCHEMA,
-        role="anchor",
-        label="Draft202012Validator.is_valid",
-        operations=CALLS,
-        unit="calls/s",
-    )
-
-
-def test_execute_tool_against_direct_call(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
-) -> None:
-    """execute_tool again, paired with the direct call to show the registry's overhead."""
-    _run(benchmark, bench_loop, ExecuteRound)
-    record(
-        benchmark,
-        pytestconfig,
-        figure=VS_DIRECT,
-        role="agentkit",
-        label="ToolRegistry.execute_tool (whole call)",
-        operations=CALLS,
-        unit="calls/s",
-    )
-
-
-def test_anchor_direct_call(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
-) -> None:
-    """The function called directly with the same arguments, 5,000 times."""
-    _run(benchmark, bench_loop, DirectCallRound)
-    record(
-        benchmark,
-        pytestconfig,
-        figure=VS_DIRECT,
-        role="anchor",
-        label="shorten(**params)",
-        operations=CALLS,
-        unit="calls/s",
-    )
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import msgspec
 import nats
 import pytest
-from _util import measure, record, rounds
+from _util import Figure, NothingToClose, Round, release, run_figure
 
 from agentkit import (
     Agent,
@@ -46,6 +48,7 @@ REPEATS = {3: 2_000, 100: 500, 1_000: 50}
 IRV_BALLOTS = 10_000
 IRV_OPTIONS = 20
 CONSENSUS_ROUNDS = 20
+IRV = "IRV 10,000 ballots x 20 options"
 ROUND_TIMEOUT = 60.0
 
 
@@ -73,10 +76,10 @@ def make_votes(voters: int, *, seed: int = 1) -> list[AgentVote]:
 # -- 1. every method at 3, 100 and 1,000 votes ------------------------------------------------
 
 
-class ResolveRound:
+class ResolveRound(NothingToClose):
     """Resolve the same votes REPEATS times with one method."""
 
-    def __init__(self, votes: list[AgentVote], vote_type: VoteType, repeats: int) -> None:
+    def __init__(self, votes: list[AgentVote], repeats: int, *, vote_type: VoteType) -> None:
         self.votes = votes
         self.vote_type = vote_type
         self.repeats = repeats
@@ -90,11 +93,8 @@ class ResolveRound:
             done += resolution.status is ResolutionStatus.RESOLVED
         return done
 
-    async def close(self) -> None:
-        return None
 
-
-class CounterRound:
+class CounterRound(NothingToClose):
     """The anchor: ``Counter(vote.option for vote in votes).most_common(1)``, REPEATS times."""
 
     def __init__(self, votes: list[AgentVote], repeats: int) -> None:
@@ -109,61 +109,43 @@ class CounterRound:
             done += bool(winner)
         return done
 
-    async def close(self) -> None:
-        return None
+
+#: Every method, and the Counter anchor; each made as ``make(votes, repeats)``.
+RESOLVE_SIDES = [
+    *(
+        pytest.param(
+            partial(ResolveRound, vote_type=vote_type),
+            "agentkit",
+            vote_type.value,
+            id=vote_type.value,
+        )
+        for vote_type in VoteType
+    ),
+    pytest.param(CounterRound, "anchor", "collections.Counter", id="anchor-counter"),
+]
 
 
 @pytest.mark.parametrize("voters", VOTER_COUNTS)
-@pytest.mark.parametrize("vote_type", list(VoteType), ids=lambda vote_type: vote_type.value)
+@pytest.mark.parametrize(("make", "role", "label"), RESOLVE_SIDES)
 def test_resolve(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
-    vote_type: VoteType,
+    make: Callable[[list[AgentVote], int], Round],
+    role: str,
+    label: str,
     voters: int,
 ) -> None:
-    """resolve_conflict with each method resolves every repetition (supervisor breaks ties)."""
+    """Each method resolves every repetition (supervisor breaks ties); so does the Counter."""
     votes = make_votes(voters)
     # As a plain test (--benchmark-disable) a few repetitions show the work is done.
     repeats = REPEATS[voters] if benchmark.enabled else 5
 
-    async def make_round() -> ResolveRound:
-        return ResolveRound(votes, vote_type, repeats)
+    async def make_round() -> Round:
+        return make(votes, repeats)
 
-    measure(benchmark, bench_loop, make_round, expected=repeats, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=f"resolve {voters} votes",
-        role="agentkit",
-        label=vote_type.value,
-        operations=repeats,
-        unit="resolutions",
-    )
-
-
-@pytest.mark.parametrize("voters", VOTER_COUNTS)
-def test_resolve_anchor_counter(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config, voters: int
-) -> None:
-    """A plain Counter tally of the same votes."""
-    votes = make_votes(voters)
-    # As a plain test (--benchmark-disable) a few repetitions show the work is done.
-    repeats = REPEATS[voters] if benchmark.enabled else 5
-
-    async def make_round() -> CounterRound:
-        return CounterRound(votes, repeats)
-
-    measure(benchmark, bench_loop, make_round, expected=repeats, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=f"resolve {voters} votes",
-        role="anchor",
-        label="collections.Counter",
-        operations=repeats,
-        unit="resolutions",
-    )
+    spec = Figure(f"resolve {voters} votes", role, label, repeats, unit="resolutions")
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
 
 
 # -- 2. instant runoff, 10,000 ballots over 20 options ----------------------------------------
@@ -182,7 +164,7 @@ def irv_votes() -> list[AgentVote]:
     return votes
 
 
-class IrvRound:
+class IrvRound(NothingToClose):
     """One instant-runoff resolution of the 10,000 ballots."""
 
     def __init__(self, votes: list[AgentVote]) -> None:
@@ -196,11 +178,8 @@ class IrvRound:
         )
         return int(self.resolution.status is ResolutionStatus.RESOLVED)
 
-    async def close(self) -> None:
-        return None
 
-
-class FirstPreferenceRound:
+class FirstPreferenceRound(NothingToClose):
     """The anchor: a Counter of first preferences (round one of the count, nothing more)."""
 
     def __init__(self, votes: list[AgentVote]) -> None:
@@ -208,9 +187,6 @@ class FirstPreferenceRound:
 
     async def run(self) -> int:
         return int(bool(Counter(vote.ballot[0] for vote in self.votes).most_common(1)))
-
-    async def close(self) -> None:
-        return None
 
 
 def test_irv_10000_ballots(
@@ -224,17 +200,9 @@ def test_irv_10000_ballots(
         made.append(IrvRound(votes))
         return made[-1]
 
-    measure(benchmark, bench_loop, make_round, expected=1, rounds=rounds(5))
+    spec = Figure(IRV, "agentkit", "ranked_choice", 1, default_rounds=5, unit="resolutions")
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
     assert 1 <= len(made[-1].resolution.rounds) <= IRV_OPTIONS - 1
-    record(
-        benchmark,
-        pytestconfig,
-        figure="IRV 10,000 ballots x 20 options",
-        role="agentkit",
-        label="ranked_choice",
-        operations=1,
-        unit="resolutions",
-    )
 
 
 def test_irv_anchor_first_preferences(
@@ -246,16 +214,10 @@ def test_irv_anchor_first_preferences(
     async def make_round() -> FirstPreferenceRound:
         return FirstPreferenceRound(votes)
 
-    measure(benchmark, bench_loop, make_round, expected=1, rounds=rounds(5))
-    record(
-        benchmark,
-        pytestconfig,
-        figure="IRV 10,000 ballots x 20 options",
-        role="anchor",
-        label="Counter of first preferences",
-        operations=1,
-        unit="resolutions",
+    spec = Figure(
+        IRV, "anchor", "Counter of first preferences", 1, default_rounds=5, unit="resolutions"
     )
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
 
 
 # -- 3. a full consensus round over the bus ------------------------------------------------------
@@ -306,9 +268,7 @@ class SwarmConsensusRound:
         return done
 
     async def close(self) -> None:
-        buses, self.buses = self.buses, []
-        for bus in buses:
-            await bus.close()
+        await release(self, "buses")
 
 
 class BareMemoryConsensusRound:
@@ -350,7 +310,7 @@ class BareMemoryConsensusRound:
         return done
 
     async def close(self) -> None:
-        await self.bus.close()
+        await release(self, "bus")
 
 
 class RawNatsConsensusRound:
@@ -400,102 +360,64 @@ class RawNatsConsensusRound:
         return done
 
     async def close(self) -> None:
-        connections, self.connections = self.connections, []
-        for connection in connections:
-            await connection.close()
+        await release(self, "connections")
+
+
+_SWARM = "AgentSwarm.request_consensus"
 
 
 @pytest.mark.parametrize("agents", [3, 10])
+@pytest.mark.parametrize(
+    ("make", "role", "label"),
+    [
+        pytest.param(partial(SwarmConsensusRound, nats_url=None), "agentkit", _SWARM, id="swarm"),
+        pytest.param(BareMemoryConsensusRound, "anchor", "bare bus subscriptions", id="anchor"),
+    ],
+)
 def test_consensus_round_in_memory(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config, agents: int
+    benchmark: Any,
+    bench_loop: asyncio.AbstractEventLoop,
+    pytestconfig: pytest.Config,
+    make: Callable[[int], Any],
+    role: str,
+    label: str,
+    agents: int,
 ) -> None:
-    """request_consensus over InMemoryPubSub: every round resolves "yes"."""
+    """request_consensus over InMemoryPubSub, and bare subscriptions: every round gives "yes"."""
 
-    async def make_round() -> SwarmConsensusRound:
-        return await SwarmConsensusRound(agents, None).open()
+    async def make_round() -> Round:
+        return await make(agents).open()  # type: ignore[no-any-return]
 
-    measure(benchmark, bench_loop, make_round, expected=CONSENSUS_ROUNDS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=f"consensus round, in memory, {agents} agents",
-        role="agentkit",
-        label="AgentSwarm.request_consensus",
-        operations=CONSENSUS_ROUNDS,
-        unit="rounds",
-    )
-
-
-@pytest.mark.parametrize("agents", [3, 10])
-def test_consensus_round_in_memory_anchor(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config, agents: int
-) -> None:
-    """The same fan-out/fan-in with bare InMemoryPubSub subscriptions and a Counter."""
-
-    async def make_round() -> BareMemoryConsensusRound:
-        return await BareMemoryConsensusRound(agents).open()
-
-    measure(benchmark, bench_loop, make_round, expected=CONSENSUS_ROUNDS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=f"consensus round, in memory, {agents} agents",
-        role="anchor",
-        label="bare bus subscriptions",
-        operations=CONSENSUS_ROUNDS,
-        unit="rounds",
-    )
+    figure = f"consensus round, in memory, {agents} agents"
+    spec = Figure(figure, role, label, CONSENSUS_ROUNDS, unit="rounds")
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
 
 
 @pytest.mark.nats
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("agents", [3, 10])
+@pytest.mark.parametrize(
+    ("make", "role", "label"),
+    [
+        pytest.param(SwarmConsensusRound, "agentkit", _SWARM, id="swarm"),
+        pytest.param(RawNatsConsensusRound, "anchor", "raw nats-py", id="anchor"),
+    ],
+)
 def test_consensus_round_nats(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
     nats_server: NatsServer,
+    make: Callable[[int, str], Any],
+    role: str,
+    label: str,
     agents: int,
 ) -> None:
-    """request_consensus over NATS, agents on their own connection: every round resolves."""
+    """request_consensus over NATS (agents on their own connection), and raw nats-py, resolve."""
 
-    async def make_round() -> SwarmConsensusRound:
-        return await SwarmConsensusRound(agents, nats_server.url).open()
+    async def make_round() -> Round:
+        return await make(agents, nats_server.url).open()  # type: ignore[no-any-return]
 
-    measure(benchmark, bench_loop, make_round, expected=CONSENSUS_ROUNDS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=f"consensus round, NATS, {agents} agents",
-        role="agentkit",
-        label="AgentSwarm.request_consensus",
-        operations=CONSENSUS_ROUNDS,
-        unit="rounds",
-    )
-
-
-@pytest.mark.nats
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("agents", [3, 10])
-def test_consensus_round_nats_anchor(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    pytestconfig: pytest.Config,
-    nats_server: NatsServer,
-    agents: int,
-) -> None:
-    """The same fan-out/fan-in with raw nats-py and a Counter."""
-
-    async def make_round() -> RawNatsConsensusRound:
-        return await RawNatsConsensusRound(agents, nats_server.url).open()
-
-    measure(benchmark, bench_loop, make_round, expected=CONSENSUS_ROUNDS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=f"consensus round, NATS, {agents} agents",
-        role="anchor",
-        label="raw nats-py",
-        operations=CONSENSUS_ROUNDS,
-        unit="rounds",
-    )
+    figure = f"consensus round, NATS, {agents} agents"
+    spec = Figure(figure, role, label, CONSENSUS_ROUNDS, unit="rounds")
+    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)

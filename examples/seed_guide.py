@@ -400,15 +400,227 @@ async def builtin_tools_library() -> None:
     shared["registry"] = registry
 
 
+async def openapi_auto_discovery() -> None:
+    """Guide section 2, "OpenAPI Auto-Discovery"."""
+    from agentkit import ToolRegistry
+    registry = shared.get("registry") or ToolRegistry()  # the Built-in Tools block's registry
+
+    # imports changed: src.interfaces.openapi_tools -> agentkit_tools
+    from agentkit_tools import OpenAPIParser
+
+    # --- the guide's block, verbatim ---
+    parser = OpenAPIParser()
+
+    # Parse OpenAPI spec
+    spec_yaml = """
+openapi: 3.0.0
+info:
+  title: My API
+  version: 1.0.0
+paths:
+  /users:
+    get:
+      operationId: list_users
+      summary: List all users
+      responses:
+        '200':
+          description: Success
+"""
+
+    spec = parser.parse_spec(spec_yaml, format="yaml")
+    tools = parser.extract_tools(spec, tool_prefix="myapi_")
+
+    # Register in registry
+    count = parser.register_tools_from_spec(
+        spec_yaml,
+        registry,
+        format="yaml",
+        tool_prefix="myapi_"
+    )
+
+    print(f"Registered {count} tools from OpenAPI spec")
+    # --- end of the guide's block ---
+
+    print(f"extract_tools: {[tool.name for tool in tools]}; in the registry:"
+          f" {registry.get_tool('myapi_list_users').description!r}")
+    assert count == 1
+
+
+# -- prelude for the Migration Guide's "Adding Tools": `openapi_yaml` is a real API on 127.0.0.1 --
+async def migration_adding_tools() -> None:
+    """Guide "Migration Guide" / "Adding Tools": the spec of a small local API, then a call."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from agentkit import ToolRegistry
+    from agentkit_tools import OpenAPIParser
+
+    class Users(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps([{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bo"}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Users)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    openapi_yaml = f"""
+openapi: 3.0.0
+info: {{title: Users, version: 1.0.0}}
+servers: [{{url: 'http://127.0.0.1:{httpd.server_address[1]}'}}]
+paths:
+  /users:
+    get:
+      operationId: list_users
+      summary: List all users
+      responses: {{'200': {{description: Success}}}}
+"""
+    registry = ToolRegistry()
+    try:
+        # --- the guide's block, verbatim ---
+        parser = OpenAPIParser()
+        parser.register_tools_from_spec(openapi_yaml, registry)
+        # --- end of the guide's block ---
+
+        result = await registry.execute_tool("list_users", {})
+        await parser.aclose()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+    print(f"list_users: success={result.success} output={result.output}")
+    assert result.success, result.error
+
+
+async def plugin_system() -> None:
+    """Guide section 2, "Plugin System", with the guide's ``./plugins/weather`` present."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path as _Path
+
+    from agentkit import ToolRegistry
+
+    registry = shared.get("registry") or ToolRegistry()  # from "Built-in Tools Library"
+    # Prelude: the directory plugin the guide's "Plugin Structure" shows, whose plugin.json
+    # names it "weather_tools", under ./plugins in a scratch working directory.
+    example = _Path(__file__).resolve().parent / "plugins" / "dir" / "weather"  # noqa: ASYNC240
+    previous_cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="agentkit-seed-") as workdir:
+        shutil.copytree(example, _Path(workdir) / "plugins" / "weather")
+        os.chdir(workdir)
+        try:
+            # imports changed: src.interfaces.plugin_system -> agentkit
+            # --- the guide's block, verbatim ---
+            from agentkit import PluginManager
+            from pathlib import Path
+
+            manager = PluginManager(
+                plugin_dirs=[Path("./plugins")],
+                registry=registry,
+                auto_activate=True
+            )
+
+            # Discover plugins
+            discovered = manager.discover_plugins()
+
+            # Install plugin
+            success = manager.install_plugin("weather_tools")
+
+            # List all plugins
+            plugins = manager.list_plugins()
+            for plugin in plugins:
+                print(f"{plugin['name']}: {plugin['status']}")
+            # --- end of the guide's block ---
+        finally:
+            os.chdir(previous_cwd)
+
+    print(f"discovered: {', '.join(discovered)}; install_plugin('weather_tools') -> {success}")
+    for plugin in plugins:
+        if plugin["error"]:
+            print(f"  {plugin['name']}: {plugin['error']}")
+    result = await registry.execute_tool("weather_beaufort", {"wind_speed_ms": 9.0})
+    print(f"weather_beaufort(9.0 m/s): {result.output}")
+    assert success, "install_plugin('weather_tools') failed"
+    assert result.success, result.error
+
+
+# -- prelude for "Load Testing": process_request is a real request/reply over the first block's bus
+async def _scoring_responder(pubsub: Any) -> Callable[[], Awaitable[Any]]:
+    """Subscribe a risk scorer on "score.request" and return a process_request that asks it."""
+    import itertools
+
+    from agentkit import PubSubMessage
+
+    async def score(msg: PubSubMessage) -> dict[str, Any]:
+        amount = float(msg.payload["amount"])
+        return {"risk": round(min(1.0, amount / 10_000), 3)}
+
+    await pubsub.subscribe("score.request", score)
+    counter = itertools.count(1)
+
+    async def process_request() -> Any:
+        amount = next(counter) % 10_000
+        reply = await pubsub.request("score.request", {"amount": amount}, timeout=5.0)
+        return reply.payload
+
+    return process_request
+
+
+async def load_testing() -> None:
+    """Guide section 3, "Load Testing"."""
+    from agentkit import InMemoryPubSub
+
+    pubsub = shared.get("pubsub") or InMemoryPubSub()
+    process_request = await _scoring_responder(pubsub)
+
+    # imports changed: src.kernel.load_testing -> agentkit
+    from agentkit import LoadProfile, LoadTester
+
+    # --- the guide's block, verbatim ---
+    tester = LoadTester()
+
+    async def target_function():
+        await process_request()
+
+    # Run load test
+    result = await tester.run_load_test(
+        target_function,
+        profile=LoadProfile.RAMP_UP,
+        total_requests=1000,
+        concurrent_requests=50,
+        ramp_up_seconds=30
+    )
+
+    print(f"Throughput: {result.requests_per_second:.1f} req/s")
+    print(f"Latency p95: {result.latency_p95:.1f}ms")
+    print(f"Error rate: {result.error_rate:.1%}")
+    # --- end of the guide's block ---
+
+    # The run ends when the 1000 requests are done, not after the 30 s ramp.
+    print(f"Load test: {result.total} requests, {result.successes} answered by the scorer")
+
+
 BLOCKS: list[tuple[str, Callable[[], Awaitable[None]]]] = [
     ("Pub-Sub Messaging", pubsub_messaging),
     ("Agent Swarms", agent_swarms),
     ("Conflict Resolution", conflict_resolution),
     ("Built-in Tools Library", builtin_tools_library),
+    ("OpenAPI Auto-Discovery", openapi_auto_discovery),
+    ("Migration Guide: Adding Tools", migration_adding_tools),
+    ("Plugin System", plugin_system),
     ("Ray Integration", ray_integration),
     ("Ray Integration (RAY mode)", ray_integration_on_ray),
     ("Health Monitoring & Failover", health_monitoring_and_failover),
     ("Circuit Breaker", circuit_breaker),
+    ("Load Testing", load_testing),
 ]
 
 

@@ -172,6 +172,41 @@ async def test_wait_for_on_the_system_clock() -> None:
         await wait_for(clock, never, 0.01)
 
 
+async def test_wait_for_on_the_system_clock_keeps_a_cancellation_that_meets_the_result() -> None:
+    """A cancellation arriving in the tick the result does reaches the caller on SystemClock."""
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    waiting = asyncio.create_task(wait_for(SystemClock(), ready, 10.0))
+    await asyncio.sleep(0)
+    ready.set_result("value")
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def test_wait_for_on_virtual_time_keeps_a_cancellation_during_the_timeout() -> None:
+    """A caller cancelled while wait_for cancels timed-out work is cancelled, not timed out."""
+    clock = VirtualClock()
+    stopping = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.get_running_loop().create_future()
+        except asyncio.CancelledError:
+            stopping.set()
+            await release.wait()  # still stopping when the caller is cancelled
+            raise
+
+    waiting = asyncio.create_task(wait_for(clock, slow_to_stop(), 1.0))
+    await clock.settle()
+    await clock.advance(1.0)
+    await stopping.wait()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+
+
 async def test_system_clock_basics() -> None:
     """SystemClock reads the real clocks and its sleep yields to the loop."""
     clock = SystemClock()

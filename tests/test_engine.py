@@ -23,7 +23,9 @@ from agentkit import (
     TaskNotFoundError,
     TaskState,
     TaskTimeoutError,
+    hookimpl,
 )
+from agentkit.testing import VirtualClock
 
 MODES = [
     pytest.param(ExecutionMode.LOCAL, id="local"),
@@ -209,6 +211,31 @@ def test_ray_mode_comes_from_the_plugin_hook() -> None:
     engine = DistributedEngine(mode=ExecutionMode.RAY, num_cpus=2)
     assert isinstance(engine.executor, RayExecutor)
     assert engine.executor.num_cpus == 2
+
+
+def test_local_mode_comes_from_the_core_hook() -> None:
+    """LOCAL mode's executor is core's hook answer, built with the engine's pool options."""
+    clock = VirtualClock()
+    engine = DistributedEngine(
+        plugins=PluginManager(entry_points=False), max_workers=2, idle_timeout=5.0, clock=clock
+    )
+    assert isinstance(engine.executor, LocalExecutor)
+    assert (engine.executor.max_workers, engine.executor.idle_timeout) == (2, 5.0)
+    assert engine.executor.clock is clock
+
+
+def test_a_plugin_answering_local_mode_comes_before_core() -> None:
+    """A plugin's agentkit_make_executor answer for "local" wins over core's."""
+    mine = LocalExecutor(max_workers=1)
+
+    class LocalOverride:
+        @hookimpl
+        def agentkit_make_executor(self, mode: str, options: dict[str, Any]) -> Any:
+            return mine if mode == "local" else None
+
+    plugins = PluginManager(entry_points=False)
+    plugins.pluggy_manager.register(LocalOverride(), name="local-override")
+    assert DistributedEngine(plugins=plugins).executor is mine
 
 
 def test_import_agentkit_does_not_import_ray() -> None:

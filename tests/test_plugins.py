@@ -193,11 +193,24 @@ def test_managers_do_not_share_state(good_plugin: str) -> None:
 @pytest.mark.ray
 def test_ray_plugin_answers_only_for_ray_mode() -> None:
     """The ray plugin's executor hook returns None for other modes and a RayExecutor for "ray"."""
+    from agentkit_ray import _plugin as ray_plugin
+
     manager = PluginManager()
     manager.discover_plugins()
-    assert manager.hook.agentkit_make_executor(mode="local", options={}) is None
+    assert ray_plugin.agentkit_make_executor(mode="local", options={}) is None
+    assert manager.hook.agentkit_make_executor(mode="spark", options={}) is None
     executor = manager.hook.agentkit_make_executor(mode="ray", options={"num_cpus": 1})
     assert type(executor).__name__ == "RayExecutor"
+
+
+def test_core_answers_local_mode_with_a_local_executor() -> None:
+    """Core's executor hook makes a LocalExecutor with the given options for mode "local"."""
+    from agentkit import LocalExecutor
+
+    manager = PluginManager(entry_points=False)
+    executor = manager.hook.agentkit_make_executor(mode="local", options={"max_workers": 3})
+    assert isinstance(executor, LocalExecutor)
+    assert executor.max_workers == 3
 
 
 @pytest.mark.skipif(not extra_installed("tools"), reason="the tools extra is not installed")
@@ -326,7 +339,7 @@ def test_plugin_that_fails_to_import_is_an_error_and_others_work(fake_site: Fake
     for name in OWN_PLUGINS:
         assert plugins[name].status is expected_status(name)
     assert not manager.install_plugin("broken")
-    assert manager.hook.agentkit_make_executor(mode="local", options={}) is None
+    assert manager.hook.agentkit_make_executor(mode="spark", options={}) is None
 
 
 def test_misspelled_hook_name_is_an_error(fake_site: FakeSite) -> None:
@@ -552,3 +565,22 @@ def test_hook_scans_entry_points_on_first_use(good_plugin: str) -> None:
     manager.hook.agentkit_register_tools(registry=registry)
     assert "acme_tool" in registry.tools
     assert by_name(manager)[good_plugin].status is PluginStatus.ACTIVE
+
+
+def test_tools_plugin_keeps_tools_the_user_registered_first() -> None:
+    """Activating the tools plugin adds the built-ins but leaves a same-named user tool alone."""
+    from agentkit import Tool, ToolRegistry
+
+    registry = ToolRegistry()
+    mine = Tool(
+        name="text_summarize",
+        description="my own summariser",
+        function=lambda **params: {"summary": "mine"},
+        blocking=False,
+    )
+    registry.register_tool(mine)
+    manager = PluginManager(registry=registry)
+    manager.discover_plugins()
+    assert manager.plugin_info("tools").status.value == "active"
+    assert registry.get_tool("text_summarize") is mine
+    assert len(registry.list_tools()) >= 60

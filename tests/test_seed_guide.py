@@ -31,7 +31,22 @@ def test_seed_guide_runs_every_block() -> None:
     assert "Decision: reject\nConsensus: 53.7%" in result.stdout
     assert "With agent_weights={'expert-001': 2.0}: approve (63.3%)" in result.stdout
     assert "built-in tools in 6 categories" in result.stdout
+    # Plugin System: ./plugins/weather (plugin.json name "weather_tools") is active, its tool runs.
+    assert "\nweather_tools: active\n" in result.stdout
+    assert "\ntools: active\n" in result.stdout  # the built-ins already registered are kept
+    assert "install_plugin('weather_tools') -> True" in result.stdout
+    assert "weather_beaufort(9.0 m/s): {'force': 5, 'description': 'fresh breeze'}" in result.stdout
     assert "text_summarize: success=True output={'summary': 'Long document...'" in result.stdout
+    # OpenAPI Auto-Discovery: one tool, prefixed, in the Built-in Tools block's registry.
+    assert "Registered 1 tools from OpenAPI spec" in result.stdout
+    assert "extract_tools: ['myapi_list_users']; in the registry: 'List all users'" in (
+        result.stdout
+    )
+    # Migration Guide, "Adding Tools": the imported tool calls a real API on 127.0.0.1.
+    assert (
+        "list_users: success=True output=[{'id': 1, 'name': 'Ann'}, {'id': 2, 'name': 'Bo'}]"
+        in result.stdout
+    )
     assert "active component: primary" in result.stdout
     assert "active component after the primary went down: backup (failover)" in result.stdout
     assert (
@@ -48,4 +63,9 @@ def test_seed_guide_runs_every_block() -> None:
         assert f"[RAY] {audit}" in result.stdout
         assert "[RAY] parallel_map: 100 results, sum 328350" in result.stdout
         assert "[RAY] cluster: nodes=1" in result.stdout
+    # Load Testing: 1000 real request/replies, done long before the 30 s ramp would end.
+    assert "Throughput: " in result.stdout
+    assert " req/s\nLatency p95: " in result.stdout
+    assert "ms\nError rate: 0.0%\n" in result.stdout
+    assert "Load test: 1000 requests, 1000 answered by the scorer" in result.stdout
     assert "!! " not in result.stdout  # the line main() prints for a failed block

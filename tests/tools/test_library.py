@@ -45,8 +45,12 @@ SEED_TOOLS = (
 
 
 def test_public_names() -> None:
-    """agentkit_tools exports exactly the library factory and its config."""
-    assert agentkit_tools.__all__ == ["ToolsConfig", "create_builtin_tools_library"]
+    """agentkit_tools exports exactly the library factory, its config and the OpenAPI parser."""
+    assert agentkit_tools.__all__ == [
+        "OpenAPIParser",
+        "ToolsConfig",
+        "create_builtin_tools_library",
+    ]
 
 
 def test_library_has_ten_or_more_tools_per_category(tools: dict[str, Tool]) -> None:
