@@ -50,7 +50,9 @@ def _format_value(entry: dict[str, Any]) -> str:
         return "-"
     if entry["unit"] == "msgs/s":
         return f"{entry['rate']:,.0f} msg/s"
-    return f"{entry['us_per_request']:,.0f} µs/req"
+    micros = entry["us_per_request"]
+    # Sub-10 µs figures keep their decimals: "0 µs" hides a real difference.
+    return f"{micros:,.2f} µs/req" if micros < 10 else f"{micros:,.0f} µs/req"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

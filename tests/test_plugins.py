@@ -569,6 +569,7 @@ def test_hook_scans_entry_points_on_first_use(good_plugin: str) -> None:
 
 def test_tools_plugin_keeps_tools_the_user_registered_first() -> None:
     """Activating the tools plugin adds the built-ins but leaves a same-named user tool alone."""
+    pytest.importorskip("httpx", reason="the tools plugin needs the tools extra")
     from agentkit import Tool, ToolRegistry
 
     registry = ToolRegistry()
