@@ -13,6 +13,7 @@ import functools
 import logging
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._breaker import CircuitBreaker, CircuitState
@@ -73,7 +74,7 @@ class _Report:
         self.summary.append((label, text))
 
 
-async def run(
+async def run_demo(
     url: str | None = None, *, out: TextIO | None = None, executor: str = "local"
 ) -> int:
     """Run the fraud-detection demo on the bus at *url* (default memory://); return an exit code.
@@ -89,10 +90,8 @@ async def run(
         raise ConfigurationError(f"unknown executor {executor!r}; use one of {EXECUTORS}")
     report = _Report(out)
     try:
-        engine = DistributedEngine(
-            mode=ExecutionMode(executor),
-            **({"num_cpus": 2} if executor == "ray" else {}),
-        )
+        options: dict[str, Any] = {"num_cpus": 2} if executor == "ray" else {}
+        engine = DistributedEngine(mode=ExecutionMode(executor), **options)
     except MissingExtraError as exc:
         report.say(f"agentkit demo: --executor {executor} needs Ray: {exc.install_line}")
         return 1
@@ -128,8 +127,8 @@ async def run(
     return 0
 
 
-#: The public name of :func:`run` (``agentkit.run_demo``).
-run_demo = run
+#: What ``agentkit demo`` calls (the CLI imports this module by name).
+run = run_demo
 
 
 @contextlib.contextmanager
@@ -156,7 +155,7 @@ def _analyst_tools(sandbox: str) -> ToolRegistry:
     from agentkit_tools import ToolsConfig, create_builtin_tools_library
 
     registry = ToolRegistry()
-    for tool in create_builtin_tools_library(ToolsConfig(sandbox_root=sandbox)):
+    for tool in create_builtin_tools_library(ToolsConfig(sandbox_root=Path(sandbox))):
         if tool.name in ANALYST_TOOLS:
             registry.register_tool(tool)
     return registry
@@ -200,11 +199,10 @@ async def _consensus(
                 f"{vote.agent_id.removeprefix('analyst-')}:{vote.option}"
                 for vote in resolution.votes
             )
-            how = (
-                "supervisor" if resolution.escalated else f"{resolution.consensus_score:.0%}"
-            )
+            how = "supervisor" if resolution.escalated else f"{resolution.consensus_score:.0%}"
+            amount, merchant = transaction["amount"], transaction["merchant"]
             report.say(
-                f"   {transaction['id']} {transaction['amount']:>9.2f} {transaction['merchant']:<11}"
+                f"   {transaction['id']} {amount:>9.2f} {merchant:<11}"
                 f" {votes:<45} -> {decision.upper()} ({how})"
             )
             if resolution.escalated:
@@ -396,7 +394,8 @@ async def _load_test(
         await subscription.unsubscribe()
     report.say(f"   {result.total} requests, 50 concurrent (ramp-up 0.2 s)")
     report.say(f"   Throughput: {result.requests_per_second:,.1f} req/s")
-    report.say(f"   Latency p50: {result.latency_p50:.2f}ms  p95: {result.latency_p95:.2f}ms")
+    report.say(f"   Latency p50: {result.latency_p50:.2f}ms")
+    report.say(f"   Latency p95: {result.latency_p95:.2f}ms")
     report.say(f"   Error rate: {result.error_rate:.1%}")
     report.result(
         "load test",

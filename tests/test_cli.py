@@ -143,12 +143,16 @@ def test_demo_without_demo_module_fails_clearly(
     assert "demo is not available" in capsys.readouterr().err
 
 
-def install_fake_demo(monkeypatch: pytest.MonkeyPatch, urls: list[str]) -> None:
-    """Put an ``agentkit._demo`` module in sys.modules whose ``run`` records its URL."""
+def install_fake_demo(
+    monkeypatch: pytest.MonkeyPatch, urls: list[str], executors: list[str] | None = None
+) -> None:
+    """Put an ``agentkit._demo`` module in sys.modules whose ``run`` records its arguments."""
     demo = types.ModuleType("agentkit._demo")
 
-    async def run(url: str) -> int:
+    async def run(url: str, *, executor: str = "local") -> int:
         urls.append(url)
+        if executors is not None:
+            executors.append(executor)
         return 0
 
     demo.run = run  # type: ignore[attr-defined]
@@ -172,3 +176,19 @@ def test_demo_bus_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("AGENTKIT_BUS_URL", "memory://from-env")
     assert main(["demo"]) == 0
     assert urls == ["memory://", "memory://from-env"]
+
+
+def test_demo_passes_the_executor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``agentkit demo --executor ray`` hands ``executor="ray"`` to the demo; local by default."""
+    urls: list[str] = []
+    executors: list[str] = []
+    install_fake_demo(monkeypatch, urls, executors)
+    assert main(["demo"]) == 0
+    assert main(["demo", "--executor", "ray"]) == 0
+    assert executors == ["local", "ray"]
+
+
+def test_demo_rejects_an_unknown_executor(capsys: pytest.CaptureFixture[str]) -> None:
+    """``agentkit demo --executor spark`` is a usage error (exit 2) naming the choices."""
+    assert main(["demo", "--executor", "spark"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
