@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import os
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._load_profiles import LoadProfile
+from agentkit._references import load_callable
 from agentkit.exceptions import ConfigurationError
 
 __all__ = ["add_loadtest_parser", "resolve_target", "run_loadtest"]
@@ -57,23 +55,7 @@ def add_loadtest_parser(commands: Any) -> None:
 
 def resolve_target(spec: str) -> Any:
     """The callable named by ``module:function`` (dots allowed after the colon)."""
-    module_name, sep, attribute = spec.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ConfigurationError(f"target must look like module:function, got {spec!r}")
-    if os.getcwd() not in sys.path:  # like `python -m`, modules in the working directory load
-        sys.path.insert(0, os.getcwd())
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigurationError(f"cannot import {module_name!r}: {exc}") from None
-    for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise ConfigurationError(f"{module_name!r} has no attribute {attribute!r}") from None
-    if not callable(target):
-        raise ConfigurationError(f"{spec} is not callable ({type(target).__name__})")
-    return target
+    return load_callable(spec)
 
 
 def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

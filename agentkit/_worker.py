@@ -10,17 +10,15 @@ bus gracefully (queued votes and work are still handled).
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import inspect
 import logging
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._agent import AgentAttachment, AgentProtocol, attach, validate_swarm_name
+from agentkit._references import load_callable
 from agentkit.exceptions import ConfigurationError
 
 __all__ = ["load_factory", "make_agents", "run_worker"]
@@ -29,38 +27,8 @@ logger = logging.getLogger("agentkit.worker")
 
 
 def load_factory(reference: str) -> Callable[[], Any]:
-    """Import ``module:attribute`` (or ``file.py:attribute``) and return the callable."""
-    module_name, sep, attribute = reference.partition(":")
-    if not sep or not module_name or not attribute:
-        raise ConfigurationError(
-            f"factory {reference!r} must look like 'package.module:factory' or"
-            " 'path/to/file.py:factory'"
-        )
-    if module_name.endswith(".py") or "/" in module_name or "\\" in module_name:
-        path = Path(module_name).resolve()
-        if not path.is_file():
-            raise ConfigurationError(f"factory file {str(path)!r} does not exist")
-        spec = importlib.util.spec_from_file_location(f"agentkit_worker_{path.stem}", path)
-        if spec is None or spec.loader is None:
-            raise ConfigurationError(f"cannot import {str(path)!r}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    else:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ConfigurationError(f"cannot import {module_name!r}: {exc}") from exc
-    factory = module
-    for part in attribute.split("."):
-        try:
-            factory = getattr(factory, part)
-        except AttributeError:
-            raise ConfigurationError(f"{module_name!r} has no attribute {attribute!r}") from None
-    if not callable(factory):
-        raise ConfigurationError(f"{reference!r} is not callable")
-    result: Callable[[], Any] = factory
-    return result
+    """Import ``module:factory`` (or ``file.py:factory``) and return the factory."""
+    return load_callable(reference)
 
 
 async def make_agents(factory: Callable[[], Any]) -> list[AgentProtocol]:

@@ -78,7 +78,7 @@ def test_loadtest_open_model_and_sync_target(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["loadtest", "no_colon"], "module:function"),
+        (["loadtest", "no_colon"], "must look like"),
         (["loadtest", "missing_module_xyz:f"], "cannot import"),
         (["loadtest", "lt_targets:nope"], "no attribute"),
         (["loadtest", "lt_targets:not_callable"], "not callable"),
