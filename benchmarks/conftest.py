@@ -8,6 +8,9 @@ them paired, with the agentkit/anchor ratio.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import os
+import platform
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,3 +93,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         )
         if index == 0:
             terminalreporter.write_line("  ".join("-" * width for width in widths))
+    _write_table(config, rows)
+
+
+def _write_table(config: pytest.Config, rows: list[tuple[str, str, str, str, str]]) -> None:
+    """Keep the table as Markdown in .benchmarks/latest.md, ready for benchmarks/README.md."""
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    lines = [
+        f"Benchmarks of {datetime.date.today().isoformat()} on {machine}",
+        "",
+        "| " + " | ".join(rows[0]) + " |",
+        "|" + " --- |" * len(rows[0]),
+        *("| " + " | ".join(cell or "-" for cell in row) + " |" for row in rows[1:]),
+    ]
+    path = config.rootpath / ".benchmarks" / "latest.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
