@@ -224,3 +224,18 @@ def test_both_clocks_implement_the_protocol() -> None:
     """SystemClock and VirtualClock are Clocks."""
     assert isinstance(SystemClock(), Clock)
     assert isinstance(VirtualClock(), Clock)
+
+
+async def test_run_drives_work_to_completion_on_virtual_time() -> None:
+    """VirtualClock.run moves time from deadline to deadline until the work returns its value."""
+    clock = VirtualClock()
+
+    async def slow_sum() -> int:
+        total = 0
+        for step in range(5):
+            await clock.sleep(10.0)
+            total += step
+        return total
+
+    assert await clock.run(slow_sum()) == 10
+    assert clock.monotonic() == 50.0

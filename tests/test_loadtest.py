@@ -11,7 +11,6 @@ import pytest
 
 from agentkit import ConfigurationError, LoadProfile, LoadTester, LoadTestResult
 from agentkit.testing import VirtualClock
-from tests.test_loadtest_accuracy import drive
 
 
 async def noop() -> None:
@@ -114,8 +113,8 @@ async def test_errors_are_counted_by_type() -> None:
         if calls % 10 == 0:
             raise ValueError("bad")
 
-    result = await drive(
-        clock, LoadTester(clock).run_load_test(target, "endurance", 100, concurrent_requests=1)
+    result = await clock.run(
+        LoadTester(clock).run_load_test(target, "endurance", 100, concurrent_requests=1)
     )
     assert result.errors == {"KeyError": 25, "ValueError": 5}
     assert result.failures == 30
@@ -134,8 +133,7 @@ async def test_timeout_counts_as_error() -> None:
         calls += 1
         await clock.sleep(5.0 if calls == 3 else 0.01)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, "endurance", 10, concurrent_requests=1, timeout=1.0
         ),
@@ -151,8 +149,7 @@ async def test_duration_bound_run_stops_on_time() -> None:
     async def target() -> None:
         await clock.sleep(0.1)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, "endurance", None, concurrent_requests=2, duration_seconds=3
         ),
@@ -169,8 +166,7 @@ async def test_json_and_summary_carry_the_figures() -> None:
     async def target() -> None:
         await clock.sleep(0.002)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, "constant_rate", 300, rate=100, concurrent_requests=5
         ),
@@ -193,8 +189,8 @@ async def test_html_report_is_self_contained() -> None:
     async def target() -> None:
         await clock.sleep(0.01)
 
-    result = await drive(
-        clock, LoadTester(clock).run_load_test(target, "ramp_up", 500, 10, ramp_up_seconds=2)
+    result = await clock.run(
+        LoadTester(clock).run_load_test(target, "ramp_up", 500, 10, ramp_up_seconds=2)
     )
     page = result.to_html(title="demo <run>")
     assert page.count("<svg") == 4
@@ -213,8 +209,7 @@ async def test_progress_bar_draws_for_long_runs() -> None:
     async def target() -> None:
         await clock.sleep(0.01)
 
-    await drive(
-        clock,
+    await clock.run(
         LoadTester(clock).run_load_test(
             target, "endurance", 400, 2, progress=True, progress_stream=stream
         ),
@@ -234,14 +229,13 @@ async def test_progress_bar_stays_quiet_for_short_runs_and_non_terminals() -> No
     async def target() -> None:
         await clock.sleep(0.01)
 
-    await drive(
-        clock,
+    await clock.run(
         LoadTester(clock).run_load_test(
             target, "endurance", 20, 2, progress=True, progress_stream=short
         ),
     )
-    await drive(
-        clock, LoadTester(clock).run_load_test(target, "endurance", 400, 2, progress_stream=piped)
+    await clock.run(
+        LoadTester(clock).run_load_test(target, "endurance", 400, 2, progress_stream=piped)
     )
     assert short.getvalue() == ""
     assert piped.getvalue() == ""

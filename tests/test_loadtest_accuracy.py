@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import tracemalloc
-from collections.abc import Awaitable
 from typing import TypeVar
 
 from hypothesis import given
@@ -17,19 +16,6 @@ from agentkit.testing import VirtualClock
 T = TypeVar("T")
 # The histogram keeps three significant digits: any figure is within 0.1 % of the truth.
 PRECISION = 0.001
-
-
-async def drive(clock: VirtualClock, work: Awaitable[T]) -> T:
-    """Run *work*, moving virtual time to each next deadline until it finishes."""
-    task = asyncio.ensure_future(work)
-    while not task.done():
-        await clock.settle()
-        deadline = clock.next_deadline
-        if deadline is None:
-            await asyncio.sleep(0)
-            continue
-        await clock.advance(max(0.0, deadline - clock.monotonic()))
-    return task.result()
 
 
 def close_to(measured: float, expected: float) -> bool:
@@ -47,8 +33,7 @@ async def test_known_latency_gives_exact_percentiles() -> None:
         calls += 1
         await clock.sleep(0.1 if calls % 100 == 0 else 0.01)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, profile=LoadProfile.ENDURANCE, total_requests=10_000, concurrent_requests=10
         ),
@@ -75,8 +60,8 @@ async def test_two_percent_slow_calls_move_p99() -> None:
         calls += 1
         await clock.sleep(0.1 if calls % 50 == 0 else 0.01)
 
-    result = await drive(
-        clock, LoadTester(clock).run_load_test(target, "endurance", 5_000, concurrent_requests=5)
+    result = await clock.run(
+        LoadTester(clock).run_load_test(target, "endurance", 5_000, concurrent_requests=5)
     )
     assert close_to(result.latency_p95, 10.0)
     assert close_to(result.latency_p99, 100.0)
@@ -92,8 +77,7 @@ async def test_open_model_stall_shows_in_corrected_but_not_raw_p99() -> None:
         calls += 1
         await clock.sleep(1.0 if calls == 200 else 0.001)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target,
             profile=LoadProfile.CONSTANT_RATE,
@@ -118,8 +102,7 @@ async def test_open_model_keeps_its_schedule() -> None:
     async def target() -> None:
         await clock.sleep(0.002)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, "constant_rate", total_requests=None, duration_seconds=4, rate=50
         ),
@@ -138,8 +121,7 @@ async def test_open_model_counts_dropped_starts() -> None:
     async def target() -> None:
         await clock.sleep(0.1)  # one slot serves 10 req/s; 100 are asked for
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target,
             "constant_rate",
@@ -160,8 +142,7 @@ async def test_ramping_rate_rises() -> None:
     async def target() -> None:
         await clock.sleep(0.001)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target,
             "ramping_rate",
@@ -185,8 +166,7 @@ async def test_ramp_up_concurrency_rises_in_the_timeline() -> None:
     async def target() -> None:
         await clock.sleep(0.05)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target,
             LoadProfile.RAMP_UP,
@@ -209,8 +189,7 @@ async def test_ramp_up_ends_when_total_requests_are_done() -> None:
     async def target() -> None:
         await clock.sleep(0.001)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, total_requests=1000, concurrent_requests=50, ramp_up_seconds=30
         ),
@@ -227,8 +206,7 @@ async def test_spike_jumps_and_falls_back() -> None:
     async def target() -> None:
         await clock.sleep(0.05)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, "spike", total_requests=None, concurrent_requests=30, duration_seconds=9
         ),
@@ -256,8 +234,7 @@ async def test_stress_finds_the_breaking_point() -> None:
         finally:
             in_flight -= 1
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target,
             LoadProfile.STRESS,
@@ -284,8 +261,7 @@ async def test_stress_latency_limit() -> None:
         async with server:  # ten workers, 10 ms each: beyond 10 users requests queue
             await clock.sleep(0.01)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target,
             "stress",
@@ -309,8 +285,7 @@ async def test_stress_without_breach_has_no_breaking_point() -> None:
     async def target() -> None:
         await clock.sleep(0.01)
 
-    result = await drive(
-        clock,
+    result = await clock.run(
         LoadTester(clock).run_load_test(
             target, "stress", None, 10, duration_seconds=100, stress_steps=2, stress_step_seconds=1
         ),

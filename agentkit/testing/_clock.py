@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import Awaitable
+from typing import TypeVar
 
 __all__ = ["VirtualClock"]
+
+T = TypeVar("T")
 
 
 class VirtualClock:
@@ -86,6 +90,26 @@ class VirtualClock:
             await self.settle()
         self._now = target
         await self.settle()
+
+    async def run(self, work: Awaitable[T]) -> T:
+        """Run *work* to completion, moving time to each next deadline while it waits.
+
+        Unlike :meth:`run_until_idle`, this keeps going while *work* has not started sleeping
+        yet, so it suits driving a whole scenario (a load test, a retry schedule) from a test.
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            while not task.done():
+                await self.settle()
+                deadline = self.next_deadline
+                if deadline is None:
+                    await asyncio.sleep(0)
+                    continue
+                await self.advance(max(0.0, deadline - self._now))
+        finally:
+            if not task.done():
+                task.cancel()
+        return task.result()
 
     async def run_until_idle(self, *, limit: float = 3600.0) -> None:
         """Advance to each next deadline until no task sleeps (at most *limit* seconds)."""
