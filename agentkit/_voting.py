@@ -45,6 +45,10 @@ DEFAULT_SUPERMAJORITY = Fraction(2, 3)
 _HALF = Fraction(1, 2)
 _OPTION = operator.attrgetter("option")
 
+#: An instant-runoff ballot group and its weight (how many identical ballots), the ballot as
+#: given or as the iterator over what it still ranks.
+_Place = tuple[Iterable[str], int]
+
 
 class CheckedVotes(tuple[AgentVote, ...]):
     """Votes that passed :func:`validate_votes` (immutable, so they stay valid)."""
@@ -82,11 +86,7 @@ def validate_votes(
             or type(vote.option) is not str
             or not vote.option
             or vote.weight is not None
-            or (
-                vote.ranking is not None
-                and vote.ranking not in good_rankings
-                and not _plain_ranking(vote.ranking, good_rankings)
-            )
+            or (vote.ranking is not None and not _plain_ranking(vote.ranking, good_rankings))
             or (vote.ranking is not None and vote.ranking[0] != vote.option)
         ):
             checked[position] = _full_check(vote)
@@ -105,13 +105,19 @@ def validate_votes(
 
 
 def _plain_ranking(ranking: object, good_rankings: set[tuple[str, ...]]) -> bool:
-    """Whether *ranking* is a well-formed tuple of distinct options (the fast path)."""
-    if (
-        type(ranking) is tuple
-        and ranking
-        and len(set(ranking)) == len(ranking)
-        and all(type(entry) is str and entry for entry in ranking)
-    ):
+    """Whether *ranking* is a well-formed tuple of distinct options (the fast path).
+
+    A ranking that cannot be hashed (it holds a list, say) goes to the full check and its
+    InvalidVoteError instead of raising TypeError here.
+    """
+    if type(ranking) is not tuple or not ranking:
+        return False
+    try:
+        if ranking in good_rankings:  # many ballots share a ranking: check each once
+            return True
+    except TypeError:
+        return False
+    if all(type(entry) is str and entry for entry in ranking) and len(set(ranking)) == len(ranking):
         good_rankings.add(ranking)
         return True
     return False
@@ -357,21 +363,20 @@ def ranked_choice(
     order_rank = _elimination_ranks(elimination_order)
     # Identical ballots are counted together: few distinct ballots is the common case.
     ballots = Counter(vote.ranking or (vote.option,) for vote in votes)
-    continuing: set[str] = set()
-    for ballot in ballots:
-        continuing.update(ballot)
+    # The count is kept from round to round rather than redone: every option starts
+    # continuing, so each ballot first counts for its first entry; when an option is
+    # eliminated only the ballots on its pile move on to their next continuing option (or
+    # are exhausted). Options only ever stop continuing, so a ballot never looks back.
+    counts = dict.fromkeys(sorted(set().union(*ballots)), 0)
+    piles: dict[str, list[_Place]] = {option: [] for option in counts}
+    for place in ballots.items():
+        first = place[0][0]
+        counts[first] += place[1]
+        piles[first].append(place)
+    exhausted = 0
     total = len(votes)
     rounds: list[IRVRound] = []
     while True:
-        counts = dict.fromkeys(sorted(continuing), 0)
-        exhausted = 0
-        for ballot, weight in ballots.items():
-            for option in ballot:
-                if option in continuing:
-                    counts[option] += weight
-                    break
-            else:
-                exhausted += weight
         active = total - exhausted
         number = len(rounds) + 1
         tallies = _as_floats(counts)
@@ -380,7 +385,7 @@ def ranked_choice(
             rounds.append(
                 IRVRound(
                     number=number,
-                    tallies=counts,
+                    tallies=dict(counts),
                     continuing_ballots=active,
                     exhausted_ballots=exhausted,
                     winner=winner,
@@ -398,7 +403,7 @@ def ranked_choice(
             rounds.append(
                 IRVRound(
                     number=number,
-                    tallies=counts,
+                    tallies=dict(counts),
                     continuing_ballots=active,
                     exhausted_ballots=exhausted,
                     tied=tuple(tied) if len(tied) > 1 else (),
@@ -420,14 +425,35 @@ def ranked_choice(
         rounds.append(
             IRVRound(
                 number=number,
-                tallies=counts,
+                tallies=dict(counts),
                 continuing_ballots=active,
                 exhausted_ballots=exhausted,
                 eliminated=eliminated,
                 tied=tuple(tied) if len(tied) > 1 else (),
             )
         )
-        continuing.discard(eliminated)
+        # Deleting keeps the rest of ``counts`` in code-point order.
+        del counts[eliminated]
+        exhausted += _transfer(piles.pop(eliminated), counts, piles)
+
+
+def _transfer(moving: list[_Place], counts: dict[str, int], piles: dict[str, list[_Place]]) -> int:
+    """Move *moving* ballots to their next continuing option; return how many are exhausted.
+
+    A place is a ballot (its first entry is the option just eliminated) or the iterator left
+    where the ballot's last move stopped; ``iter`` gives the iterator either way.
+    """
+    exhausted = 0
+    for ballot, weight in moving:
+        rest = iter(ballot)
+        for option in rest:
+            if option in counts:
+                counts[option] += weight
+                piles[option].append((rest, weight))
+                break
+        else:
+            exhausted += weight
+    return exhausted
 
 
 def _elimination_ranks(elimination_order: Sequence[str] | None) -> dict[str, int]:

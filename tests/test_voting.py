@@ -269,10 +269,15 @@ def test_ranking_not_led_by_the_option_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     ("ranking", "message"),
-    [((), "empty ranking"), (("x", "y", "x"), "repeats"), ("xy", "list of options")],
+    [
+        ((), "empty ranking"),
+        (("x", "y", "x"), "repeats"),
+        ("xy", "list of options"),
+        (("x", ["y"]), "not an option"),
+    ],
 )
 def test_malformed_rankings_are_errors(ranking: object, message: str) -> None:
-    """Empty rankings, repeated options and strings are refused."""
+    """Empty rankings, repeated options, strings and unhashable entries are refused."""
     with pytest.raises(InvalidVoteError, match=message):
         ranked_choice([AgentVote("a", "x", ranking=ranking)])  # type: ignore[arg-type]
 

@@ -150,3 +150,85 @@ def test_weighted_totals_do_not_depend_on_order(
     """Weight totals are identical (not just close) for the votes reversed."""
     agent_weights = {f"agent-{index:02d}": weight for index, weight in enumerate(weights)}
     assert weighted(votes, agent_weights) == weighted(votes[::-1], agent_weights)
+
+
+#: Few options, some differing only in case or beyond ASCII, so ties and code-point order matter.
+_IRV_OPTIONS = ("a", "b", "c", "B", "é")
+
+
+@st.composite
+def _irv_profiles(draw: st.DrawFn) -> tuple[list[AgentVote], list[str] | None]:
+    """Votes over a few options, many ballots truncated (so they exhaust), and maybe an order."""
+    options = draw(st.lists(st.sampled_from(_IRV_OPTIONS), min_size=1, max_size=5, unique=True))
+    votes = []
+    for index in range(draw(st.integers(1, 30))):
+        ranking = draw(st.permutations(options))[: draw(st.integers(1, len(options)))]
+        as_given = draw(st.booleans()) or len(ranking) > 1
+        votes.append(
+            AgentVote(
+                f"agent-{index:02d}", ranking[0], ranking=tuple(ranking) if as_given else None
+            )
+        )
+    order = draw(st.none() | st.lists(st.sampled_from([*options, "unknown"]), max_size=6))
+    return votes, order
+
+
+def _reference_irv(
+    votes: list[AgentVote], order: list[str] | None
+) -> tuple[str | None, float, list[tuple[object, ...]]]:
+    """Instant runoff the plain way: every round re-scans every ballot from its start."""
+    ballots = [vote.ranking or (vote.option,) for vote in votes]
+    continuing = {option for ballot in ballots for option in ballot}
+    rounds: list[tuple[object, ...]] = []
+    while True:
+        tallies = dict.fromkeys(sorted(continuing), 0)
+        exhausted = 0
+        for ballot in ballots:
+            top = next((option for option in ballot if option in continuing), None)
+            if top is None:
+                exhausted += 1
+            else:
+                tallies[top] += 1
+        active = len(ballots) - exhausted
+        record = (list(tallies.items()), active, exhausted)
+        winners = [option for option, count in tallies.items() if 2 * count > active]
+        if winners:
+            rounds.append((*record, winners[0], None, ()))
+            return winners[0], tallies[winners[0]] / active, rounds
+        fewest = min(tallies.values())
+        tied = sorted(option for option, count in tallies.items() if count == fewest)
+        shown = tuple(tied) if len(tied) > 1 else ()
+        if active == 0 or (len(tallies) == 2 and len(tied) == 2):
+            rounds.append((*record, None, None, shown))
+            return None, (max(tallies.values()) / active if active else 0.0), rounds
+        listed = [option for option in tied if order and option in order]
+        eliminated = min(listed, key=order.index) if listed and order else max(tied)
+        rounds.append((*record, None, eliminated, shown))
+        continuing.remove(eliminated)
+
+
+@given(profile=_irv_profiles())
+def test_ranked_choice_matches_a_plain_recount_every_round(
+    profile: tuple[list[AgentVote], list[str] | None],
+) -> None:
+    """The incremental instant runoff gives the plain re-scanning one's winner, rounds, score."""
+    votes, order = profile
+    count = ranked_choice(votes, order)
+    winner, score, rounds = _reference_irv(votes, order)
+    assert count.winner == winner
+    assert count.consensus_score == score
+    assert [
+        (
+            list(round_.tallies.items()),
+            round_.continuing_ballots,
+            round_.exhausted_ballots,
+            round_.winner,
+            round_.eliminated,
+            round_.tied,
+        )
+        for round_ in count.rounds
+    ] == rounds
+    assert [round_.number for round_ in count.rounds] == list(range(1, len(rounds) + 1))
+    final_tallies = rounds[-1][0]
+    assert isinstance(final_tallies, list)
+    assert list(count.tallies.items()) == [(option, float(n)) for option, n in final_tallies]
