@@ -19,6 +19,9 @@ from _util import RESULTS_KEY
 
 from agentkit.testing import NatsServer
 
+# Benchmark traffic stays on loopback: a local Ray binds to 127.0.0.1 (read when ray is imported).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Let ``--benchmark-only`` win over the ``--benchmark-disable`` in the project's addopts.

@@ -11,6 +11,11 @@ from hypothesis import HealthCheck, settings
 
 from agentkit.testing import NatsServer
 
+# Test traffic stays on loopback: a Ray started by the tests (and its workers, which inherit
+# this) binds to 127.0.0.1 instead of the machine's network address. Ray reads the variable
+# when it is imported, so it is set before any test imports ray.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
 # CI machines are shared and noisy: no deadlines there, and a fixed number of examples.
 settings.register_profile(
     "ci", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
