@@ -233,18 +233,9 @@ def _share(value: float, total: float, options: int) -> float:
 def majority(votes: Sequence[AgentVote]) -> VoteCount:
     """The option with more than half of the votes cast, else no winner."""
     votes = validate_votes(votes)
-    counts = _counts(votes)
     cast = len(votes)
-    for option, count in counts.items():
-        if 2 * count > cast:
-            return VoteCount(
-                winner=option, tallies=_as_floats(counts), consensus_score=count / cast
-            )
-    return VoteCount(
-        winner=None,
-        tallies=_as_floats(counts),
-        consensus_score=_top_share(counts, cast),
-        reason=f"no option has more than half of the {cast} votes",
+    return _first_reaching(
+        votes, cast // 2 + 1, f"no option has more than half of the {cast} votes"
     )
 
 
@@ -254,11 +245,18 @@ def supermajority(
     """The option with at least ``ceil(threshold x n)`` of the *n* votes, else no winner."""
     needed_share = as_threshold(threshold)
     votes = validate_votes(votes)
-    counts = _counts(votes)
     cast = len(votes)
     needed = math.ceil(needed_share * cast)
+    return _first_reaching(
+        votes, needed, f"no option has {needed} of the {cast} votes (threshold {needed_share})"
+    )
+
+
+def _first_reaching(votes: Sequence[AgentVote], needed: int, reason: str) -> VoteCount:
+    """The option with at least *needed* votes (more than half, so at most one), else none."""
+    counts = _counts(votes)
+    cast = len(votes)
     for option, count in counts.items():
-        # threshold > 1/2, so at most one option can reach it.
         if count >= needed:
             return VoteCount(
                 winner=option, tallies=_as_floats(counts), consensus_score=count / cast
@@ -267,7 +265,7 @@ def supermajority(
         winner=None,
         tallies=_as_floats(counts),
         consensus_score=_top_share(counts, cast),
-        reason=f"no option has {needed} of the {cast} votes (threshold {needed_share})",
+        reason=reason,
     )
 
 
