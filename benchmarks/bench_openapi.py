@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from _util import measure, record, rounds
+from _util import Figure, Round, run_figure
 
 from agentkit import ToolRegistry
 from agentkit_tools import OpenAPIParser
@@ -100,48 +100,28 @@ class PranceRound(ImportRound):
         return 1 if len(parser.specification["paths"]) == OPERATIONS // 2 else 0
 
 
-@pytest.mark.timeout(300)
-def test_import_500_operations(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
-) -> None:
-    """OpenAPIParser makes all 500 tools from the generated spec."""
-    text = big_spec()
-
-    async def make() -> ImportRound:
-        return ImportRound(text)
-
-    measure(benchmark, bench_loop, make, expected=1, rounds=rounds(5))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=IMPORT,
-        role="agentkit",
-        label="OpenAPIParser.extract_tools",
-        operations=1,
-        unit="calls/s",
-    )
+IMPORT_CASES = [
+    (ImportRound, Figure(IMPORT, "agentkit", "OpenAPIParser.extract_tools", 1, 5, "calls/s")),
+    (PranceRound, Figure(IMPORT, "anchor", "prance.ResolvingParser", 1, 5, "calls/s")),
+]
 
 
 @pytest.mark.timeout(300)
-def test_anchor_prance_resolving_parser(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
+@pytest.mark.parametrize(("make_round", "spec"), IMPORT_CASES, ids=["agentkit", "anchor-prance"])
+def test_import(
+    benchmark: Any,
+    bench_loop: asyncio.AbstractEventLoop,
+    pytestconfig: pytest.Config,
+    make_round: Callable[[str], Round],
+    spec: Figure,
 ) -> None:
-    """prance's ResolvingParser reads the same 250 paths."""
+    """OpenAPIParser and prance's ResolvingParser each read the whole generated spec."""
     text = big_spec()
 
-    async def make() -> ImportRound:
-        return PranceRound(text)
+    async def make() -> Round:
+        return make_round(text)
 
-    measure(benchmark, bench_loop, make, expected=1, rounds=rounds(5))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=IMPORT,
-        role="anchor",
-        label="prance.ResolvingParser",
-        operations=1,
-        unit="calls/s",
-    )
+    run_figure(benchmark, bench_loop, pytestconfig, make, spec)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -212,49 +192,28 @@ class RawHttpxRound:
         await self.client.aclose()
 
 
+CALL_CASES = [
+    (
+        ToolCallRound,
+        Figure(CALL, "agentkit", "execute_tool (validate + httpx)", CALLS, 10, "calls/s"),
+    ),
+    (RawHttpxRound, Figure(CALL, "anchor", "httpx.AsyncClient.get", CALLS, 10, "calls/s")),
+]
+
+
 @pytest.mark.timeout(300)
-def test_tool_call_against_local_server(
+@pytest.mark.parametrize(("make_round", "spec"), CALL_CASES, ids=["agentkit", "anchor-httpx"])
+def test_tool_call(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
     server_url: str,
+    make_round: Callable[[str], Round],
+    spec: Figure,
 ) -> None:
-    """Every one of 200 tool calls returns the server's item."""
+    """Every one of CALLS tool calls, and every raw GET, returns the server's item."""
 
-    async def make() -> ToolCallRound:
-        return ToolCallRound(server_url)
+    async def make() -> Round:
+        return make_round(server_url)
 
-    measure(benchmark, bench_loop, make, expected=CALLS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=CALL,
-        role="agentkit",
-        label="execute_tool (validate + httpx)",
-        operations=CALLS,
-        unit="calls/s",
-    )
-
-
-@pytest.mark.timeout(300)
-def test_anchor_raw_httpx(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    pytestconfig: pytest.Config,
-    server_url: str,
-) -> None:
-    """Every one of 200 raw httpx GETs returns the item."""
-
-    async def make() -> RawHttpxRound:
-        return RawHttpxRound(server_url)
-
-    measure(benchmark, bench_loop, make, expected=CALLS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=CALL,
-        role="anchor",
-        label="httpx.AsyncClient.get",
-        operations=CALLS,
-        unit="calls/s",
-    )
+    run_figure(benchmark, bench_loop, pytestconfig, make, spec)
