@@ -93,6 +93,7 @@ from agentkit.exceptions import DuplicateVoteError as DuplicateVoteError
 from agentkit.exceptions import ExecutionError as ExecutionError
 from agentkit.exceptions import InvalidSubjectError as InvalidSubjectError
 from agentkit.exceptions import InvalidVoteError as InvalidVoteError
+from agentkit.exceptions import LimitExceededError as LimitExceededError
 from agentkit.exceptions import MessageDecodeError as MessageDecodeError
 from agentkit.exceptions import MessageEncodeError as MessageEncodeError
 from agentkit.exceptions import MessageTooLargeError as MessageTooLargeError
@@ -101,6 +102,7 @@ from agentkit.exceptions import NoHealthyComponentError as NoHealthyComponentErr
 from agentkit.exceptions import NoRespondersError as NoRespondersError
 from agentkit.exceptions import NoVotesError as NoVotesError
 from agentkit.exceptions import OpenAPIError as OpenAPIError
+from agentkit.exceptions import PatternError as PatternError
 from agentkit.exceptions import PluginError as PluginError
 from agentkit.exceptions import ReliabilityError as ReliabilityError
 from agentkit.exceptions import RequestTimeoutError as RequestTimeoutError
@@ -181,6 +183,7 @@ __all__ = [
     "InvalidSubjectError",
     "InvalidVoteError",
     "LatencySummary",
+    "LimitExceededError",
     "LoadProfile",
     "LoadTestResult",
     "LoadTester",
@@ -197,6 +200,7 @@ __all__ = [
     "NoVotesError",
     "OpenAPIError",
     "Orchestrator",
+    "PatternError",
     "PluginError",
     "PluginInfo",
     "PluginManager",

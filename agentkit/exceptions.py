@@ -5,6 +5,8 @@ Hierarchy::
     AgentkitError
     ├── ConfigurationError (ValueError)          bad arguments, settings or URLs
     │   └── MissingExtraError (ImportError)       an optional extra is not installed
+    ├── LimitExceededError (ValueError)           an input over a documented size, depth or count
+    ├── PatternError (ValueError)                 a regular expression the safe engine refuses
     ├── PluginError                               a plugin failed to load or clashed
     ├── BusError                                  the message bus
     │   ├── InvalidSubjectError (ValueError)      a subject that breaks NATS syntax
@@ -57,6 +59,7 @@ __all__ = [
     "ExecutionError",
     "InvalidSubjectError",
     "InvalidVoteError",
+    "LimitExceededError",
     "MessageDecodeError",
     "MessageEncodeError",
     "MessageTooLargeError",
@@ -65,6 +68,7 @@ __all__ = [
     "NoRespondersError",
     "NoVotesError",
     "OpenAPIError",
+    "PatternError",
     "PluginError",
     "ReliabilityError",
     "RequestTimeoutError",
@@ -97,6 +101,14 @@ class MissingExtraError(ConfigurationError, ImportError):
         self.extra = extra
         self.install_line = f"pip install 'agentkit-kernel[{extra}]'"
         super().__init__(f"{feature} needs the '{extra}' extra: {self.install_line}")
+
+
+class LimitExceededError(AgentkitError, ValueError):
+    """An input over a documented limit (size, depth, count); the message names the option."""
+
+
+class PatternError(AgentkitError, ValueError):
+    """A regular expression that is invalid or that the linear-time engine (RE2) refuses."""
 
 
 class PluginError(AgentkitError):

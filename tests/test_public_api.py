@@ -98,6 +98,8 @@ def test_exception_matches_its_place_in_the_tree(name: str) -> None:
         (agentkit.ConnectionLostError, ConnectionError),
         (agentkit.ConfigurationError, ValueError),
         (agentkit.MissingExtraError, ImportError),
+        (agentkit.LimitExceededError, ValueError),
+        (agentkit.PatternError, ValueError),
     ],
 )
 def test_errors_are_catchable_as_their_builtin(
