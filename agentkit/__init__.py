@@ -112,9 +112,11 @@ from agentkit.exceptions import TaskFailedError as TaskFailedError
 from agentkit.exceptions import TaskNotFoundError as TaskNotFoundError
 from agentkit.exceptions import TaskTimeoutError as TaskTimeoutError
 from agentkit.exceptions import ToolError as ToolError
+from agentkit.exceptions import ToolInputError as ToolInputError
 from agentkit.exceptions import ToolNotConfiguredError as ToolNotConfiguredError
 from agentkit.exceptions import ToolNotFoundError as ToolNotFoundError
 from agentkit.exceptions import ToolRegistrationError as ToolRegistrationError
+from agentkit.exceptions import VoteLimitError as VoteLimitError
 from agentkit.exceptions import VotingError as VotingError
 from agentkit.hookspecs import hookimpl as hookimpl
 from agentkit.protocols import ActorHandle as ActorHandle
@@ -227,12 +229,14 @@ __all__ = [
     "Tool",
     "ToolError",
     "ToolHints",
+    "ToolInputError",
     "ToolNotConfiguredError",
     "ToolNotFoundError",
     "ToolRegistrationError",
     "ToolRegistry",
     "ToolResult",
     "VoteCount",
+    "VoteLimitError",
     "VoteType",
     "VotingError",
     "WorkDistribution",

@@ -22,12 +22,14 @@ Hierarchy::
     ├── VotingError (ValueError)                  votes that cannot be counted
     │   ├── NoVotesError                          nothing to count
     │   ├── DuplicateVoteError                    one agent voted twice
-    │   └── InvalidVoteError                      confidence out of range, bad ranking, ...
+    │   ├── InvalidVoteError                      confidence out of range, bad ranking, ...
+    │   └── VoteLimitError (LimitExceededError)   too many votes, a ranking or weight too large
     ├── ToolError                                 the tool registry
     │   ├── ToolNotFoundError (KeyError)          no tool by that name
     │   ├── ToolRegistrationError (ValueError)    bad name or schema, or the name is taken
     │   │   └── OpenAPIError                      an OpenAPI spec that cannot be imported
     │   ├── ToolNotConfiguredError                a tool's outside service is not configured
+    │   ├── ToolInputError (ValueError)           arguments a tool cannot work with
     │   ├── APIResponseError                      an imported API answered non-2xx
     │   └── SandboxViolationError (PermissionError) a path or address the tool may not use
     ├── ExecutionError                            executors and the distributed engine
@@ -78,9 +80,11 @@ __all__ = [
     "TaskNotFoundError",
     "TaskTimeoutError",
     "ToolError",
+    "ToolInputError",
     "ToolNotConfiguredError",
     "ToolNotFoundError",
     "ToolRegistrationError",
+    "VoteLimitError",
     "VotingError",
 ]
 
@@ -175,6 +179,10 @@ class InvalidVoteError(VotingError):
     """A vote with confidence outside [0, 1], a ranking not led by its option, or the like."""
 
 
+class VoteLimitError(VotingError, LimitExceededError):
+    """Votes over a documented limit (count, ranking length, weight); the message names it."""
+
+
 class ToolError(AgentkitError):
     """Base for tool-registry errors."""
 
@@ -214,6 +222,10 @@ class APIResponseError(ToolError):
 
 class ToolNotConfiguredError(ToolError):
     """A tool that needs an outside service (translation, search) has none configured."""
+
+
+class ToolInputError(ToolError, ValueError):
+    """Arguments a tool cannot work with: a date it cannot parse, a schema that is invalid."""
 
 
 class SandboxViolationError(ToolError, PermissionError):
