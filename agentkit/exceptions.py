@@ -23,7 +23,7 @@ Hierarchy::
     │   ├── NoVotesError                          nothing to count
     │   ├── DuplicateVoteError                    one agent voted twice
     │   ├── InvalidVoteError                      confidence out of range, bad ranking, ...
-    │   └── VoteLimitError (LimitExceededError)   too many votes, a ranking or weight too large
+    │   └── VoteLimitError (ValueError)           over a vote limit; also a LimitExceededError
     ├── ToolError                                 the tool registry
     │   ├── ToolNotFoundError (KeyError)          no tool by that name
     │   ├── ToolRegistrationError (ValueError)    bad name or schema, or the name is taken
