@@ -2,10 +2,12 @@
 
 Every web tool goes through :func:`guarded_request`. For each hop (the first URL and every
 redirect target) it resolves the host itself, refuses the request when any address is private,
-loopback, link-local, multicast, reserved, unspecified or otherwise not global (IPv4-mapped,
-6to4 and Teredo IPv6 forms are unwrapped first) — before a socket is opened — and then connects
-to the checked address itself (the Host header and TLS SNI keep the name), so a DNS answer that
-changes between the check and the connection (DNS rebinding) cannot redirect the request.
+loopback, link-local, multicast, reserved, unspecified or otherwise not global (IPv6 forms that
+embed an IPv4 address — mapped, compatible, NAT64, 6to4, Teredo — are judged by that address;
+the local-use NAT64 prefix ``64:ff9b:1::/48`` is always refused) — before a socket is opened —
+and then connects to the checked address itself (the Host header and TLS SNI keep the name),
+so a DNS answer that changes between the check and the connection (DNS rebinding) cannot
+redirect the request.
 ``ToolsConfig.allow_private_addresses`` switches the address check off; ``allowed_hosts``
 narrows the hosts further. Proxies from the environment are ignored, since a proxy would
 connect on our behalf to an address we never checked.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -25,42 +28,123 @@ from agentkit.exceptions import SandboxViolationError
 if TYPE_CHECKING:
     from agentkit_tools._config import ToolsConfig
 
-__all__ = ["GuardedResponse", "check_address", "guarded_request", "read_capped", "resolve_pinned"]
+__all__ = [
+    "GuardedResponse",
+    "check_address",
+    "embedded_ipv4",
+    "guarded_request",
+    "is_public",
+    "read_capped",
+    "resolve_checked_sync",
+    "resolve_pinned",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _unwrap(address: IPAddress) -> IPAddress:
-    """The IPv4 address hidden in an IPv4-mapped, 6to4 or Teredo IPv6 address, if any."""
+#: NAT64 prefixes (RFC 6052, RFC 8215). The well-known one carries the IPv4 address in its
+#: last 32 bits; the local-use one is the operator's own network and is never public.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+#: IPv4-compatible (``::a.b.c.d``, deprecated) and SIIT IPv4-translated (``::ffff:0:a.b.c.d``).
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...] | None:
+    """The IPv4 addresses an IPv6 address stands for, or None when it embeds none.
+
+    IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64 (``64:ff9b::/96``) and 6to4 give one
+    address; Teredo gives its server and its client.
+    """
+    if address.ipv4_mapped is not None:
+        return (address.ipv4_mapped,)
+    if address.teredo is not None:
+        return address.teredo
+    if address.sixtofour is not None:
+        return (address.sixtofour,)
+    if address in _NAT64_WELL_KNOWN or address in _IPV4_COMPATIBLE or address in _IPV4_TRANSLATED:
+        return (ipaddress.IPv4Address(int(address) & 0xFFFFFFFF),)
+    return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """Whether *address* is a global unicast address, judging IPv6 forms by the IPv4 inside."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address.sixtofour is not None:
-            return address.sixtofour
-        if address.teredo is not None:
-            return address.teredo[1]
-    return address
+        if address in _NAT64_LOCAL_USE:
+            return False
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            return all(is_public(inner) for inner in embedded)
+        if address.is_site_local:
+            return False
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_link_local
+        or address.is_loopback
+        or address.is_unspecified
+        or address.is_private
+    )
 
 
 def check_address(address: str, *, allow_private: bool) -> IPAddress:
     """Parse *address* and refuse it unless it is a public unicast address (or allowed).
+
+    IPv6 forms that embed an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) are
+    judged by the IPv4 address they stand for.
 
     Raises:
         SandboxViolationError: a non-public address while private ones are not allowed.
         ValueError: *address* is not an IP address.
     """
     parsed = ipaddress.ip_address(address.split("%", 1)[0])
-    if allow_private:
+    if allow_private or is_public(parsed):
         return parsed
-    for candidate in {parsed, _unwrap(parsed)}:
-        if candidate.is_multicast or not candidate.is_global:
-            raise SandboxViolationError(
-                f"address {address} is not a public address (private, loopback, link-local, "
-                "multicast or reserved); set ToolsConfig(allow_private_addresses=True) to allow it"
-            )
-    return parsed
+    raise SandboxViolationError(
+        f"address {address} is not a public address (private, loopback, link-local, "
+        "multicast or reserved, or an IPv6 form embedding one); set "
+        "ToolsConfig(allow_private_addresses=True) to allow it"
+    )
+
+
+def resolve_checked_sync(
+    host: str,
+    port: int,
+    *,
+    allow_private: bool,
+    resolver: Callable[[str], Sequence[str]] | None = None,
+    check: bool = True,
+) -> str:
+    """Resolve *host* (blocking) and return the address to connect to, every answer checked.
+
+    For synchronous callers (reading an OpenAPI spec). ``check=False`` only resolves: the
+    address is still pinned, so a later answer cannot differ from the one used.
+
+    Raises:
+        SandboxViolationError: an answer is not a public address (and *allow_private* is off).
+        ConnectionError: the host does not resolve.
+    """
+    bare = host.strip("[]").split("%", 1)[0]
+    try:
+        addresses = [str(ipaddress.ip_address(bare))]
+    except ValueError:
+        if resolver is not None:
+            addresses = [str(address) for address in resolver(host)]
+        else:
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (socket.gaierror, UnicodeError) as exc:
+                raise ConnectionError(f"cannot resolve host {host!r}: {exc}") from exc
+            addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise ConnectionError(f"host {host!r} resolved to no address")
+    if check:
+        for address in addresses:
+            check_address(address, allow_private=allow_private)
+    return addresses[0]
 
 
 def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentkit import SandboxViolationError
-from agentkit_tools._netguard import check_address
+from agentkit_tools._netguard import check_address, embedded_ipv4, resolve_checked_sync
 
 PUBLIC = "93.184.216.34"  # only ever handed to a mock transport, never connected to
 
@@ -52,6 +52,7 @@ def guarded(make_caller: Any) -> Any:
                 "internal.example.com": ["10.1.2.3"],
                 "mixed.example.com": [PUBLIC, "10.0.0.7"],
                 "metadata.example.com": ["::ffff:169.254.169.254"],
+                "nat64.example.com": ["64:ff9b::169.254.169.254"],
             }
         ),
     )
@@ -71,8 +72,16 @@ BLOCKED_URLS = [
     "http://224.0.0.1/",
     "http://[fe80::1]/",
     "http://[2002:a9fe:a9fe::1]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[64:ff9b::7f00:1]/",
+    "http://[64:ff9b:1::808:808]/",
+    "http://[::a9fe:a9fe]/",
+    "http://[::127.0.0.1]/",
+    "http://[::ffff:0:a00:1]/",
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
     "http://internal.example.com/",
     "http://mixed.example.com/",
+    "http://nat64.example.com/",
     "http://metadata.example.com/",
 ]
 
@@ -203,6 +212,90 @@ def test_private_ranges_are_refused(address: ipaddress.IPv4Address | ipaddress.I
     if isinstance(address, ipaddress.IPv4Address):
         with pytest.raises(SandboxViolationError):
             check_address(f"::ffff:{address}", allow_private=False)
+
+
+NON_PUBLIC_V4 = (
+    st.ip_addresses(network="0.0.0.0/8")
+    | st.ip_addresses(network="10.0.0.0/8")
+    | st.ip_addresses(network="100.64.0.0/10")
+    | st.ip_addresses(network="127.0.0.0/8")
+    | st.ip_addresses(network="169.254.0.0/16")
+    | st.ip_addresses(network="172.16.0.0/12")
+    | st.ip_addresses(network="192.168.0.0/16")
+    | st.ip_addresses(network="198.18.0.0/15")
+    | st.ip_addresses(network="224.0.0.0/4")
+    | st.ip_addresses(network="240.0.0.0/4")
+)
+PUBLIC_V4 = st.ip_addresses(v=4).filter(
+    lambda address: address.is_global and not address.is_multicast and not address.is_reserved
+)
+
+
+def embeddings(v4: ipaddress.IPv4Address) -> dict[str, str]:
+    """*v4* written in every IPv6 form that stands for an IPv4 address."""
+    value = int(v4)
+    teredo_client = value ^ 0xFFFFFFFF  # Teredo stores the client address inverted
+    return {
+        "mapped": f"::ffff:{v4}",
+        "compatible": f"::{v4}",
+        "translated": f"::ffff:0:{v4}",
+        "nat64": f"64:ff9b::{v4}",
+        "6to4": str(ipaddress.IPv6Address((0x2002 << 112) | (value << 80) | 1)),
+        "teredo-client": str(
+            ipaddress.IPv6Address(
+                (0x20010000 << 96) | (int(PUBLIC_TEREDO_SERVER) << 64) | teredo_client
+            )
+        ),
+        "teredo-server": str(
+            ipaddress.IPv6Address(
+                (0x20010000 << 96)
+                | (value << 64)
+                | (int(ipaddress.IPv4Address(PUBLIC)) ^ 0xFFFFFFFF)
+            )
+        ),
+    }
+
+
+PUBLIC_TEREDO_SERVER = ipaddress.IPv4Address("65.54.227.120")
+
+
+@given(NON_PUBLIC_V4)
+def test_every_ipv6_form_of_a_non_public_ipv4_is_refused(v4: ipaddress.IPv4Address) -> None:
+    """A non-public IPv4 address is refused in every IPv6 form that embeds it."""
+    for form, address in embeddings(v4).items():
+        assert v4 in (embedded_ipv4(ipaddress.IPv6Address(address)) or ()), form
+        with pytest.raises(SandboxViolationError):
+            check_address(address, allow_private=False)
+
+
+@given(PUBLIC_V4)
+def test_every_ipv6_form_of_a_public_ipv4_is_allowed(v4: ipaddress.IPv4Address) -> None:
+    """A public IPv4 address passes in every IPv6 form that embeds it, judged by that address."""
+    for address in embeddings(v4).values():
+        assert check_address(address, allow_private=False) == ipaddress.ip_address(address)
+
+
+@given(st.ip_addresses(network="64:ff9b:1::/48"))
+def test_local_use_nat64_is_always_refused(address: ipaddress.IPv6Address) -> None:
+    """The local-use NAT64 prefix leads into the operator's own network: always refused."""
+    with pytest.raises(SandboxViolationError):
+        check_address(str(address), allow_private=False)
+
+
+@given(NON_PUBLIC_V4, st.sampled_from(["mapped", "compatible", "nat64", "6to4", "teredo-client"]))
+def test_a_resolver_answering_an_embedded_private_address_is_refused(
+    v4: ipaddress.IPv4Address, form: str
+) -> None:
+    """A host name whose answer embeds a non-public IPv4 address is refused after resolving."""
+    answers: list[str] = []
+
+    def resolve(host: str) -> list[str]:
+        answers.append(host)
+        return [embeddings(v4)[form]]
+
+    with pytest.raises(SandboxViolationError):
+        resolve_checked_sync("service.example.com", 80, allow_private=False, resolver=resolve)
+    assert answers == ["service.example.com"]
 
 
 def test_public_and_allowed_addresses_pass() -> None:
