@@ -102,6 +102,7 @@ from agentkit.exceptions import NoHealthyComponentError as NoHealthyComponentErr
 from agentkit.exceptions import NoRespondersError as NoRespondersError
 from agentkit.exceptions import NoVotesError as NoVotesError
 from agentkit.exceptions import OpenAPIError as OpenAPIError
+from agentkit.exceptions import OpenAPILimitError as OpenAPILimitError
 from agentkit.exceptions import PatternError as PatternError
 from agentkit.exceptions import PluginError as PluginError
 from agentkit.exceptions import ReliabilityError as ReliabilityError
@@ -201,6 +202,7 @@ __all__ = [
     "NoRespondersError",
     "NoVotesError",
     "OpenAPIError",
+    "OpenAPILimitError",
     "Orchestrator",
     "PatternError",
     "PluginError",

@@ -28,6 +28,7 @@ Hierarchy::
     │   ├── ToolNotFoundError (KeyError)          no tool by that name
     │   ├── ToolRegistrationError (ValueError)    bad name or schema, or the name is taken
     │   │   └── OpenAPIError                      an OpenAPI spec that cannot be imported
+    │   │       └── OpenAPILimitError (LimitExceededError) a spec over a size, depth or count limit
     │   ├── ToolNotConfiguredError                a tool's outside service is not configured
     │   ├── ToolInputError (ValueError)           arguments a tool cannot work with
     │   ├── APIResponseError                      an imported API answered non-2xx
@@ -70,6 +71,7 @@ __all__ = [
     "NoRespondersError",
     "NoVotesError",
     "OpenAPIError",
+    "OpenAPILimitError",
     "PatternError",
     "PluginError",
     "ReliabilityError",
@@ -201,6 +203,10 @@ class ToolRegistrationError(ToolError, ValueError):
 
 class OpenAPIError(ToolRegistrationError):
     """An OpenAPI spec that cannot be read, resolved or validated; the message says where."""
+
+
+class OpenAPILimitError(OpenAPIError, LimitExceededError):
+    """An OpenAPI spec over a size, depth or count limit; the message names the option."""
 
 
 class APIResponseError(ToolError):
