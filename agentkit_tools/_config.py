@@ -11,6 +11,7 @@ from typing import Any
 from agentkit._clock import SystemClock
 from agentkit.exceptions import ConfigurationError
 from agentkit.protocols import Clock
+from agentkit_tools._limits import ToolLimits
 
 __all__ = ["ToolsConfig"]
 
@@ -33,6 +34,10 @@ class ToolsConfig:
         max_response_bytes: A response body larger than this fails the call.
         max_redirects: Redirects followed per request; each target is checked again.
         max_file_bytes: The largest file that file tools read or write.
+        max_scan_entries: Directory entries one ``file_list``, ``file_search``, ``file_copy``
+            or ``file_move`` call looks at before it stops (and says so in its result).
+        max_scan_depth: Directory levels those walks descend below their start.
+        max_search_bytes: File bytes one ``file_search`` call reads before it stops.
         translate_url: Base URL of a LibreTranslate server (``POST {url}/translate``).
         translate_api_key: Its API key, if it needs one.
         search_url: Base URL of a SearXNG instance (``GET {url}/search?format=json``).
@@ -41,6 +46,7 @@ class ToolsConfig:
         resolver: Host-name resolver for the address guard; default ``socket.getaddrinfo``.
         user_agent: The ``User-Agent`` header of web requests.
         clock: Source of "now" for the time tools.
+        limits: Input and output limits of the text, data and time tools.
     """
 
     sandbox_root: Path | None = None
@@ -50,6 +56,9 @@ class ToolsConfig:
     max_response_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     max_file_bytes: int = 10 * 1024 * 1024
+    max_scan_entries: int = 100_000
+    max_scan_depth: int = 64
+    max_search_bytes: int = 64 * 1024 * 1024
     translate_url: str | None = None
     translate_api_key: str | None = None
     search_url: str | None = None
@@ -57,12 +66,17 @@ class ToolsConfig:
     resolver: Resolver | None = field(default=None, repr=False)
     user_agent: str = "agentkit-tools/0.1 (+https://github.com/agentkit-dev/agentkit)"
     clock: Clock = field(default_factory=SystemClock)
+    limits: ToolLimits = field(default_factory=ToolLimits)
 
     def __post_init__(self) -> None:
         if self.http_timeout <= 0:
             raise ConfigurationError(f"http_timeout must be positive, got {self.http_timeout}")
         if self.max_response_bytes <= 0 or self.max_file_bytes <= 0:
             raise ConfigurationError("max_response_bytes and max_file_bytes must be positive")
+        if min(self.max_scan_entries, self.max_scan_depth, self.max_search_bytes) <= 0:
+            raise ConfigurationError(
+                "max_scan_entries, max_scan_depth and max_search_bytes must be positive"
+            )
         if self.max_redirects < 0:
             raise ConfigurationError(f"max_redirects must be >= 0, got {self.max_redirects}")
         root = (

@@ -1,117 +1,139 @@
 """File tools, confined to ``ToolsConfig.sandbox_root``.
 
-Every path is relative to the sandbox root. Absolute paths are refused, and a path that leaves
-the root — through ``..`` or through a symlink, anywhere along the path — is refused after the
-real path is worked out. Copies keep symlinks as links, so a link pointing outside is never
-followed to read outside data.
+Every path is relative to the sandbox root and is opened one component at a time through
+directory file descriptors (see :mod:`agentkit_tools._sandbox`): ``..`` may not climb above the
+root, absolute paths are refused, and symlinks are never followed — a path through one is
+refused, a copy skips them, a delete removes the link itself. Only regular files with a single
+link are read or written, at most ``max_file_bytes`` each; FIFOs, sockets and devices are
+refused without being waited on. Walks (``file_list``, ``file_search``, directory copies) stop
+at ``max_scan_entries`` entries and ``max_scan_depth`` levels, and ``file_search`` reads at most
+``max_search_bytes``; results say when a limit stopped them.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import mimetypes
 import os
-import re
-import shutil
+import stat
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from agentkit._regex import compile_pattern, escape
 from agentkit._tool import Tool
-from agentkit.exceptions import SandboxViolationError
+from agentkit.exceptions import LimitExceededError, SandboxViolationError
 from agentkit_tools._config import ToolsConfig
+from agentkit_tools._sandbox import (
+    Entry,
+    Sandbox,
+    Scan,
+    glob_pattern,
+    kind_of,
+    split_path,
+)
 from agentkit_tools._schema import array, boolean, integer, make_tool, obj, string
 
-__all__ = ["file_tools", "relative_path", "sandbox_path", "write_file_bytes"]
+__all__ = ["check_writable", "file_tools", "write_file_bytes"]
 
 _PATH = string(
     "Path relative to the sandbox root, e.g. 'notes/todo.txt'", minLength=1, maxLength=4096
 )
 _ENCODING = string("Text encoding", default="utf-8", maxLength=40)
+#: Skipped paths listed in a directory copy's result (the count is always complete).
+_MAX_SKIPPED_SHOWN = 50
 
 
-def sandbox_path(config: ToolsConfig, path: str) -> Path:
-    """The real path of *path* inside the sandbox.
+def _show(parts: tuple[str, ...]) -> str:
+    return "/".join(parts) or "."
+
+
+def check_writable(config: ToolsConfig, path: str, *, overwrite: bool) -> str:
+    """Refuse early what :func:`write_file_bytes` would refuse; return the relative path.
 
     Raises:
-        SandboxViolationError: *path* is absolute or leads outside the sandbox root.
-        ValueError: *path* is empty or holds a NUL byte.
+        SandboxViolationError: *path* leaves the sandbox, goes through a symlink, or names a
+            special or hard-linked file.
+        FileExistsError: *path* exists and *overwrite* is false.
+        IsADirectoryError: *path* is a directory.
     """
-    if not path or "\x00" in path:
-        raise ValueError("path must be a non-empty string without NUL bytes")
-    if os.path.isabs(path) or path.startswith(("\\", "~")) or re.match(r"^[A-Za-z]:", path):
-        raise SandboxViolationError(
-            f"absolute path {path!r} refused: give a path relative to the sandbox root"
-        )
-    root = config.root
-    real = Path(os.path.realpath(root / path))
-    if real != root and root not in real.parents:
-        raise SandboxViolationError(f"path {path!r} leads outside the sandbox root")
-    return real
+    parts = split_path(path)
+    shown = _show(parts)
+    if not parts:
+        raise IsADirectoryError("'.' is the sandbox root, a directory")
+    sandbox = Sandbox(config)
+    try:
+        with sandbox.parent(parts) as dir_fd:
+            existing = sandbox.lstat_at(dir_fd, parts[-1])
+    except FileNotFoundError:
+        return shown  # the directories are made when writing
+    if existing is not None:
+        if stat.S_ISDIR(existing.st_mode):
+            raise IsADirectoryError(f"{shown!r} is a directory")
+        if not overwrite:
+            raise FileExistsError(f"{shown!r} exists; pass overwrite=true to replace it")
+    return shown
 
 
-def relative_path(config: ToolsConfig, real: Path) -> str:
-    """*real* as a POSIX path relative to the sandbox root ('.' for the root)."""
-    return real.relative_to(config.root).as_posix() or "."
+def write_file_bytes(config: ToolsConfig, path: str, data: bytes, *, overwrite: bool) -> str:
+    """Write *data* to the sandbox file *path* atomically; return the relative path.
 
-
-def write_file_bytes(real: Path, data: bytes, *, append: bool = False) -> None:
-    """Write *data* to the sandbox file *real* (mode 0o644), replacing or appending.
-
-    The last path component is opened with ``O_NOFOLLOW`` where the system has it, so a
-    symlink put there after *real* was checked is refused instead of followed.
+    Raises what :func:`check_writable` raises, and ``LimitExceededError`` over
+    ``max_file_bytes``.
     """
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-    flags |= os.O_APPEND if append else os.O_TRUNC
-    with os.fdopen(os.open(real, flags, 0o644), "wb") as handle:
-        handle.write(data)
+    parts = split_path(path)
+    check_writable(config, path, overwrite=overwrite)
+    Sandbox(config).write_bytes(parts, data, mode="overwrite" if overwrite else "create")
+    return _show(parts)
 
 
 def _iso(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
-def _kind(path: Path) -> str:
-    if path.is_symlink():
-        return "symlink"
-    return "directory" if path.is_dir() else "file"
+def _lines(text: str) -> list[str]:
+    """*text* split at \\n, \\r\\n and \\r, as a text-mode file reads it."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
+def _decode(data: bytes, encoding: str, shown: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{shown!r} is not valid {encoding} text ({exc.reason} at byte {exc.start}); "
+            "try another encoding or file_hash"
+        ) from exc
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding {encoding!r}") from exc
 
 
 def file_tools(config: ToolsConfig) -> list[Tool]:
     """The file tools, bound to *config*'s sandbox."""
+    sandbox = Sandbox(config)
 
-    def existing_file(path: str) -> Path:
-        real = sandbox_path(config, path)
-        if not real.exists():
-            raise FileNotFoundError(f"no such file: {path!r}")
-        if real.is_dir():
-            raise IsADirectoryError(f"{path!r} is a directory, not a file")
-        if real.stat().st_size > config.max_file_bytes:
-            raise ValueError(f"{path!r} is larger than the {config.max_file_bytes}-byte limit")
-        return real
+    def new_scan() -> Scan:
+        return Scan(max_entries=config.max_scan_entries, max_depth=config.max_scan_depth)
+
+    def file_parts(path: str) -> tuple[str, ...]:
+        parts = split_path(path)
+        if not parts:
+            raise IsADirectoryError("'.' is the sandbox root, a directory, not a file")
+        return parts
 
     def file_read(
         path: str, encoding: str = "utf-8", start_line: int = 1, max_lines: int | None = None
     ) -> dict[str, Any]:
-        real = existing_file(path)
-        try:
-            text = real.read_text(encoding=encoding)
-        except UnicodeDecodeError as exc:
-            raise ValueError(
-                f"{path!r} is not valid {encoding} text ({exc.reason} at byte {exc.start}); "
-                "try another encoding or file_hash"
-            ) from exc
-        except LookupError as exc:
-            raise ValueError(f"unknown encoding {encoding!r}") from exc
+        parts = file_parts(path)
+        data = sandbox.read_bytes(parts)
+        text = _decode(data, encoding, path)
         lines = text.splitlines(keepends=True)
         end = len(lines) if max_lines is None else start_line - 1 + max_lines
-        selected = lines[start_line - 1 : end]
         whole = start_line == 1 and end >= len(lines)
         return {
-            "path": relative_path(config, real),
-            "content": text if whole else "".join(selected),
-            "size": real.stat().st_size,
+            "path": _show(parts),
+            "content": text if whole else "".join(lines[start_line - 1 : end]),
+            "size": len(data),
             "total_lines": len(lines),
             "truncated": not whole,
         }
@@ -123,63 +145,121 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         encoding: str = "utf-8",
         create_dirs: bool = True,
     ) -> dict[str, Any]:
-        real = sandbox_path(config, path)
-        data = content.encode(encoding) if encoding != "utf-8" else content.encode()
-        if real.is_dir():
-            raise IsADirectoryError(f"{path!r} is a directory")
-        existed = real.exists()
-        if mode == "create" and existed:
-            raise FileExistsError(f"{path!r} exists and mode is 'create'")
-        previous = real.stat().st_size if existed and mode == "append" else 0
-        if previous + len(data) > config.max_file_bytes:
-            raise ValueError(f"the file would exceed the {config.max_file_bytes}-byte limit")
-        if create_dirs:
-            real.parent.mkdir(parents=True, exist_ok=True)
-        elif not real.parent.is_dir():
-            raise FileNotFoundError(f"the directory of {path!r} does not exist")
-        write_file_bytes(real, data, append=mode == "append")
+        parts = file_parts(path)
+        try:
+            data = content.encode(encoding)
+        except (LookupError, UnicodeEncodeError) as exc:
+            raise ValueError(f"cannot encode the content as {encoding!r}: {exc}") from exc
+        try:
+            created, size = sandbox.write_bytes(parts, data, mode=mode, create_dirs=create_dirs)
+        except FileNotFoundError as exc:
+            if create_dirs:
+                raise
+            raise FileNotFoundError(f"the directory of {path!r} does not exist") from exc
         return {
-            "path": relative_path(config, real),
+            "path": _show(parts),
             "bytes_written": len(data),
-            "size": real.stat().st_size,
-            "created": not existed,
+            "size": size,
+            "created": created,
         }
 
+    def tree_bytes(dir_fd: int) -> int:
+        scan = new_scan()
+        walk = sandbox.walk(dir_fd, scan, recursive=True, hidden=True)
+        return sum(e.info.st_size for e in walk if stat.S_ISREG(e.info.st_mode))
+
+    def copy_tree(src_fd: int, dst_fd: int, skipped: list[str], shown: str) -> int:
+        """Copy the regular files and directories under *src_fd* into *dst_fd*."""
+        scan = new_scan()
+        entries = list(sandbox.walk(src_fd, scan, recursive=True, hidden=True))
+        if scan.stopped_by or scan.too_deep:
+            raise LimitExceededError(
+                f"{shown!r} holds more than {config.max_scan_entries:,} entries or is deeper "
+                f"than {config.max_scan_depth} levels; nothing was copied (raise "
+                "ToolsConfig.max_scan_entries or max_scan_depth)"
+            )
+        del entries  # counted first so that an oversized tree is refused before any write
+        total = 0
+        stack: list[tuple[tuple[str, ...], int]] = [((), dst_fd)]
+        try:
+            for entry in sandbox.walk(src_fd, new_scan(), recursive=True, hidden=True):
+                while stack[-1][0] != entry.parts[:-1]:
+                    os.close(stack.pop()[1])
+                target = stack[-1][1]
+                if entry.kind == "directory":
+                    os.mkdir(entry.name, 0o755, dir_fd=target)
+                    stack.append((entry.parts, sandbox.directory_at(target, entry.name)))
+                    continue
+                if entry.kind == "file" and entry.info.st_nlink == 1:
+                    try:
+                        data = sandbox.read_at(entry.dir_fd, entry.name, entry.name)
+                    except (SandboxViolationError, LimitExceededError, FileNotFoundError):
+                        pass
+                    else:
+                        sandbox.create_at(
+                            target, entry.name, data, mode=stat.S_IMODE(entry.info.st_mode)
+                        )
+                        total += len(data)
+                        continue
+                skipped.append("/".join(entry.parts))
+        finally:
+            for _, fd in stack[1:]:
+                os.close(fd)
+        return total
+
     def _transfer(source: str, destination: str, overwrite: bool, move: bool) -> dict[str, Any]:
-        src = sandbox_path(config, source)
-        dst = sandbox_path(config, destination)
-        if not src.exists():
-            raise FileNotFoundError(f"no such file or directory: {source!r}")
-        if src == config.root:
+        src, dst = split_path(source), split_path(destination)
+        if not src:
             raise SandboxViolationError("the sandbox root itself cannot be copied or moved")
-        if dst.is_dir() and not src.is_dir():
-            dst = dst / src.name
-        if dst.exists():
-            if not overwrite:
-                raise FileExistsError(f"{destination!r} exists; pass overwrite=true to replace it")
-            if dst.is_dir() and not dst.is_symlink():
-                shutil.rmtree(dst)
-            else:
-                dst.unlink()
-        if src.is_dir() and (dst == src or src in dst.parents):
-            raise ValueError(f"cannot put {source!r} inside itself")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if move:
-            shutil.move(src, dst)
-        elif src.is_dir():
-            shutil.copytree(src, dst, symlinks=True)
-        else:
-            shutil.copy2(src, dst, follow_symlinks=False)
-        size = (
-            sum(p.stat().st_size for p in dst.rglob("*") if p.is_file())
-            if dst.is_dir()
-            else dst.stat().st_size
-        )
-        return {
-            "source": relative_path(config, src),
-            "destination": relative_path(config, dst),
-            "bytes": size,
-        }
+        with sandbox.parent(src) as src_dir:
+            info = sandbox.lstat_at(src_dir, src[-1])
+            if info is None:
+                raise FileNotFoundError(f"no such file or directory: {source!r}")
+            if stat.S_ISLNK(info.st_mode) and not move:
+                raise SandboxViolationError(
+                    f"{source!r} is a symlink; file tools never follow symlinks"
+                )
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if not is_dir and sandbox.is_directory(dst):
+                dst = (*dst, src[-1])
+            if not dst:
+                raise SandboxViolationError("the sandbox root cannot be replaced")
+            if dst == src or (is_dir and dst[: len(src)] == src):
+                raise ValueError(f"cannot put {source!r} inside itself")
+            skipped: list[str] = []
+            with sandbox.parent(dst, create=True) as dst_dir:
+                existing = sandbox.lstat_at(dst_dir, dst[-1])
+                if existing is not None:
+                    if not overwrite:
+                        raise FileExistsError(
+                            f"{destination!r} exists; pass overwrite=true to replace it"
+                        )
+                    if is_dir or stat.S_ISDIR(existing.st_mode):
+                        sandbox.remove_at(dst_dir, dst[-1], _show(dst), recursive=True)
+                if move:
+                    try:
+                        os.rename(src[-1], dst[-1], src_dir_fd=src_dir, dst_dir_fd=dst_dir)
+                    except OSError as exc:
+                        raise OSError(
+                            exc.errno, f"cannot move {source!r} to {destination!r}: {exc}"
+                        ) from None
+                    size = info.st_size
+                    if is_dir:
+                        with sandbox.directory(dst) as moved:
+                            size = tree_bytes(moved)
+                elif is_dir:
+                    os.mkdir(dst[-1], 0o755, dir_fd=dst_dir)
+                    with sandbox.directory(src) as src_fd, sandbox.directory(dst) as dst_fd:
+                        size = copy_tree(src_fd, dst_fd, skipped, source)
+                else:
+                    data = sandbox.read_at(src_dir, src[-1], source)
+                    sandbox.replace_at(dst_dir, dst[-1], data, mode=stat.S_IMODE(info.st_mode))
+                    size = len(data)
+        result: dict[str, Any] = {"source": _show(src), "destination": _show(dst), "bytes": size}
+        if skipped:
+            result["skipped"] = len(skipped)
+            result["skipped_paths"] = skipped[:_MAX_SKIPPED_SHOWN]
+        return result
 
     def file_copy(source: str, destination: str, overwrite: bool = False) -> dict[str, Any]:
         return _transfer(source, destination, overwrite, move=False)
@@ -188,26 +268,12 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         return _transfer(source, destination, overwrite, move=True)
 
     def file_delete(path: str, recursive: bool = False) -> dict[str, Any]:
-        parent_rel, name = os.path.split(path.rstrip("/"))
-        if name not in ("", ".", ".."):
-            # A symlink is removed itself (even one pointing outside), never its target.
-            lexical = sandbox_path(config, parent_rel or ".") / name
-            if lexical.is_symlink():
-                lexical.unlink()
-                return {"path": relative_path(config, lexical), "deleted": True, "type": "symlink"}
-        real = sandbox_path(config, path)
-        if real == config.root:
+        parts = split_path(path)
+        if not parts:
             raise SandboxViolationError("the sandbox root itself cannot be deleted")
-        if not real.exists():
-            raise FileNotFoundError(f"no such file or directory: {path!r}")
-        kind = _kind(real)
-        if real.is_dir():
-            if any(real.iterdir()) and not recursive:
-                raise OSError(f"{path!r} is a non-empty directory; pass recursive=true")
-            shutil.rmtree(real)
-        else:
-            real.unlink()
-        return {"path": relative_path(config, real), "deleted": True, "type": kind}
+        with sandbox.parent(parts) as dir_fd:
+            kind = sandbox.remove_at(dir_fd, parts[-1], _show(parts), recursive=recursive)
+        return {"path": _show(parts), "deleted": True, "type": kind}
 
     def file_list(
         path: str = ".",
@@ -216,63 +282,71 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         include_hidden: bool = False,
         max_entries: int = 1000,
     ) -> dict[str, Any]:
-        real = sandbox_path(config, path)
-        if not real.is_dir():
-            raise NotADirectoryError(f"{path!r} is not a directory")
+        parts = split_path(path)
+        matcher = glob_pattern(pattern)
         entries: list[dict[str, Any]] = []
-        candidates = real.rglob("*") if recursive else real.iterdir()
+        scan = new_scan()
         truncated = False
-        for entry in sorted(candidates):
-            rel = entry.relative_to(real)
-            if not include_hidden and any(part.startswith(".") for part in rel.parts):
-                continue
-            if not fnmatch.fnmatch(entry.name, pattern):
-                continue
-            if len(entries) >= max_entries:
-                truncated = True
-                break
-            info = entry.lstat()
-            entries.append(
-                {
-                    "path": relative_path(config, real) + "/" + rel.as_posix()
-                    if path not in (".", "")
-                    else rel.as_posix(),
-                    "name": entry.name,
-                    "type": _kind(entry),
-                    "size": info.st_size,
-                    "modified": _iso(info.st_mtime),
-                }
-            )
-        return {
-            "path": relative_path(config, real),
+        with sandbox.directory(parts) as dir_fd:
+            for entry in sandbox.walk(dir_fd, scan, recursive=recursive, hidden=include_hidden):
+                if not matcher.fullmatch(entry.name):
+                    continue
+                if len(entries) >= max_entries:
+                    truncated = True
+                    break
+                entries.append(
+                    {
+                        "path": "/".join(parts + entry.parts),
+                        "name": entry.name,
+                        "type": entry.kind,
+                        "size": entry.info.st_size,
+                        "modified": _iso(entry.info.st_mtime),
+                    }
+                )
+        result: dict[str, Any] = {
+            "path": _show(parts),
             "entries": entries,
             "count": len(entries),
-            "truncated": truncated,
+            "truncated": truncated or scan.stopped_by is not None,
         }
+        if scan.stopped_by:
+            result["stopped_by"] = scan.stopped_by
+        return result
 
     def file_info(path: str) -> dict[str, Any]:
-        real = sandbox_path(config, path)
-        lexical = config.root / path
-        if not real.exists():
+        parts = split_path(path)
+        try:
+            with sandbox.parent(parts) if parts else sandbox.directory(()) as dir_fd:
+                info = sandbox.lstat_at(dir_fd, parts[-1]) if parts else os.fstat(dir_fd)
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        if info is None:
             return {"path": path, "exists": False}
-        info = real.stat()
+        regular = stat.S_ISREG(info.st_mode)
         return {
-            "path": relative_path(config, real),
+            "path": _show(parts),
             "exists": True,
-            "type": "directory" if real.is_dir() else "file",
-            "is_symlink": lexical.is_symlink(),
+            "type": kind_of(info.st_mode),
+            "is_symlink": stat.S_ISLNK(info.st_mode),
             "size": info.st_size,
             "modified": _iso(info.st_mtime),
-            "mime_type": mimetypes.guess_type(real.name)[0] if real.is_file() else None,
+            "mime_type": mimetypes.guess_type(parts[-1])[0] if regular else None,
         }
 
     def file_mkdir(path: str, parents: bool = True) -> dict[str, Any]:
-        real = sandbox_path(config, path)
-        existed = real.is_dir()
-        if real.exists() and not existed:
-            raise FileExistsError(f"{path!r} exists and is not a directory")
-        real.mkdir(parents=parents, exist_ok=True)
-        return {"path": relative_path(config, real), "created": not existed}
+        parts = split_path(path)
+        if not parts:
+            return {"path": ".", "created": False}
+        with sandbox.parent(parts, create=parents) as dir_fd:
+            try:
+                os.mkdir(parts[-1], 0o755, dir_fd=dir_fd)
+            except FileExistsError:
+                info = sandbox.lstat_at(dir_fd, parts[-1])
+                if info is not None and stat.S_ISDIR(info.st_mode):
+                    return {"path": _show(parts), "created": False}
+                kind = kind_of(info.st_mode) if info is not None else "file"
+                raise FileExistsError(f"{path!r} exists and is a {kind}") from None
+        return {"path": _show(parts), "created": True}
 
     def file_search(
         pattern: str,
@@ -282,72 +356,94 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         case_sensitive: bool = False,
         max_results: int = 100,
     ) -> dict[str, Any]:
-        real = sandbox_path(config, path)
-        flags = 0 if case_sensitive else re.IGNORECASE
-        try:
-            compiled = re.compile(pattern if regex else re.escape(pattern), flags)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-        files = [real] if real.is_file() else sorted(real.rglob(glob))
+        compiled = compile_pattern(
+            pattern if regex else escape(pattern), ignore_case=not case_sensitive
+        )
+        matcher = glob_pattern(glob)
+        parts = split_path(path)
         matches: list[dict[str, Any]] = []
-        searched = 0
-        truncated = False
-        for file in files:
-            if truncated:
-                break
-            if file.is_symlink() or not file.is_file():
-                continue
-            if file.stat().st_size > config.max_file_bytes:
-                continue
+        searched = skipped = scanned = 0
+        stopped_by: str | None = None
+
+        def search(entry: Entry, shown: str) -> str | None:
+            """Search one file; return the limit that stops the search, if one does."""
+            nonlocal searched, skipped, scanned
+            size = entry.info.st_size
+            if size > config.max_file_bytes or entry.info.st_nlink > 1:
+                skipped += 1
+                return None
+            if scanned + size > config.max_search_bytes:
+                return "max_search_bytes"
+            try:
+                data = sandbox.read_at(entry.dir_fd, entry.name, shown)
+            except (SandboxViolationError, LimitExceededError, FileNotFoundError):
+                skipped += 1  # changed since it was listed
+                return None
+            scanned += len(data)
             searched += 1
-            with file.open(encoding="utf-8", errors="replace") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if compiled.search(line):
-                        matches.append(
-                            {
-                                "path": relative_path(config, file),
-                                "line": number,
-                                "text": line.rstrip("\n")[:500],
-                            }
-                        )
-                        if len(matches) >= max_results:
-                            truncated = True
+            for number, line in enumerate(_lines(data.decode("utf-8", "replace")), start=1):
+                if compiled.search(line):
+                    matches.append({"path": shown, "line": number, "text": line[:500]})
+                    if len(matches) >= max_results:
+                        return "max_results"
+            return None
+
+        scan = new_scan()
+        if parts and not sandbox.is_directory(parts):
+            with sandbox.parent(parts) as dir_fd:
+                info = sandbox.lstat_at(dir_fd, parts[-1])
+                if info is None:
+                    raise FileNotFoundError(f"no such file or directory: {path!r}")
+                stopped_by = search(Entry(parts, info, dir_fd), _show(parts))
+        else:
+            with sandbox.directory(parts) as dir_fd:
+                for entry in sandbox.walk(dir_fd, scan, recursive=True, hidden=True):
+                    relative = "/".join(entry.parts)
+                    if entry.kind == "file" and matcher.fullmatch(relative):
+                        stopped_by = search(entry, "/".join(parts + entry.parts))
+                        if stopped_by:
                             break
+        stopped_by = stopped_by or scan.stopped_by
         return {
             "matches": matches,
             "count": len(matches),
             "files_searched": searched,
-            "truncated": truncated,
+            "files_skipped": skipped,
+            "bytes_searched": scanned,
+            "truncated": stopped_by is not None,
+            "stopped_by": stopped_by,
         }
 
     def file_hash(path: str, algorithm: str = "sha256") -> dict[str, Any]:
-        real = sandbox_path(config, path)
-        if not real.is_file():
-            raise FileNotFoundError(f"no such file: {path!r}")
+        parts = file_parts(path)
         digest = hashlib.new(algorithm)
-        with real.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 16), b""):
-                digest.update(block)
+        data = sandbox.read_bytes(parts)
+        digest.update(data)
         return {
-            "path": relative_path(config, real),
+            "path": _show(parts),
             "algorithm": algorithm,
             "hexdigest": digest.hexdigest(),
-            "size": real.stat().st_size,
+            "size": len(data),
         }
 
     def file_replace(path: str, old: str, new: str, count: int = 0) -> dict[str, Any]:
-        real = existing_file(path)
-        text = real.read_text(encoding="utf-8")
+        parts = file_parts(path)
+        data = sandbox.read_bytes(parts)
+        text = _decode(data, "utf-8", path)
         found = text.count(old)
         if found == 0:
             raise ValueError(f"{old!r} does not occur in {path!r}; nothing was changed")
-        replaced = text.replace(old, new, count if count > 0 else -1)
-        real.write_text(replaced, encoding="utf-8")
-        return {
-            "path": relative_path(config, real),
-            "replacements": min(found, count or found),
-            "size": real.stat().st_size,
-        }
+        replacements = min(found, count) if count > 0 else found
+        try:
+            growth = len(new.encode()) - len(old.encode())
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"the text cannot be written as UTF-8: {exc}") from exc
+        size = len(data) + replacements * growth
+        if size > config.max_file_bytes:
+            raise sandbox.over_limit(size, path)
+        replaced = text.replace(old, new, replacements).encode()
+        sandbox.write_bytes(parts, replaced, create_dirs=False)
+        return {"path": _show(parts), "replacements": replacements, "size": len(replaced)}
 
     entry_schema = obj(
         {
@@ -365,7 +461,14 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         ["source", "destination"],
     )
     transfer_returns = obj(
-        {"source": string(), "destination": string(), "bytes": integer()}, ["destination"]
+        {
+            "source": string(),
+            "destination": string(),
+            "bytes": integer(),
+            "skipped": integer("Symlinks, special and hard-linked files a copy left out"),
+            "skipped_paths": array(string()),
+        },
+        ["destination"],
     )
     return [
         make_tool(
@@ -452,7 +555,8 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             blocking=True,
             read_only=False,
             destructive=True,
-            description="Delete a file, a symlink, or (with recursive) a directory.",
+            description="Delete a file, a symlink (never its target), or (with recursive) a "
+            "directory.",
             parameters=obj({"path": _PATH, "recursive": boolean(default=False)}, ["path"]),
             returns=obj(
                 {"path": string(), "deleted": boolean(), "type": string()}, ["path", "deleted"]
@@ -467,7 +571,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             parameters=obj(
                 {
                     "path": string(default=".", maxLength=4096),
-                    "pattern": string("Glob on names", default="*"),
+                    "pattern": string("Glob on names", default="*", maxLength=4096),
                     "recursive": boolean(default=False),
                     "include_hidden": boolean(default=False),
                     "max_entries": integer(minimum=1, maximum=10000, default=1000),
@@ -479,6 +583,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                     "entries": array(entry_schema),
                     "count": integer(),
                     "truncated": boolean(),
+                    "stopped_by": string("The limit that ended the walk early"),
                 },
                 ["entries", "count"],
             ),
@@ -523,7 +628,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                 {
                     "pattern": string(minLength=1, maxLength=500),
                     "path": string(default=".", maxLength=4096),
-                    "glob": string("Which files, e.g. '*.py'", default="*"),
+                    "glob": string("Which files, e.g. '*.py'", default="*", maxLength=4096),
                     "regex": boolean(default=False),
                     "case_sensitive": boolean(default=False),
                     "max_results": integer(minimum=1, maximum=10000, default=100),
@@ -535,7 +640,14 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                     "matches": array(obj({"path": string(), "line": integer(), "text": string()})),
                     "count": integer(),
                     "files_searched": integer(),
+                    "files_skipped": integer("Files over max_file_bytes, hard-linked or changed"),
+                    "bytes_searched": integer(),
                     "truncated": boolean(),
+                    "stopped_by": {
+                        "type": ["string", "null"],
+                        "description": "The limit that ended the search early: max_results, "
+                        "max_search_bytes or max_scan_entries",
+                    },
                 },
                 ["matches", "count"],
             ),

@@ -11,7 +11,7 @@ from urllib.robotparser import RobotFileParser
 from agentkit._tool import Tool
 from agentkit.exceptions import ToolNotConfiguredError
 from agentkit_tools._config import ToolsConfig
-from agentkit_tools._file import relative_path, sandbox_path, write_file_bytes
+from agentkit_tools._file import check_writable, write_file_bytes
 from agentkit_tools._html import parse_html
 from agentkit_tools._netguard import GuardedResponse, guarded_request
 from agentkit_tools._schema import ANY, array, boolean, integer, make_tool, obj, string
@@ -148,18 +148,14 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
         }
 
     async def web_download(url: str, path: str, overwrite: bool = False) -> dict[str, Any]:
-        target = sandbox_path(config, path)
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{path!r} exists; pass overwrite=true to replace it")
-        if target.is_dir():
-            raise IsADirectoryError(f"{path!r} is a directory")
+        # Refused before any request; the write itself re-checks through descriptors.
+        check_writable(config, path, overwrite=overwrite)
         limit = min(config.max_response_bytes, config.max_file_bytes)
         response = _ok(await get(url, max_bytes=limit))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_file_bytes(target, response.content)
+        written = write_file_bytes(config, path, response.content, overwrite=overwrite)
         return {
             "url": response.url,
-            "path": relative_path(config, target),
+            "path": written,
             "bytes": len(response.content),
             "sha256": hashlib.sha256(response.content).hexdigest(),
             "content_type": response.content_type,

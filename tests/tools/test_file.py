@@ -92,16 +92,17 @@ async def test_symlink_escape_is_refused(call: Any, root: Path, outside: Path) -
     assert untouched(outside)
 
 
-async def test_copied_directory_keeps_outside_links_as_links(
-    call: Any, root: Path, outside: Path
-) -> None:
-    """Copying a directory holding an outward symlink copies the link, not the secret."""
+async def test_copied_directory_skips_symlinks(call: Any, root: Path, outside: Path) -> None:
+    """Copying a directory holding a symlink copies the files and leaves the link out."""
     (root / "dir").mkdir()
+    (root / "dir" / "note.txt").write_text("kept")
     (root / "dir" / "link").symlink_to(outside)
-    await call("file_copy", source="dir", destination="dir2")
-    assert (root / "dir2" / "link").is_symlink()
-    with pytest.raises(SandboxViolationError):
-        await call("file_read", path="dir2/link")
+    result = await call("file_copy", source="dir", destination="dir2")
+    assert result["skipped"] == 1
+    assert result["skipped_paths"] == ["link"]
+    assert (root / "dir2" / "note.txt").read_text() == "kept"
+    assert [entry.name for entry in (root / "dir2").iterdir()] == ["note.txt"]
+    assert untouched(outside)
 
 
 async def test_delete_removes_a_symlink_not_its_target(
