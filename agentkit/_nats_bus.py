@@ -14,19 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from agentkit import _nats_durable as jetstream
 from agentkit._bus_base import REDRIVEN_FROM_HEADER, BusBase
 from agentkit._messages import (
     DeadLetter,
     PubSubMessage,
     decode_message,
     encode_message,
+    new_message_id,
 )
-from agentkit._subjects import subject_matches
+from agentkit._nats_durable import DLQ_PREFIX, Delivery, Puller
 from agentkit._subscription import BusSubscription, Envelope
 from agentkit.exceptions import (
     BusClosedError,
     ConfigurationError,
     ConnectionLostError,
+    InvalidSubjectError,
     MessageDecodeError,
     MessageTooLargeError,
     MissingExtraError,
@@ -43,7 +46,6 @@ __all__ = ["NatsPubSub"]
 logger = logging.getLogger("agentkit.bus.nats")
 
 _STREAM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_DLQ_PREFIX = "agentkit.dlq"
 
 
 def _import_nats() -> Any:
@@ -54,29 +56,33 @@ def _import_nats() -> Any:
     return nats
 
 
-def _covers(patterns: Sequence[str], topic: str) -> bool:
-    """Whether a stream with subjects *patterns* stores messages on *topic*."""
-    if "*" in topic or ">" in topic:
-        return topic in patterns
-    return any(subject_matches(pattern, topic) for pattern in patterns)
-
-
 class NatsPubSub(BusBase):
     """A bus over NATS: the same contract as :class:`InMemoryPubSub`, across processes.
 
     Core subscriptions are at-most-once, as core NATS is: a subscriber that falls too far
     behind loses messages on the server or in the client; those events are logged and counted
-    in ``stats()["slow_consumer_events"]``. A ``durable="name"`` subscription uses JetStream:
-    messages are stored in the stream (``stream``, default ``AGENTKIT``, created and widened to
-    the subjects it needs), acknowledged only after the handler succeeds, redelivered with a
-    backoff (``nak`` with delay) when it fails, and terminated and copied to the
-    ``AGENTKIT_DLQ`` stream (subject ``agentkit.dlq.<stream>.<durable>``) after
-    ``max_attempts``. The durable consumer lives on the server, so it survives a restart of
-    the subscribing process; processes sharing a durable name share its work.
-    ``publish(..., durable=True)`` waits for JetStream's acknowledgement, de-duplicates by
-    message id and retries through a server outage for up to ``durable_publish_timeout``
-    seconds. ``stream_replicas`` (1-5) sets how many servers of a NATS cluster store the
-    streams this bus creates: with 3, durable messages survive the loss of a server.
+    in ``stats()["slow_consumer_events"]``. A ``durable="name"`` subscription uses JetStream
+    and receives what is published with ``durable=True``: messages are stored in one stream
+    (``stream``, default ``AGENTKIT``, created once for the subjects
+    ``agentkit.durable.<stream>.>``, so a new topic costs nothing), fetched only as far as the
+    handlers have room (``max_concurrency``), kept alive with in-progress acks while held,
+    acknowledged only after the handler succeeds, redelivered with a backoff (``nak`` with
+    delay) when it fails, and after ``max_attempts`` failures -- or ``max_deliveries``
+    deliveries no process settled -- copied to the ``AGENTKIT_DLQ`` stream (subject
+    ``agentkit.dlq.<stream>.<durable>``) and only then terminated: every message is handled or
+    dead-lettered, a crash at any point can only duplicate. The durable consumer lives on the
+    server, so it survives a restart of the subscribing process; processes sharing a durable
+    name share its work. ``publish(..., durable=True)`` waits for JetStream's
+    acknowledgement, de-duplicates by message id, retries through a server outage for up to
+    ``durable_publish_timeout`` seconds, and also reaches core subscribers of the topic.
+    ``stream_replicas`` (1-5) sets how many servers of a NATS cluster store the streams this
+    bus creates: with 3, durable messages survive the loss of a server.
+
+    Limits checked before sending, so no message can make the server drop the connection:
+    subject, reply and sizes against ``max_control_line`` (nats-server's default 4096 bytes;
+    pass the server's value if you changed it) and body plus headers against the server's
+    ``max_payload``. ``max_ack_pending`` (1000) caps unacknowledged messages per durable
+    consumer across all processes.
 
     Connection options are nats-py's: ``servers``, ``name``, ``token``, ``user``,
     ``password``, ``creds`` (a credentials file), ``tls`` (an ``ssl.SSLContext``),
@@ -108,6 +114,10 @@ class NatsPubSub(BusBase):
         durable_publish_timeout: float = 30.0,
         ack_wait: float = 30.0,
         stream_replicas: int = 1,
+        max_ack_pending: int = 1_000,
+        max_deliveries: int = 20,
+        max_control_line: int = 4096,
+        fetch_timeout: float = 1.0,
         pending_messages_limit: int = 65_536,
         nats_options: dict[str, Any] | None = None,
         **options: Any,
@@ -150,12 +160,25 @@ class NatsPubSub(BusBase):
         self.stream_replicas = stream_replicas
         self.initial_connect_timeout = initial_connect_timeout
         self.pending_messages_limit = pending_messages_limit
+        for label, number in (
+            ("max_ack_pending", max_ack_pending),
+            ("max_deliveries", max_deliveries),
+            ("max_control_line", max_control_line),
+        ):
+            if number < 1:
+                raise ConfigurationError(f"{label} must be >= 1, not {number!r}")
+        if not fetch_timeout > 0:
+            raise ConfigurationError(f"fetch_timeout must be > 0, not {fetch_timeout!r}")
+        self.max_ack_pending = max_ack_pending
+        self.max_deliveries = max_deliveries
+        self.max_control_line = max_control_line
+        self.fetch_timeout = fetch_timeout
         self._nc: Any = None
         self._js: Any = None
         self._nats: Any = None
         self._server_subs: dict[BusSubscription, Any] = {}
         self._pullers: dict[BusSubscription, asyncio.Task[None]] = {}
-        self._stream_subjects: list[str] | None = None
+        self._streams_ready = False
         self._stream_lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
         self.counters.update(
@@ -165,6 +188,8 @@ class NatsPubSub(BusBase):
                 "reconnects": 0,
                 "undecodable": 0,
                 "durable_publish_retries": 0,
+                "durable_given_back": 0,
+                "dead_letter_store_failures": 0,
             }
         )
 
@@ -240,6 +265,8 @@ class NatsPubSub(BusBase):
 
     def _translate(self, exc: Exception, topic: str) -> Exception:
         errors = self._nats.errors
+        if isinstance(exc, (UnicodeError, errors.BadSubjectError)):
+            return InvalidSubjectError(f"NATS refused the subject {topic!r}: {exc!r}")
         if isinstance(exc, errors.MaxPayloadError):
             return MessageTooLargeError(f"message to {topic!r} exceeds the server's max_payload")
         if isinstance(exc, (errors.ConnectionClosedError, errors.ConnectionDrainingError)):
@@ -265,6 +292,8 @@ class NatsPubSub(BusBase):
         """
         message, data = self._prepare(topic, message)
         nc = self._client()
+        if not durable:
+            jetstream.check_control_line(self.max_control_line, topic, reply=False)
         self.published += 1
         if self._history_size:
             self._remember(message)
@@ -280,10 +309,6 @@ class NatsPubSub(BusBase):
     async def _publish_durable(
         self, topic: str, message: PubSubMessage, data: bytes, timeout: float | None
     ) -> None:
-        await self._ensure_stream_covers(topic)
-        budget = self.durable_publish_timeout if timeout is None else timeout
-        deadline = self.clock.monotonic() + budget
-        delay = 0.05
         # JetStream drops a second message with the same Msg-Id (that makes retries safe);
         # a redriven message is a new delivery on purpose, so it gets its own id.
         msg_id = message.message_id
@@ -291,55 +316,91 @@ class NatsPubSub(BusBase):
         if redriven_from:
             msg_id = f"{msg_id}/{redriven_from}"
         headers = {"Nats-Msg-Id": msg_id}
+        subject = jetstream.durable_subject(self.stream, topic)
+        jetstream.check_control_line(self.max_control_line, subject)
+        jetstream.check_payload(topic, data, headers, self.max_payload)
+        await self._ensure_streams()
+        await self._store(subject, data, headers, timeout)
+        # Core subscribers of the topic see durable publishes too, as they would on a
+        # subject JetStream captures directly.
+        try:
+            await self._client().publish(topic, data)
+        except Exception as exc:
+            logger.debug("core copy of a durable message to %r failed: %r", topic, exc)
+
+    async def _store(
+        self, subject: str, data: bytes, headers: dict[str, str], timeout: float | None
+    ) -> None:
+        """Publish to JetStream and wait for its acknowledgement, retrying through outages."""
+        budget = self.durable_publish_timeout if timeout is None else timeout
+        deadline = self.clock.monotonic() + budget
+        delay = 0.05
         while True:
             try:
                 await self._js.publish(
-                    topic, data, timeout=min(2.0, max(0.1, budget)), headers=headers
+                    subject, data, timeout=min(2.0, max(0.1, budget)), headers=headers
                 )
                 return
             except Exception as exc:
-                if isinstance(exc, self._nats.errors.MaxPayloadError):
-                    raise self._translate(exc, topic) from exc
+                if isinstance(exc, (self._nats.errors.MaxPayloadError, UnicodeError)):
+                    raise self._translate(exc, subject) from exc
                 if self.closed or self.clock.monotonic() + delay > deadline:
                     raise ConnectionLostError(
-                        f"JetStream did not store the message to {topic!r} within {budget} s:"
+                        f"JetStream did not store the message to {subject!r} within {budget} s:"
                         f" {exc!r}"
                     ) from exc
                 self.counters["durable_publish_retries"] += 1
                 await self.clock.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
-    async def _ensure_stream_covers(self, topic: str) -> None:
-        """Create the stream, or widen its subjects, so that it stores *topic*."""
-        subjects = self._stream_subjects
-        if subjects is not None and _covers(subjects, topic):
+    async def _ensure_streams(self) -> None:
+        """Create the durable and dead-letter streams once; new topics need no change."""
+        if self._streams_ready:
             return
         async with self._stream_lock:
-            js_api = self._nats.js.api
-            try:
-                info = await self._js.stream_info(self.stream)
-                current = list(info.config.subjects or [])
-            except self._nats.js.errors.NotFoundError:
-                await self._js.add_stream(
-                    name=self.stream,
-                    subjects=[topic],
-                    storage=js_api.StorageType.FILE,
-                    retention=js_api.RetentionPolicy.LIMITS,
-                    num_replicas=self.stream_replicas,
-                )
-                self._stream_subjects = [topic]
+            if self._streams_created():
                 return
-            if not _covers(current, topic):
-                current.append(topic)
+            await self._ensure_stream(
+                self.stream, jetstream.durable_subject(self.stream, ">"), durable=True
+            )
+            await self._ensure_stream(
+                self.dead_letter_stream, f"{DLQ_PREFIX}.{self.stream}.>", durable=False
+            )
+            self._streams_ready = True
+
+    def _streams_created(self) -> bool:
+        return self._streams_ready
+
+    async def _ensure_stream(self, name: str, subjects: str, *, durable: bool) -> None:
+        js_api = self._nats.js.api
+        try:
+            info = await self._js.stream_info(name)
+        except self._nats.js.errors.NotFoundError:
+            options: dict[str, Any] = {"num_replicas": self.stream_replicas}
+            if durable:
+                options["storage"] = js_api.StorageType.FILE
+                options["retention"] = js_api.RetentionPolicy.LIMITS
+            try:
+                await self._js.add_stream(name=name, subjects=[subjects], **options)
+            except self._nats.js.errors.BadRequestError as exc:
+                # Another process created it in the meantime, or the subjects clash.
                 try:
-                    await self._js.update_stream(info.config.evolve(subjects=current))
-                except Exception as exc:
+                    await self._js.stream_info(name)
+                except self._nats.js.errors.NotFoundError:
                     raise ConfigurationError(
-                        f"cannot add {topic!r} to stream {self.stream!r} (subjects"
-                        f" {current[:-1]}): {exc}. Subjects of one stream may not overlap;"
-                        " subscribe durably to the wider pattern instead."
+                        f"cannot create stream {name!r} for {subjects!r}: {exc}"
                     ) from exc
-            self._stream_subjects = current
+            return
+        current = list(info.config.subjects or [])
+        if subjects not in current:
+            # A stream made by an older agentkit: one update adds the subject space.
+            try:
+                await self._js.update_stream(info.config.evolve(subjects=[*current, subjects]))
+            except Exception as exc:
+                raise ConfigurationError(
+                    f"stream {name!r} has subjects {current} and cannot take {subjects!r}:"
+                    f" {exc}. Use another stream name (the `stream` option)."
+                ) from exc
 
     # -- subscribing ------------------------------------------------------------------------
 
@@ -372,8 +433,15 @@ class NatsPubSub(BusBase):
         )
         try:
             if durable is None:
+                jetstream.check_control_line(self.max_control_line, topic, queue or "")
                 await self._subscribe_core(nc, subscription)
             else:
+                # The consumer is created with its filter in the API subject.
+                jetstream.check_control_line(
+                    self.max_control_line,
+                    jetstream.durable_subject(self.stream, topic),
+                    f"$JS.API.CONSUMER.CREATE.{self.stream}.{durable}",
+                )
                 await self._subscribe_durable(subscription)
         except BaseException:
             self._subscriptions.remove(subscription)
@@ -383,8 +451,13 @@ class NatsPubSub(BusBase):
 
     async def _subscribe_core(self, nc: Any, subscription: BusSubscription) -> None:
         async def on_message(msg: Any) -> None:
-            message = self._decode(subscription, msg)
-            if message is not None and not subscription.offer(message):
+            message = self._decode(subscription, msg, msg.subject)
+            if message is None:
+                return
+            # On a core message, msg.reply is the requester's inbox.
+            if msg.reply and message.reply_to != msg.reply:
+                message = msgspec.structs.replace(message, reply_to=msg.reply)
+            if not subscription.offer(message):
                 await subscription.put(message, None)
 
         self._server_subs[subscription] = await nc.subscribe(
@@ -395,63 +468,69 @@ class NatsPubSub(BusBase):
         )
 
     def _decode(
-        self, subscription: BusSubscription, msg: Any, *, core: bool = True
+        self,
+        subscription: BusSubscription,
+        msg: Any,
+        topic: str,
+        delivery: Delivery | None = None,
     ) -> PubSubMessage | None:
+        """Decode *msg*; undecodable bytes become a dead letter (after which *delivery* ends)."""
         try:
             message = decode_message(msg.data)
         except MessageDecodeError as exc:
             self.counters["undecodable"] += 1
             # Keep the raw bytes as a dead letter: nothing is dropped silently.
-            raw = PubSubMessage(topic=msg.subject, payload=bytes(msg.data))
-            self._spawn(self.dead_letter(subscription, Envelope(raw), exc))
+            raw = PubSubMessage(topic=topic, payload=bytes(msg.data))
+            envelope = Envelope(raw) if delivery is None else self._envelope(raw, delivery)
+            self._spawn(self.dead_letter(subscription, envelope, exc))
             return None
-        # On a JetStream message, msg.reply is the ack subject, not a requester's inbox.
-        if core and msg.reply and message.reply_to != msg.reply:
-            message = msgspec.structs.replace(message, reply_to=msg.reply)
+        # The subject a message arrived on is its topic, whatever its body claims.
+        if message.topic != topic:
+            message = msgspec.structs.replace(message, topic=topic)
         return message
 
     async def _subscribe_durable(self, subscription: BusSubscription) -> None:
-        await self._ensure_stream_covers(subscription.subject)
-        await self._ensure_dead_letter_stream()
+        await self._ensure_streams()
         api = self._nats.js.api
+        durable = subscription.durable
         config = api.ConsumerConfig(
-            durable_name=subscription.durable,
+            name=durable,
+            durable_name=durable,
             ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
-            # We terminate after max_attempts ourselves; the server's cap is a backstop.
-            max_deliver=subscription.max_attempts + 1,
-            filter_subject=subscription.subject,
+            # No server-side cap: the server must never give up on a message we have not
+            # dead-lettered. Attempts are counted and enforced here (see _nats_durable).
+            max_deliver=-1,
+            max_ack_pending=self.max_ack_pending,
+            filter_subject=jetstream.durable_subject(self.stream, subscription.subject),
             deliver_policy=api.DeliverPolicy.ALL,
         )
-        pull = await self._js.pull_subscribe(
-            subscription.subject,
-            durable=subscription.durable,
-            stream=self.stream,
-            config=config,
-        )
+        try:
+            # Creates the consumer, or updates one made with other settings.
+            await self._js.add_consumer(self.stream, config=config)
+        except self._nats.js.errors.BadRequestError as exc:
+            raise ConfigurationError(
+                f"cannot create durable consumer {durable!r} on {subscription.subject!r}: {exc}."
+                " A durable name keeps its subject; delete_durable() it to change the subject."
+            ) from exc
+        pull = await self._js.pull_subscribe_bind(durable=durable, stream=self.stream)
         self._server_subs[subscription] = pull
+        puller = Puller(subscription, pull, self.ack_wait, self.fetch_timeout)
+        subscription.add_close_callback(puller.stop)
         self._pullers[subscription] = asyncio.get_running_loop().create_task(
-            self._pull_loop(subscription, pull)
+            self._pull_loop(subscription, puller)
         )
 
-    async def _pull_loop(self, subscription: BusSubscription, pull: Any) -> None:
-        errors = self._nats.errors
+    async def _pull_loop(self, subscription: BusSubscription, puller: Puller) -> None:
         backoff = 0.05
         while subscription.active:
-            room = subscription.queue_size - subscription.pending
-            if room <= 0:
-                await subscription.wait_idle()
-                continue
-            # Fetch little beyond what the workers can start, so unstarted messages do not
-            # sit in the local queue past the server's ack_wait.
-            batch = max(1, min(room, subscription.max_concurrency * 2, 256))
             try:
-                messages = await pull.fetch(batch, timeout=1.0)
-            except (TimeoutError, errors.TimeoutError):
-                continue
+                messages = await puller.fetch()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if isinstance(exc, self._nats.errors.TimeoutError):
+                    continue
                 if not subscription.active or self.closed:
                     return
                 logger.debug("fetch on %r failed: %r; retrying", subscription.durable, exc)
@@ -460,47 +539,118 @@ class NatsPubSub(BusBase):
                 continue
             backoff = 0.05
             for msg in messages:
-                envelope = self._durable_envelope(subscription, msg)
+                envelope = self._durable_envelope(subscription, puller, msg)
                 if envelope is not None:
                     await subscription.put(envelope, None)
 
-    def _durable_envelope(self, subscription: BusSubscription, msg: Any) -> Envelope | None:
-        message = self._decode(subscription, msg, core=False)
+    def _envelope(self, message: PubSubMessage, delivery: Delivery) -> Envelope:
+        return Envelope(
+            message,
+            delivery.attempt,
+            ack=delivery.ack,
+            nak=delivery.nak,
+            term=delivery.term,
+        )
+
+    def _durable_envelope(
+        self, subscription: BusSubscription, puller: Puller, msg: Any
+    ) -> Envelope | None:
+        delivered = int(msg.metadata.num_delivered)
+        # Deliveries to a process that died count on the server but were never attempts;
+        # the handler always gets its last attempt, and its failure is dead-lettered.
+        attempt = min(delivered, subscription.max_attempts)
+        delivery = puller.hold(msg, attempt)
+        topic = jetstream.topic_of(self.stream, msg.subject)
+        message = self._decode(subscription, msg, topic, delivery)
         if message is None:
-            self._spawn(msg.term())
             return None
-        attempt = int(msg.metadata.num_delivered)
         if message.attempt != attempt:
             message = msgspec.structs.replace(message, attempt=attempt)
+        envelope = self._envelope(message, delivery)
+        limit = max(self.max_deliveries, subscription.max_attempts)
+        if delivered > limit:
+            error = jetstream.delivery_limit_error(topic, delivered, limit)
+            self._spawn(self.dead_letter(subscription, envelope, error))
+            return None
+        return envelope
 
-        async def nak(delay: float) -> None:
-            await msg.nak(delay=delay)
+    async def dead_letter(
+        self,
+        subscription: BusSubscription,
+        envelope: Envelope,
+        exc: BaseException | None,
+        *,
+        note: str | None = None,
+    ) -> DeadLetter:
+        """Record a message given up on; a durable one is stored in JetStream before its term.
 
-        return Envelope(message, attempt, ack=msg.ack, nak=nak, term=msg.term)
-
-    async def _ensure_dead_letter_stream(self) -> None:
-        try:
-            await self._js.stream_info(self.dead_letter_stream)
-        except self._nats.js.errors.NotFoundError:
-            await self._js.add_stream(
-                name=self.dead_letter_stream,
-                subjects=[f"{_DLQ_PREFIX}.{self.stream}.>"],
-                num_replicas=self.stream_replicas,
+        A durable message that was not handled because the bus is closing (no error, or its
+        handler cancelled) is given back to the server instead: it stays in the stream and is
+        delivered again, to this durable name's next process.
+        """
+        delivery = jetstream.delivery_of(envelope)
+        if delivery is None:
+            return await super().dead_letter(subscription, envelope, exc, note=note)
+        if exc is None or isinstance(exc, asyncio.CancelledError):
+            self.counters["durable_given_back"] += 1
+            await delivery.give_back()
+            return DeadLetter(
+                dead_letter_id=new_message_id(),
+                message=envelope.message,
+                subscription=subscription.subject,
+                queue=subscription.queue,
+                error_type="GivenBack",
+                error=note or "returned to the stream for redelivery",
+                attempts=envelope.attempt,
+                failed_at=self.clock.time(),
+                durable=subscription.durable,
             )
+        token = jetstream.current_delivery.set(delivery)
+        try:
+            return await super().dead_letter(subscription, envelope, exc, note=note)
+        finally:
+            jetstream.current_delivery.reset(token)
 
     async def _on_dead_letter(self, letter: DeadLetter) -> None:
         if letter.durable is None or self._js is None:
             return
+        delivery = jetstream.current_delivery.get()
+        stored = await self._store_dead_letter(letter)
+        if delivery is None:
+            return
+        if stored:
+            await delivery.terminate()
+            return
+        # Not stored: forget the local copy and let the server deliver it again, so the next
+        # delivery dead-letters it once more. A duplicate at worst, never a loss.
+        self._dead_letters.pop(letter.dead_letter_id, None)
+        await delivery.nak(self.retry_delay_for(letter.attempts))
+
+    async def _store_dead_letter(self, letter: DeadLetter) -> bool:
+        subject = f"{DLQ_PREFIX}.{self.stream}.{letter.durable}"
+        headers = {"Nats-Msg-Id": letter.dead_letter_id}
+        data = encode_message(letter)
         try:
-            await self._js.publish(
-                f"{_DLQ_PREFIX}.{self.stream}.{letter.durable}",
-                encode_message(letter),
-                headers={"Nats-Msg-Id": letter.dead_letter_id},
+            jetstream.check_payload(subject, data, headers, self.max_payload)
+        except MessageTooLargeError:
+            # The message itself stays in the durable stream; the letter says so.
+            slim = msgspec.structs.replace(
+                letter,
+                message=msgspec.structs.replace(letter.message, payload=None),
+                error=f"{letter.error} (payload too large to copy; it stays in stream"
+                f" {self.stream!r})",
             )
+            data = encode_message(slim)
+        try:
+            await self._ensure_streams()
+            await self._store(subject, data, headers, None)
         except Exception as exc:
+            self.counters["dead_letter_store_failures"] += 1
             logger.error(
                 "could not store dead letter %s in JetStream: %r", letter.dead_letter_id, exc
             )
+            return False
+        return True
 
     async def delete_durable(self, durable: str, /) -> bool:
         """Delete the server-side durable consumer *durable*; return whether it existed."""
@@ -526,8 +676,8 @@ class NatsPubSub(BusBase):
                 # Handle what the client already holds, then stop.
                 await server_sub.drain()
             else:
-                # Fetched-but-unqueued messages stay unacked and are redelivered later;
-                # the durable consumer itself stays on the server.
+                # Messages still held are handled or given back; the durable consumer
+                # itself stays on the server.
                 await server_sub.unsubscribe()
         except Exception as exc:
             logger.debug("stopping the server subscription %r: %r", subscription.subject, exc)
@@ -548,6 +698,7 @@ class NatsPubSub(BusBase):
             message = msgspec.structs.replace(message, correlation_id=message.message_id)
         message, data = self._prepare(topic, message)
         nc = self._client()
+        jetstream.check_control_line(self.max_control_line, topic)
         self.published += 1
         if self._history_size:
             self._remember(message)
@@ -568,7 +719,11 @@ class NatsPubSub(BusBase):
         """Publish the handler's *result* to the request's reply subject."""
         reply = self._reply_message(request, result)
         reply, data = self._prepare(reply.topic, reply, replying=True)
-        await self._client().publish(reply.topic, data)
+        jetstream.check_control_line(self.max_control_line, reply.topic, reply=False)
+        try:
+            await self._client().publish(reply.topic, data)
+        except Exception as exc:
+            raise self._translate(exc, reply.topic) from exc
 
     # -- lifecycle --------------------------------------------------------------------------
 

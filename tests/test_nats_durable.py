@@ -210,7 +210,7 @@ async def test_durable_survives_restart_of_subscribing_process(
     out = tmp_path / "handled.txt"
     out.touch()
     total = 40
-    await bus._ensure_stream_covers(subject)
+    await bus._ensure_streams()
     first = await asyncio.to_thread(_start_worker, server.url, names, subject, out)
     try:
         for index in range(total):
@@ -287,5 +287,7 @@ async def test_durable_messages_keep_their_wire_format(
     """What JetStream stores is the same msgpack encoding the core bus sends."""
     subject = f"{names['prefix']}.wire"
     sent = await bus.publish(subject, {"k": [1, 2]}, durable=True)
-    stored = await bus._js.get_last_msg(names["stream"], subject)
+    stored = await bus._js.get_last_msg(
+        names["stream"], f"agentkit.durable.{names['stream']}.{subject}"
+    )
     assert msgspec.msgpack.decode(stored.data)["message_id"] == sent.message_id
