@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from agentkit._clock import SYSTEM_CLOCK, wait_for
-from agentkit._messages import DeadLetter, PubSubMessage, encode_message, new_message_id
-from agentkit._subjects import validate_publish_subject, validate_subscribe_subject
-from agentkit._subscription import BusSubscription, Envelope
+from agentkit._messages import (
+    DeadLetter,
+    PubSubMessage,
+    check_message,
+    encode_message,
+    new_message_id,
+)
+from agentkit._subjects import (
+    MAX_SUBJECT_BYTES,
+    as_subject,
+    validate_publish_subject,
+    validate_queue_group,
+    validate_subscribe_subject,
+)
+from agentkit._subscription import BusSubscription, Envelope, describe_error
 from agentkit.exceptions import (
     BusClosedError,
     ConfigurationError,
@@ -30,7 +43,7 @@ if TYPE_CHECKING:
 
     from agentkit.protocols import Clock, Handler
 
-__all__ = ["REDRIVEN_FROM_HEADER", "BusBase"]
+__all__ = ["MAX_CONCURRENCY", "REDRIVEN_FROM_HEADER", "BusBase", "check_timeout"]
 
 logger = logging.getLogger("agentkit.bus")
 
@@ -41,13 +54,35 @@ DEFAULT_MAX_PAYLOAD = 1024 * 1024
 
 _MAX_VALID_TOPICS = 10_000
 
+#: Most workers one subscription may run (each is a task; more than this is a mistake).
+MAX_CONCURRENCY = 10_000
+
 #: Header set on a redriven message: the id of the dead letter it came from.
 REDRIVEN_FROM_HEADER = "agentkit-redriven-from"
 
 
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ConfigurationError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value}")
+def _positive(name: str, value: object, *, allow_zero: bool = False, integer: bool = True) -> None:
+    """Raise ConfigurationError unless *value* is a positive (or zero) int, or finite float."""
+    kinds = "an int" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise ConfigurationError(f"{name} must be {kinds}, not {type(value).__name__}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigurationError(f"{name} must be a finite {kinds[2:]} {bound}, got {value!r}")
+
+
+def check_timeout(name: str, timeout: object) -> float | None:
+    """Return *timeout* (seconds or None) or raise ConfigurationError naming *name*."""
+    if timeout is None:
+        return None
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or math.isnan(timeout)
+        or timeout < 0
+    ):
+        raise ConfigurationError(f"{name} must be None or seconds >= 0, not {timeout!r}")
+    return float(timeout)
 
 
 class BusBase:
@@ -65,21 +100,27 @@ class BusBase:
         history_topics: int = 1_000,
         dead_letter_size: int = 10_000,
         max_payload: int = DEFAULT_MAX_PAYLOAD,
+        max_subject_bytes: int = MAX_SUBJECT_BYTES,
+        cancel_grace: float = 1.0,
     ) -> None:
         _positive("max_attempts", max_attempts)
-        _positive("retry_delay", retry_delay, allow_zero=True)
-        _positive("max_retry_delay", max_retry_delay, allow_zero=True)
+        _positive("retry_delay", retry_delay, allow_zero=True, integer=False)
+        _positive("max_retry_delay", max_retry_delay, allow_zero=True, integer=False)
         _positive("queue_size", queue_size)
         _positive("history_size", history_size, allow_zero=True)
         _positive("history_topics", history_topics, allow_zero=True)
         _positive("dead_letter_size", dead_letter_size)
         _positive("max_payload", max_payload)
+        _positive("max_subject_bytes", max_subject_bytes)
+        _positive("cancel_grace", cancel_grace, integer=False)
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.max_retry_delay = max_retry_delay
         self.queue_size = queue_size
         self.max_payload = max_payload
+        self.max_subject_bytes = max_subject_bytes
+        self.cancel_grace = cancel_grace
         self._history_size = history_size
         self._history_topics = history_topics
         self._history: OrderedDict[str, deque[PubSubMessage]] = OrderedDict()
@@ -92,6 +133,7 @@ class BusBase:
         # Set as soon as close() begins; the hot path checks this one flag.
         self._closing = False
         self._valid_topics: set[str] = set()
+        self._redriving: set[str] = set()
         self.published = 0
         self.counters: dict[str, int] = {
             "dead_lettered": 0,
@@ -119,14 +161,18 @@ class BusBase:
         """
         if self._closing:
             self._check_open(replying=replying)
-        if topic not in self._valid_topics:
-            validate_publish_subject(topic)
+        # A non-str (even an unhashable list) or a str subclass takes the slow path.
+        if type(topic) is not str or topic not in self._valid_topics:
+            topic = validate_publish_subject(topic, max_bytes=self.max_subject_bytes)
             if len(self._valid_topics) >= _MAX_VALID_TOPICS:
                 self._valid_topics.clear()
             self._valid_topics.add(topic)
         # The exact-type test first: it is the common case and cheaper than isinstance.
         if type(message) is not PubSubMessage and not isinstance(message, PubSubMessage):
             message = PubSubMessage(topic=topic, payload=message)
+        else:
+            # Built by the caller: its fields were never type-checked.
+            check_message(message)
         if message.topic != topic:
             message = msgspec.structs.replace(message, topic=topic)
         data = encode_message(message)
@@ -165,12 +211,19 @@ class BusBase:
         durable: str | None,
     ) -> BusSubscription:
         self._check_open()
-        validate_subscribe_subject(topic)
+        topic = validate_subscribe_subject(topic, max_bytes=self.max_subject_bytes)
         if not callable(handler):
             raise ConfigurationError(f"the handler for {topic!r} is not callable: {handler!r}")
-        if queue is not None and (not queue or not queue.strip() or " " in queue):
-            raise ConfigurationError(f"queue group {queue!r} must be a non-empty name")
+        if queue is not None:
+            queue = validate_queue_group(queue, max_bytes=self.max_subject_bytes)
+        if durable is not None and (not isinstance(durable, str) or not durable):
+            raise ConfigurationError(f"durable must be a non-empty name or None, not {durable!r}")
         _positive("max_concurrency", max_concurrency)
+        if max_concurrency > MAX_CONCURRENCY:
+            raise ConfigurationError(
+                f"max_concurrency {max_concurrency} is over the limit of {MAX_CONCURRENCY}"
+                " workers per subscription; use several subscriptions in a queue group"
+            )
         attempts = self.max_attempts if max_attempts is None else max_attempts
         _positive("max_attempts", attempts)
         size = self.queue_size if queue_size is None else queue_size
@@ -232,7 +285,8 @@ class BusBase:
         note: str | None = None,
     ) -> DeadLetter:
         """Record a message its subscription gave up on; nothing is dropped silently."""
-        error = note if exc is None else str(exc) if note is None else f"{exc} ({note})"
+        text = None if exc is None else describe_error(exc)
+        error = note if text is None else text if note is None else f"{text} ({note})"
         letter = DeadLetter(
             dead_letter_id=new_message_id(),
             message=envelope.message,
@@ -276,10 +330,10 @@ class BusBase:
 
     def get_dead_letter(self, dead_letter_id: str, /) -> DeadLetter:
         """The dead letter with this id; DeadLetterNotFoundError if there is none."""
-        try:
-            return self._dead_letters[dead_letter_id][0]
-        except KeyError:
-            raise DeadLetterNotFoundError(dead_letter_id) from None
+        entry = self._dead_letters.get(dead_letter_id) if isinstance(dead_letter_id, str) else None
+        if entry is None:
+            raise DeadLetterNotFoundError(dead_letter_id)
+        return entry[0]
 
     def purge_dead_letters(self) -> int:
         """Forget every dead letter; return how many there were."""
@@ -287,37 +341,67 @@ class BusBase:
         self._dead_letters.clear()
         return count
 
-    async def redrive(self, dead_letter_id: str | None = None, /) -> int:
+    async def redrive(
+        self, dead_letter_id: str | None = None, /, *, timeout: float | None = None
+    ) -> int:
         """Deliver dead letters again with a fresh attempt count; return how many.
 
         A letter goes back to the subscription that gave up on it while that subscription is
-        active, otherwise it is published again to its topic.
+        active, otherwise it is published again to its topic. A letter leaves the queue only
+        once it has been queued or published again: if that fails (the bus closed, a full
+        queue for longer than *timeout* seconds, a message now over ``max_payload``) the
+        error is raised and that letter, and every one not yet redriven, stays.
         """
         self._check_open()
+        timeout = check_timeout("timeout", timeout)
         if dead_letter_id is None:
             ids = list(self._dead_letters)
-        elif dead_letter_id in self._dead_letters:
+        elif isinstance(dead_letter_id, str) and dead_letter_id in self._dead_letters:
             ids = [dead_letter_id]
         else:
             raise DeadLetterNotFoundError(dead_letter_id)
+        redriven = 0
         for letter_id in ids:
-            letter, subscription = self._dead_letters.pop(letter_id)
-            message = msgspec.structs.replace(
-                letter.message,
-                attempt=1,
-                headers={**letter.message.headers, REDRIVEN_FROM_HEADER: letter.dead_letter_id},
-            )
-            if subscription is not None and subscription.active and not subscription.durable:
-                await subscription.put(Envelope(message), timeout=None)
-            else:
-                await self.publish(message.topic, message, durable=letter.durable is not None)
+            entry = self._dead_letters.get(letter_id)
+            # Gone meanwhile (evicted, purged) or already on its way in a concurrent redrive.
+            if entry is None or letter_id in self._redriving:
+                continue
+            self._redriving.add(letter_id)
+            try:
+                await self._redeliver(*entry, timeout)
+            finally:
+                self._redriving.discard(letter_id)
+            self._dead_letters.pop(letter_id, None)
             self.counters["redriven"] += 1
-        return len(ids)
+            redriven += 1
+        return redriven
+
+    async def _redeliver(
+        self, letter: DeadLetter, subscription: BusSubscription | None, timeout: float | None
+    ) -> None:
+        message = msgspec.structs.replace(
+            letter.message,
+            attempt=1,
+            headers={**letter.message.headers, REDRIVEN_FROM_HEADER: letter.dead_letter_id},
+        )
+        if subscription is not None and subscription.active and not subscription.durable:
+            await subscription.put(Envelope(message), timeout)
+        else:
+            await self.publish(
+                message.topic, message, timeout=timeout, durable=letter.durable is not None
+            )
 
     # -- history ----------------------------------------------------------------------------
 
     def history(self, topic: str, /, *, limit: int | None = None) -> list[PubSubMessage]:
-        """The latest messages published to *topic* through this bus, oldest first."""
+        """The latest messages published to *topic* through this bus, oldest first.
+
+        InvalidSubjectError for a *topic* that is not a str; ConfigurationError for a
+        *limit* that is not an int or None.
+        """
+        topic = as_subject(topic)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ConfigurationError(f"limit must be an int or None, not {limit!r}")
         entries = self._history.get(topic)
         if not entries:
             return []
@@ -342,9 +426,13 @@ class BusBase:
     async def close(self, *, timeout: float | None = 30.0) -> None:
         """Stop accepting messages, let in-flight handlers finish, release the transport.
 
-        Handlers get *timeout* seconds to drain; what is still queued after that is
-        dead-lettered (with the reason), never dropped.
+        Handlers get *timeout* seconds to drain. Then every worker is cancelled: a message
+        still being handled, waiting for a retry or queued is dead-lettered with the reason
+        (a transport with its own redelivery, JetStream, gets it back instead), never
+        dropped. A handler that ignores the cancellation is abandoned after ``cancel_grace``
+        seconds, its message dead-lettered all the same.
         """
+        timeout = check_timeout("timeout", timeout)
         if self._closed or self._closing:
             return
         self._closing = True

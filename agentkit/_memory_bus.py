@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from agentkit._bus_base import BusBase
+from agentkit._bus_base import BusBase, check_timeout
 from agentkit._clock import wait_for
 from agentkit._messages import PubSubMessage, decode_message, new_message_id
 from agentkit._subjects import subject_matches
@@ -56,7 +56,9 @@ class InMemoryPubSub(BusBase):
     Options (all keyword-only): ``clock``, ``max_attempts`` (3), ``retry_delay`` (0.05 s,
     doubled per attempt up to ``max_retry_delay``, 5 s), ``queue_size`` per subscription
     (10,000), ``history_size`` per topic (100) over at most ``history_topics`` topics (1,000),
-    ``dead_letter_size`` (10,000), ``max_payload`` (1 MiB), ``copy_messages`` (True).
+    ``dead_letter_size`` (10,000), ``max_payload`` (1 MiB), ``max_subject_bytes`` (3,072),
+    ``cancel_grace`` (1 s for a handler to honour cancellation when ``close`` times out),
+    ``copy_messages`` (True).
     A ``durable=`` subscription here behaves like any other: nothing outlives the process.
     """
 
@@ -125,8 +127,9 @@ class InMemoryPubSub(BusBase):
             queue_size=queue_size,
             durable=durable,
         )
-        if queue is not None:
-            self._groups.setdefault((topic, queue), _QueueGroup()).members.append(subscription)
+        if subscription.queue is not None:
+            key = (subscription.subject, subscription.queue)
+            self._groups.setdefault(key, _QueueGroup()).members.append(subscription)
         self._routes.clear()
         return subscription
 
@@ -155,6 +158,7 @@ class InMemoryPubSub(BusBase):
         instead of waiting longer.
         """
         message, data = self._prepare(topic, message)
+        timeout = check_timeout("timeout", timeout)
         blocked = self._fan_out(message, data)
         if blocked is not None:
             await self._wait_for_room(blocked, timeout)
@@ -203,6 +207,8 @@ class InMemoryPubSub(BusBase):
         ``RequestTimeoutError`` when no reply arrives within *timeout* seconds.
         """
         message, _ = self._prepare(topic, message)
+        check_timeout("timeout", timeout)
+        topic = message.topic
         plain, groups = self._route(topic)
         if not plain and not groups:
             raise NoRespondersError(f"no subscription listens on {topic!r}")

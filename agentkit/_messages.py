@@ -17,6 +17,8 @@ __all__ = [
     "DeadLetter",
     "MessagePriority",
     "PubSubMessage",
+    "check_message",
+    "decode_dead_letter",
     "decode_message",
     "encode_message",
     "new_message_id",
@@ -85,26 +87,99 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(PubSubMessage)
 _DEAD_LETTER_DECODER = msgspec.msgpack.Decoder(DeadLetter)
+_PRIORITIES = frozenset(int(priority) for priority in MessagePriority)
 
 
 def encode_message(message: PubSubMessage | DeadLetter) -> bytes:
-    """Encode *message* as msgpack; raise MessageEncodeError if its payload cannot be."""
+    """Encode *message* as msgpack; raise MessageEncodeError if its payload cannot be.
+
+    Whatever msgspec refuses (a type it does not know, an int over 64 bits, a lone surrogate,
+    nesting deeper than the interpreter's recursion limit, an object that raises while it is
+    read) becomes a MessageEncodeError; nothing else escapes.
+    """
     try:
         return _ENCODER.encode(message)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except Exception as exc:
         topic = message.topic if isinstance(message, PubSubMessage) else message.message.topic
+        reason = (
+            "it is nested too deeply; flatten it"
+            if isinstance(exc, RecursionError)
+            else _describe(exc)
+        )
         raise MessageEncodeError(
-            f"cannot encode the payload of a message to {topic!r}: {exc}. Send dicts, lists,"
-            " str, numbers, bytes, datetimes, msgspec Structs or dataclasses."
+            f"cannot encode the payload of a message to {topic!r}: {reason}. Send dicts,"
+            " lists, str, numbers, bytes, datetimes, msgspec Structs or dataclasses."
         ) from exc
 
 
+def _describe(exc: BaseException) -> str:
+    """``type: text`` of *exc*, even when its ``__str__`` raises."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<unprintable>"
+    return f"{type(exc).__name__}: {text[:500]}" if text else type(exc).__name__
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_optional_str(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def check_message(message: PubSubMessage) -> None:
+    """Raise MessageEncodeError if a field of *message* would not decode on the other side.
+
+    msgspec does not check field types when a Struct is built, so ``PubSubMessage(headers=
+    {1: 2})`` or ``priority=7`` would be sent and then refused by every receiver. The payload
+    is not walked: it is ``Any``.
+    """
+    # Typed as Any: the point is to catch values that break the annotations.
+    fields: Any = message
+    problem = None
+    if not isinstance(fields.from_agent, str):
+        problem = "from_agent must be a str"
+    elif type(fields.priority) not in (int, MessagePriority) or (
+        fields.priority not in _PRIORITIES
+    ):
+        problem = "priority must be a MessagePriority (0 to 3)"
+    elif not isinstance(fields.message_id, str):
+        problem = "message_id must be a str"
+    elif isinstance(fields.timestamp, bool) or not isinstance(fields.timestamp, (int, float)):
+        problem = "timestamp must be a float"
+    elif not isinstance(fields.headers, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in fields.headers.items()
+    ):
+        problem = "headers must be a dict of str to str"
+    elif not _is_optional_str(fields.correlation_id):
+        problem = "correlation_id must be a str or None"
+    elif not _is_optional_str(fields.reply_to):
+        problem = "reply_to must be a str or None"
+    elif not _is_int(fields.attempt):
+        problem = "attempt must be an int"
+    elif not _is_int(fields.version) or fields.version > WIRE_VERSION:
+        problem = f"version must be an int of at most {WIRE_VERSION}"
+    if problem is not None:
+        raise MessageEncodeError(
+            f"cannot send message {str(message.message_id)[:80]!r}: {problem}; build"
+            " PubSubMessage with the documented field types"
+        )
+
+
 def decode_message(data: bytes | bytearray | memoryview) -> PubSubMessage:
-    """Decode bytes made by :func:`encode_message`; raise MessageDecodeError otherwise."""
+    """Decode bytes made by :func:`encode_message`; raise MessageDecodeError otherwise.
+
+    Garbage, a body nested deeper than the interpreter's recursion limit, or anything else
+    msgspec refuses raises MessageDecodeError, never another exception.
+    """
     try:
         message = _DECODER.decode(data)
     except msgspec.DecodeError as exc:
         raise MessageDecodeError(f"not an agentkit message: {exc}") from exc
+    except Exception as exc:  # RecursionError on deep nesting, MemoryError, TypeError
+        raise MessageDecodeError(f"not an agentkit message: {_describe(exc)}") from exc
     if message.version > WIRE_VERSION:
         raise MessageDecodeError(
             f"message {message.message_id} uses wire version {message.version}, newer than"
@@ -114,8 +189,10 @@ def decode_message(data: bytes | bytearray | memoryview) -> PubSubMessage:
 
 
 def decode_dead_letter(data: bytes | bytearray | memoryview) -> DeadLetter:
-    """Decode a dead letter made by :func:`encode_message`."""
+    """Decode a dead letter made by :func:`encode_message`; MessageDecodeError otherwise."""
     try:
         return _DEAD_LETTER_DECODER.decode(data)
     except msgspec.DecodeError as exc:
         raise MessageDecodeError(f"not an agentkit dead letter: {exc}") from exc
+    except Exception as exc:
+        raise MessageDecodeError(f"not an agentkit dead letter: {_describe(exc)}") from exc

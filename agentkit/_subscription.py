@@ -7,6 +7,16 @@ backoff while other messages go on; after ``max_attempts`` the message is dead-l
 transport with its own redelivery (JetStream) passes ``nak``/``ack``/``term`` callbacks on
 the envelope instead of letting the engine retry locally.
 
+A handler is user code, so whatever it raises is contained: any ``Exception`` or
+``BaseException`` (``CancelledError`` it raised itself, ``GeneratorExit``...) is a failed
+attempt of that one message. Two exceptions are told apart: the worker task itself being
+cancelled (``close``, ``unsubscribe``, the event loop shutting down; seen as
+``Task.cancelling()``), which keeps the message as a dead letter and stops the worker, and
+``KeyboardInterrupt``/``SystemExit``, the user asking the process to stop: the message is
+dead-lettered at once (a message that stops the process is not run again on the next
+worker), a replacement worker keeps the subscription whole, and the exception propagates to
+stop the event loop.
+
 The queue holds the cheapest thing that will do: the message itself, its encoded bytes (the
 in-memory bus's copies, decoded by the worker so each subscription gets its own and queued
 messages are not objects the garbage collector must walk), or an :class:`Envelope` when there
@@ -26,13 +36,13 @@ import msgspec
 
 from agentkit._clock import wait_for
 from agentkit._messages import MessagePriority, PubSubMessage, decode_message
-from agentkit.exceptions import BackpressureError
+from agentkit.exceptions import BackpressureError, MessageDecodeError
 
 if TYPE_CHECKING:
     from agentkit._bus_base import BusBase
     from agentkit.protocols import Handler
 
-__all__ = ["BusSubscription", "Envelope", "QueueItem"]
+__all__ = ["BusSubscription", "Envelope", "QueueItem", "describe_error"]
 
 logger = logging.getLogger("agentkit.bus")
 
@@ -44,12 +54,44 @@ _LOWEST = int(min(MessagePriority))
 _HIGHEST = int(max(MessagePriority))
 _LEVELS = range(_LOWEST, _HIGHEST + 1)
 
+#: Longest error text kept in a dead letter (an exception may carry megabytes).
+_MAX_ERROR_TEXT = 4096
+
+CLOSED_WHILE_HANDLING = "bus closed before the handler finished"
+CANCELLED_WHILE_HANDLING = "the subscription's worker was cancelled before the handler finished"
+IGNORED_CANCELLATION = (
+    "bus closed before the handler finished; the handler ignored cancellation for"
+    " cancel_grace seconds and was abandoned"
+)
+ASKED_TO_STOP = "the handler asked the process to stop"
+
+
+def describe_error(exc: BaseException) -> str:
+    """The text of *exc* for a dead letter or a log line, even when its ``__str__`` raises."""
+    try:
+        text = str(exc)
+    except Exception:
+        return f"<{type(exc).__name__} whose text could not be read>"
+    return text if len(text) <= _MAX_ERROR_TEXT else f"{text[:_MAX_ERROR_TEXT]}..."
+
 
 def _as_envelope(item: QueueItem) -> Envelope:
+    """*item* as an envelope; bytes that do not decode keep their raw body as the payload."""
     if type(item) is Envelope:
         return item
-    message = item if type(item) is PubSubMessage else decode_message(item)  # type: ignore[arg-type]
+    if type(item) is PubSubMessage:
+        return Envelope(item, item.attempt)
+    try:
+        message = decode_message(item)  # type: ignore[arg-type]
+    except MessageDecodeError:
+        message = PubSubMessage(topic="_undecodable", payload=bytes(item))  # type: ignore[arg-type]
     return Envelope(message, message.attempt)
+
+
+def _stop_requested() -> bool:
+    """Whether the running task itself is being cancelled (not just a CancelledError)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class Envelope:
@@ -112,9 +154,13 @@ class BusSubscription:
         self._in_flight = 0
         self._retrying: set[asyncio.Task[None]] = set()
         self._active = True
+        self._stopping = False
         self._on_close: list[Callable[[], Awaitable[None]]] = []
+        # What each worker is handling (by worker index), so close() can keep it.
+        self._handling: list[QueueItem | None] = [None] * max_concurrency
+        self._abandoned: set[asyncio.Task[None]] = set()
         loop = asyncio.get_running_loop()
-        self._workers = [loop.create_task(self._work()) for _ in range(max_concurrency)]
+        self._workers = [loop.create_task(self._work(index)) for index in range(max_concurrency)]
 
     def __repr__(self) -> str:
         return (
@@ -202,10 +248,11 @@ class BusSubscription:
                 return level.popleft()
         raise IndexError("pop from an empty subscription queue")
 
-    async def _work(self) -> None:
+    async def _work(self, index: int) -> None:
         loop = asyncio.get_running_loop()
         handler = self._handler
         handler_is_async = self._handler_is_async
+        handling = self._handling
         while True:
             if not self._queued:
                 waiter = loop.create_future()
@@ -216,36 +263,77 @@ class BusSubscription:
             if self._blocked_publishers:
                 self._wake_one(self._blocked_publishers)
             self._in_flight += 1
-            envelope: Envelope | None
-            if type(item) is PubSubMessage:
-                message, envelope = item, None
-            elif type(item) is Envelope:
-                message, envelope = item.message, item
-            else:
-                message, envelope = decode_message(item), None  # type: ignore[arg-type]
+            handling[index] = item
             try:
-                # The handler call is inlined: this loop is the bus's hot path.
-                if handler_is_async:
-                    result = await handler(message)
+                envelope: Envelope | None
+                if type(item) is PubSubMessage:
+                    message, envelope = item, None
+                elif type(item) is Envelope:
+                    message, envelope = item.message, item
                 else:
-                    result = handler(message)
-                    if inspect.isawaitable(result):
-                        result = await result
-            except asyncio.CancelledError:
-                self._in_flight -= 1
-                raise
-            except Exception as exc:
-                self.failures += 1
-                await self._failed(envelope or Envelope(message, message.attempt), exc)
-            else:
-                self.delivered += 1
-                if message.reply_to is not None or (
-                    envelope is not None and envelope.ack is not None
-                ):
-                    await self._settle(envelope or Envelope(message), result)
-            self._in_flight -= 1
+                    try:
+                        message, envelope = decode_message(item), None  # type: ignore[arg-type]
+                    except MessageDecodeError as exc:
+                        await self._bus.dead_letter(self, _as_envelope(item), exc)
+                        continue
+                try:
+                    # The handler call is inlined: this loop is the bus's hot path.
+                    if handler_is_async:
+                        result = await handler(message)
+                    else:
+                        result = handler(message)
+                        if inspect.isawaitable(result):
+                            result = await result
+                except BaseException as exc:
+                    envelope = envelope or Envelope(message, message.attempt)
+                    if isinstance(exc, asyncio.CancelledError) and _stop_requested():
+                        # This worker is being stopped, not failed by the handler: keep the
+                        # message (unless close() already did, having given up waiting).
+                        if handling[index] is item:
+                            handling[index] = None
+                            self._in_flight -= 1
+                            note = (
+                                CLOSED_WHILE_HANDLING
+                                if self._stopping
+                                else CANCELLED_WHILE_HANDLING
+                            )
+                            await self._give_back(envelope, note)
+                        raise
+                    if handling[index] is item:
+                        await self._handler_raised(index, envelope, exc)
+                else:
+                    if handling[index] is not item:
+                        # Abandoned by close(): its message is a dead letter already.
+                        continue
+                    self.delivered += 1
+                    if message.reply_to is not None or (
+                        envelope is not None and envelope.ack is not None
+                    ):
+                        await self._settle(envelope or Envelope(message), result)
+            finally:
+                # Whoever clears the slot accounts for the message (close() may have).
+                if handling[index] is item:
+                    handling[index] = None
+                    self._in_flight -= 1
             if self._drain_waiters and not self.pending:
                 self._wake_drainers()
+
+    async def _handler_raised(self, index: int, envelope: Envelope, exc: BaseException) -> None:
+        """Count a handler's exception as a failed attempt; stop the process if it asked to."""
+        self.failures += 1
+        if not isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            await self._failed(envelope, exc)
+            return
+        # The user asked the process to stop. Retrying would run the message again on the
+        # next worker, so it is dead-lettered now; a replacement worker keeps this
+        # subscription whole for a program that goes on after the exception.
+        self._handling[index] = None
+        self._in_flight -= 1
+        await self._give_up(envelope, exc, note=ASKED_TO_STOP)
+        if self._active and not self._stopping:
+            loop = asyncio.get_running_loop()
+            self._workers[index] = loop.create_task(self._work(index))
+        raise exc
 
     @staticmethod
     def _wake_one(waiters: deque[asyncio.Future[None]]) -> None:
@@ -270,15 +358,39 @@ class BusSubscription:
                 # subscriptions anyway.
                 logger.warning("ack of %s failed; it will be redelivered", message.message_id)
 
-    async def _failed(self, envelope: Envelope, exc: Exception) -> None:
+    async def _give_up(
+        self, envelope: Envelope, exc: BaseException, *, note: str | None = None
+    ) -> None:
+        """Terminate *envelope* on the transport and keep it as a dead letter."""
+        if envelope.term is not None:
+            try:
+                await envelope.term()
+            except Exception:
+                logger.warning("term of %s failed", envelope.message.message_id)
+        await self._bus.dead_letter(self, envelope, exc, note=note)
+
+    async def _give_back(self, envelope: Envelope, note: str) -> None:
+        """Keep a message the subscription cannot finish: the transport's or a dead letter.
+
+        A transport with its own redelivery (JetStream) still holds the message: it gets a
+        ``nak`` without delay and redelivers it to another worker. Anything else becomes a
+        dead letter with *note* as the reason.
+        """
+        if envelope.nak is not None:
+            try:
+                await envelope.nak(0.0)
+            except Exception:
+                logger.warning(
+                    "nak of %s failed; the server redelivers it after ack_wait",
+                    envelope.message.message_id,
+                )
+            return
+        await self._bus.dead_letter(self, envelope, None, note=note)
+
+    async def _failed(self, envelope: Envelope, exc: BaseException) -> None:
         attempt = envelope.attempt
         if attempt >= self.max_attempts:
-            if envelope.term is not None:
-                try:
-                    await envelope.term()
-                except Exception:
-                    logger.warning("term of %s failed", envelope.message.message_id)
-            await self._bus.dead_letter(self, envelope, exc)
+            await self._give_up(envelope, exc)
             return
         delay = self._bus.retry_delay_for(attempt)
         logger.debug(
@@ -299,7 +411,7 @@ class BusSubscription:
         task = asyncio.get_running_loop().create_task(self._retry_later(envelope, delay, exc))
         self._retrying.add(task)
 
-    async def _retry_later(self, envelope: Envelope, delay: float, exc: Exception) -> None:
+    async def _retry_later(self, envelope: Envelope, delay: float, exc: BaseException) -> None:
         task = asyncio.current_task()
         try:
             await self._bus.clock.sleep(delay)
@@ -346,13 +458,20 @@ class BusSubscription:
 
     async def _stop(self) -> None:
         self._active = False
-        for task in [*self._workers, *self._retrying]:
+        self._stopping = True
+        tasks = [*self._workers, *self._retrying]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, *self._retrying, return_exceptions=True)
+        if tasks:
+            # A handler may swallow the cancellation; do not let it hold close() forever.
+            done, stuck = await asyncio.wait(tasks, timeout=self._bus.cancel_grace)
+            await asyncio.gather(*done, return_exceptions=True)
+            for task in stuck:
+                await self._abandon(task)
         self._workers.clear()
         self._retrying.clear()
         for envelope in self.drop_queued():
-            await self._bus.dead_letter(self, envelope, None, note="bus closed before delivery")
+            await self._give_back(envelope, "bus closed before delivery")
         callbacks, self._on_close = self._on_close, []
         for callback in callbacks:
             try:
@@ -360,6 +479,24 @@ class BusSubscription:
             except Exception:
                 logger.warning("closing subscription %r: cleanup failed", self._subject)
         self._wake_drainers()
+
+    async def _abandon(self, task: asyncio.Task[None]) -> None:
+        """Give up on a worker whose handler ignores cancellation; keep what it handled."""
+        self._abandoned.add(task)
+        task.add_done_callback(self._abandoned.discard)
+        if task not in self._workers:
+            return
+        index = self._workers.index(task)
+        item = self._handling[index]
+        logger.error(
+            "subscription %r: a handler ignored cancellation for %s s; abandoning it",
+            self._subject,
+            self._bus.cancel_grace,
+        )
+        if item is not None:
+            self._handling[index] = None
+            self._in_flight -= 1
+            await self._give_back(_as_envelope(item), IGNORED_CANCELLATION)
 
     def drop_queued(self) -> list[Envelope]:
         """Take every queued message out (used when the bus closes without draining)."""
