@@ -13,15 +13,27 @@ import asyncio
 import fnmatch
 import re
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from agentkit._tool import Tool, ToolHints
 from agentkit.exceptions import ConfigurationError, ToolRegistrationError
 from agentkit_tools._openapi_call import CallSettings, build_request, send
-from agentkit_tools._openapi_load import LoadedSpec, LoadOptions, load_spec
+from agentkit_tools._openapi_load import (
+    FetchSettings,
+    LoadedSpec,
+    LoadOptions,
+    SpecLimits,
+    load_spec,
+)
 from agentkit_tools._openapi_ops import METHODS, Operation, read_operations
 from agentkit_tools._openapi_schema import NameAllocator, base_tool_name
+from agentkit_tools._openapi_text import (
+    DEFAULT_MAX_REF_DOCUMENTS,
+    DEFAULT_MAX_SPEC_BYTES,
+    DEFAULT_MAX_SPEC_DEPTH,
+    DEFAULT_MAX_SPEC_NODES,
+)
 
 if TYPE_CHECKING:
     from agentkit.protocols import Registry
@@ -56,10 +68,24 @@ class OpenAPIParser:
         methods: Only these HTTP methods (e.g. ``{"GET"}``).
         path_pattern: Only paths matching this glob (``/users/*``; ``*`` also crosses ``/``).
         include_deprecated: Also make tools for deprecated operations (skipped by default).
-        allow_remote_refs: Fetch ``$ref`` documents from hosts other than the spec's own.
+        allow_remote_refs: Fetch ``$ref`` documents from origins other than the spec's own
+            (scheme, host and port of the URL it was read from); they still pass the
+            private-address guard.
+        allow_private_addresses: Let remote refs and redirects away from the spec's origin
+            reach loopback, private, link-local and other non-public addresses (the spec's
+            own URL, which you chose, is never checked).
         validate: Check the spec with openapi-spec-validator (about 2 ms per operation).
         timeout: Seconds for fetching a spec and for each call (also each tool's timeout).
-        max_response_bytes: A larger spec or response body fails.
+        max_response_bytes: A larger response body of a call fails.
+        max_spec_bytes: Bytes read in total for one spec and every document it references
+            (default 20 MiB); a larger spec fails as soon as the limit is passed.
+        max_ref_documents: Documents a spec may reference (default 500).
+        max_spec_nodes: Values a spec may hold once YAML aliases and ``$ref``s are expanded
+            (default 1,000,000).
+        max_spec_depth: Nesting depth of a spec, also once references are inlined (default
+            100).
+        resolver: Host-name resolver for the address guard (tests); default
+            ``socket.getaddrinfo``.
         transport: An httpx transport for every request (tests; sync for fetching specs,
             async for calls: ``httpx.MockTransport`` is both).
         category: The ``category`` of the tools made.
@@ -80,9 +106,15 @@ class OpenAPIParser:
         path_pattern: str | None = None,
         include_deprecated: bool = False,
         allow_remote_refs: bool = False,
+        allow_private_addresses: bool = False,
         validate: bool = True,
         timeout: float = 30.0,
         max_response_bytes: int = 10 * 1024 * 1024,
+        max_spec_bytes: int = DEFAULT_MAX_SPEC_BYTES,
+        max_ref_documents: int = DEFAULT_MAX_REF_DOCUMENTS,
+        max_spec_nodes: int = DEFAULT_MAX_SPEC_NODES,
+        max_spec_depth: int = DEFAULT_MAX_SPEC_DEPTH,
+        resolver: Callable[[str], Sequence[str]] | None = None,
         transport: Any = None,
         category: str = "openapi",
     ) -> None:
@@ -110,12 +142,25 @@ class OpenAPIParser:
         self._path_pattern = path_pattern
         self._include_deprecated = include_deprecated
         self._transport = transport
+        try:
+            limits = SpecLimits(
+                max_spec_bytes=max_spec_bytes,
+                max_ref_documents=max_ref_documents,
+                max_spec_nodes=max_spec_nodes,
+                max_spec_depth=max_spec_depth,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
         self._load_options = LoadOptions(
             validate=validate,
-            allow_remote_refs=allow_remote_refs,
-            timeout=self.timeout,
-            max_bytes=max_response_bytes,
-            transport=transport,
+            limits=limits,
+            fetch=FetchSettings(
+                allow_remote_refs=allow_remote_refs,
+                allow_private_addresses=allow_private_addresses,
+                timeout=self.timeout,
+                transport=transport,
+                resolver=resolver,
+            ),
         )
         self._last: LoadedSpec | None = None
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
@@ -136,6 +181,8 @@ class OpenAPIParser:
             format: ``"yaml"``, ``"json"`` or None (guess).
 
         Raises:
+            OpenAPILimitError: over ``max_spec_bytes``, ``max_ref_documents``,
+                ``max_spec_nodes`` or ``max_spec_depth`` (the message names the option).
             OpenAPIError: unreadable, not OpenAPI, a refused or broken ``$ref``, or invalid
                 (the message names the location, e.g. ``#/paths/~1users/get/responses``).
         """

@@ -1,40 +1,52 @@
 """Loading an OpenAPI document: text, dict, file or URL in; validated, ``$ref``-free dict out.
 
-The document and every external document it references are read here — files from disk,
-http(s) documents with httpx — and handed to prance's ``RefResolver`` through its reference
-cache, so prance itself never opens a connection. A reference to another origin than the
-spec's own is refused unless ``allow_remote_refs`` is set. Relative references are made
-absolute first (prance cannot resolve a relative reference inside an http(s) document).
-Recursive references are cut at the first repetition and replaced by a marker schema
+The document and every external document it references are read by
+:class:`~agentkit_tools._openapi_read.SpecReader` (regular files under the spec's folder only,
+HTTP with every redirect re-checked against the spec's origin and the private-address guard,
+one byte budget for the whole import) and parsed within limits on depth and alias expansion
+(:mod:`agentkit_tools._openapi_text`). prance's ``RefResolver`` then inlines the references
+from a cache that holds every document already read; a miss raises instead of letting prance
+fetch anything, and openapi-spec-validator only ever sees the resolved, ``$ref``-free document,
+so neither opens a file or a connection. Relative references are made absolute first (prance
+cannot resolve a relative reference inside an http(s) document). Recursive references are cut
+at the first repetition and replaced by a marker schema
 ``{"description": "recursive reference to #/components/schemas/Node (cut)"}``.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from agentkit.exceptions import OpenAPIError
+from agentkit_tools._openapi_read import FetchSettings, SpecReader
+from agentkit_tools._openapi_text import SpecLimits, measure, parse_text, too_deep
 
-__all__ = ["LoadedSpec", "LoadOptions", "load_spec", "parse_text", "pointer"]
+__all__ = [
+    "FetchSettings",
+    "LoadOptions",
+    "LoadedSpec",
+    "SpecLimits",
+    "load_spec",
+    "parse_text",
+    "pointer",
+]
 
 _SCHEMES_HTTP = ("http", "https")
 
 
 @dataclass(frozen=True, slots=True)
 class LoadOptions:
-    """How to read a spec: the validation switch, remote references, timeout and transport."""
+    """How to read a spec: the validation switch, size limits and network settings."""
 
     validate: bool = True
-    allow_remote_refs: bool = False
-    timeout: float = 30.0
-    max_bytes: int = 10 * 1024 * 1024
-    transport: Any = None
+    limits: SpecLimits = field(default_factory=SpecLimits)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,47 +64,6 @@ def pointer(tokens: Any) -> str:
     return "#/" + "/".join(parts) if parts else "#"
 
 
-def parse_text(text: str, format: str | None = None, *, where: str = "spec") -> Any:
-    """Parse JSON or YAML text (*format* ``"json"``, ``"yaml"`` or None to guess).
-
-    Raises:
-        OpenAPIError: the text is not valid JSON/YAML.
-    """
-    kind = (format or "").lower()
-    if kind not in ("", "json", "yaml", "yml"):
-        raise OpenAPIError(f"unknown spec format {format!r}: use 'yaml', 'json' or None")
-    if kind == "json" or (not kind and text.lstrip().startswith(("{", "["))):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            if kind == "json":
-                raise OpenAPIError(f"{where} is not valid JSON: {exc}") from None
-    import yaml
-
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return _plain(yaml.load(text, Loader=loader))  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise OpenAPIError(f"{where} is not valid YAML: {exc}") from None
-
-
-def _plain(value: Any) -> Any:
-    """YAML's extras made JSON-like: integer keys (status codes) and dates become strings."""
-    if isinstance(value, dict):
-        return {_key(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, datetime.date | datetime.datetime):
-        return value.isoformat()
-    return value
-
-
-def _key(key: Any) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return key if isinstance(key, str) else str(key)
-
-
 def _is_url(text: str) -> bool:
     return "\n" not in text and urlsplit(text.strip()).scheme in _SCHEMES_HTTP
 
@@ -101,30 +72,47 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
     """Read *spec* (text, bytes, mapping, path or http(s) URL), resolve refs and validate.
 
     Raises:
+        OpenAPILimitError: over ``max_spec_bytes``, ``max_ref_documents``, ``max_spec_nodes``
+            or ``max_spec_depth`` (the message names the option).
         OpenAPIError: unreadable, unparsable, not OpenAPI, a refused or broken ``$ref``, or
             invalid (the message names the location, e.g. ``#/paths/~1users/get``).
     """
+    limits = options.limits
+    reader = SpecReader(limits, options.fetch)
     source_url: str | None = None
+    text_base = (Path.cwd() / "openapi-spec.json").as_uri()
     if isinstance(spec, Mapping):
-        document: Any = json.loads(json.dumps(spec, default=str))  # a private, JSON-clean copy
-        base = (Path.cwd() / "openapi-spec.json").as_uri()
+        measure(spec, where="the spec", limits=limits)
+        try:  # a private, JSON-clean copy
+            document: Any = json.loads(json.dumps(spec, default=str))
+        except (TypeError, ValueError) as exc:
+            raise OpenAPIError(f"the spec cannot be read as JSON data: {exc}") from None
+        except RecursionError:
+            raise too_deep("the spec", limits) from None
+        base = text_base
+    elif isinstance(spec, str | bytes) and len(spec) > limits.max_spec_bytes:
+        reader.take(len(spec), "the spec text")
+        raise AssertionError("unreachable")  # pragma: no cover
     elif isinstance(spec, Path) or (
         isinstance(spec, str) and "\n" not in spec and not _is_url(spec) and _is_file(spec)
     ):
-        path = Path(spec).expanduser().resolve()
-        document = parse_text(_read_file(path), format or _format_of(path.name), where=str(path))
-        base = path.as_uri()
+        path = Path(spec).expanduser()
+        text = reader.read_spec_file(str(path))
+        document = parse_text(text, format or _format_of(path.name), where=str(path), limits=limits)
+        base = Path(os.path.realpath(path)).as_uri()
     elif isinstance(spec, str | bytes):
         text = spec.decode("utf-8", errors="replace") if isinstance(spec, bytes) else spec
         if _is_url(text):
             source_url = text.strip()
+            body, _final = reader.fetch(source_url, reference=False, where="the spec")
             document = parse_text(
-                _fetch(source_url, options), format or _format_of(source_url), where=source_url
+                body, format or _format_of(source_url), where=source_url, limits=limits
             )
             base = source_url
         else:
-            document = parse_text(text, format)
-            base = (Path.cwd() / "openapi-spec.yaml").as_uri()
+            reader.take(len(text), "the spec text")
+            document = parse_text(text, format, where="the spec", limits=limits)
+            base = text_base
     else:
         raise OpenAPIError(
             f"a spec is YAML/JSON text, a dict, a file path or an http(s) URL, "
@@ -136,9 +124,11 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
             hint = f" (and {spec!r} is not an existing file or an http(s) URL)"
         raise OpenAPIError(f"the spec must be a mapping, got {type(document).__name__}{hint}")
     version = _version_of(document)
-    resolved = _resolve(document, base, options)
+    resolved = _resolve(document, base, reader)
+    measure(resolved, where="the spec with its $refs resolved", limits=limits)
+    _refuse_leftover_refs(resolved)
     if options.validate:
-        _validate(resolved, version)
+        _validate(resolved, version, limits)
     return LoadedSpec(resolved, source_url, version)
 
 
@@ -158,41 +148,6 @@ def _format_of(name: str) -> str | None:
     return None
 
 
-def _read_file(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OpenAPIError(f"cannot read spec file {str(path)!r}: {exc}") from None
-
-
-def _fetch(url: str, options: LoadOptions) -> str:
-    """GET *url* with httpx (the user's transport, if any); body capped at ``max_bytes``."""
-    import httpx
-
-    try:
-        with (
-            httpx.Client(
-                transport=options.transport,
-                timeout=options.timeout,
-                follow_redirects=True,
-                trust_env=False,
-            ) as client,
-            client.stream("GET", url, headers={"Accept": "application/json, */*"}) as response,
-        ):
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > options.max_bytes:
-                    raise OpenAPIError(f"{url} is over the {options.max_bytes}-byte limit")
-                chunks.append(chunk)
-            if response.status_code >= 400:
-                raise OpenAPIError(f"cannot fetch {url}: HTTP {response.status_code}")
-            return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
-    except httpx.HTTPError as exc:
-        raise OpenAPIError(f"cannot fetch {url}: {exc}") from None
-
-
 def _version_of(document: Mapping[str, Any]) -> str:
     version = document.get("openapi", document.get("swagger"))
     if not isinstance(version, str):
@@ -206,19 +161,32 @@ def _version_of(document: Mapping[str, Any]) -> str:
     return version
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc.lower()
+class _ReadOnlyCache(dict[Any, Any]):
+    """prance's reference cache, holding every document the loader read.
+
+    prance fetches a URL itself when its cache has no entry; here a miss is an error, so it
+    never opens a file or a connection.
+    """
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            resource = key[0] if isinstance(key, tuple) and key else key
+            raise OpenAPIError(
+                f"cannot resolve a $ref into {resource!r}: it was not read"
+            ) from None
 
 
-def _resolve(document: dict[str, Any], base: str, options: LoadOptions) -> dict[str, Any]:
-    """Load every external document *document* refers to, then let prance inline the refs."""
+def _resolve(document: dict[str, Any], base: str, reader: SpecReader) -> dict[str, Any]:
+    """Read every external document *document* refers to, then let prance inline the refs."""
     from prance.util import url as prance_url
     from prance.util.resolver import RefResolver
 
-    cache: dict[Any, Any] = {}
+    cache = _ReadOnlyCache()
     pending: list[tuple[str, Any]] = [(base, document)]
-    loaded = {_resource(base)}
+    base_resource = _resource(base)
+    loaded = {base_resource}
     while pending:
         url, current = pending.pop()
         for holder, where in _refs(current, ()):
@@ -228,23 +196,22 @@ def _resolve(document: dict[str, Any], base: str, options: LoadOptions) -> dict[
             if resource in loaded:
                 continue
             loaded.add(resource)
+            location = pointer(where) if url == base else f"{pointer(where)} of {url}"
+            reader.count_reference(location)
             scheme = urlsplit(resource).scheme
             if scheme in _SCHEMES_HTTP:
-                if _origin(resource) != _origin(base) and not options.allow_remote_refs:
-                    raise OpenAPIError(
-                        f"remote $ref {target!r} at {pointer(where)} refused: pass "
-                        "allow_remote_refs=True to fetch references from other hosts"
-                    )
-                text = _fetch(resource, options)
+                text, _final = reader.fetch(resource, reference=True, where=location)
             elif scheme == "file":
-                text = _read_file(Path(prance_url.parse.urlparse(resource).path))
+                text = reader.read_ref_file(resource, location)
             else:
-                raise OpenAPIError(f"unsupported $ref {target!r} at {pointer(where)}")
-            external = parse_text(text, _format_of(resource), where=resource)
+                raise OpenAPIError(f"unsupported $ref {target!r} at {location}")
+            external = parse_text(text, _format_of(resource), where=resource, limits=reader.limits)
+            if not isinstance(external, dict | list):
+                raise OpenAPIError(
+                    f"$ref {target!r} at {location}: the document is not a mapping or a list"
+                )
             cache[(resource, True)] = external
             pending.append((resource, external))
-
-    base_resource = _resource(base)
 
     def cut(limit: int, parsed_url: Any, recursions: Any = ()) -> dict[str, Any]:
         target = parsed_url.geturl()
@@ -252,19 +219,40 @@ def _resolve(document: dict[str, Any], base: str, options: LoadOptions) -> dict[
             target = "#" + parsed_url.fragment
         return {"description": f"recursive reference to {target} (cut)", "x-recursive-ref": target}
 
-    resolver = RefResolver(
-        document,
-        base,
-        reference_cache=cache,
-        recursion_limit=1,
-        recursion_limit_handler=cut,
-    )
     try:
+        resolver = RefResolver(
+            document,
+            base,
+            reference_cache=cache,
+            recursion_limit=1,
+            recursion_limit_handler=cut,
+        )
         resolver.resolve_references()
-    except (LookupError, ValueError) as exc:
+    except OpenAPIError:
+        raise
+    except RecursionError:
+        raise too_deep("the spec", reader.limits) from None
+    except (LookupError, ValueError, TypeError) as exc:
         raise OpenAPIError(f"cannot resolve a $ref: {exc}") from None
     resolved: dict[str, Any] = resolver.specs
     return resolved
+
+
+def _refuse_leftover_refs(document: Any) -> None:
+    """Make sure no ``$ref`` is left (the validator would fetch it); each shared node once."""
+    seen: set[int] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                raise OpenAPIError(f"the $ref {node['$ref']!r} could not be resolved")
+            stack.extend(value for value in node.values() if isinstance(value, dict | list))
+        elif isinstance(node, list):
+            stack.extend(value for value in node if isinstance(value, dict | list))
 
 
 def _resource(url: str) -> str:
@@ -294,7 +282,7 @@ def _refs(node: Any, where: tuple[Any, ...]) -> list[tuple[dict[str, Any], tuple
     return found
 
 
-def _validate(document: dict[str, Any], version: str) -> None:
+def _validate(document: dict[str, Any], version: str, limits: SpecLimits) -> None:
     """Check *document* with openapi-spec-validator; the error names the wrong location."""
     from jsonschema.exceptions import ValidationError, best_match
     from openapi_spec_validator import validate
@@ -315,5 +303,7 @@ def _validate(document: dict[str, Any], version: str) -> None:
         if closest is not None:
             where, message = pointer(closest.absolute_path), closest.message
         raise OpenAPIError(f"invalid OpenAPI {version} spec at {where}: {message}") from None
+    except RecursionError:
+        raise too_deep("the spec", limits) from None
     except Exception as exc:  # the validator's own failures (an unresolvable ref, ...)
         raise OpenAPIError(f"invalid OpenAPI {version} spec: {exc}") from None
