@@ -7,7 +7,9 @@ supervisor escalation and a :class:`Resolution` that records enough to be recoun
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 import inspect
 import logging
 import math
@@ -27,7 +29,7 @@ from agentkit._votes import (
     VoteCount,
     VoteType,
 )
-from agentkit.exceptions import ConfigurationError, PluginError
+from agentkit.exceptions import ConfigurationError, PluginError, VotingError
 
 if TYPE_CHECKING:
     from agentkit._plugins import PluginManager
@@ -40,6 +42,11 @@ logger = logging.getLogger("agentkit.voting")
 #: A plugin's voting method: takes the checked votes, returns a ``VoteCount`` or the tallies
 #: (``{option: total}``; then the option with strictly the highest total wins).
 VotingMethod = Callable[[tuple[AgentVote, ...]], "VoteCount | Mapping[str, float]"]
+
+#: Above this many ballot entries (votes plus ranked options) a count runs in a worker thread.
+_THREAD_ABOVE_ENTRIES = 20_000
+#: The largest total a plugin method's tallies may hold (so sums stay finite).
+_PLUGIN_MAX_TOTAL = 1e300
 
 RESOLVED_BY_VOTE = "vote"
 RESOLVED_BY_SUPERVISOR = "supervisor"
@@ -70,19 +77,21 @@ def _conflict_type(value: ConflictType | str) -> ConflictType:
         raise ConfigurationError(f"unknown conflict type {value!r}; known: {known}") from None
 
 
-def _checked_agent_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+def _checked_agent_weights(
+    weights: Mapping[str, float] | None, limits: _voting.VoteLimits
+) -> dict[str, float]:
+    if weights is not None and not isinstance(weights, Mapping):
+        raise ConfigurationError(
+            f"agent_weights must be a mapping of agent id to weight, got {type(weights).__name__}"
+        )
     checked: dict[str, float] = {}
     for agent_id, weight in (weights or {}).items():
-        if (
-            isinstance(weight, bool)
-            or not isinstance(weight, int | float)
-            or not math.isfinite(weight)
-            or weight < 0
-        ):
-            raise ConfigurationError(
-                f"agent_weights[{agent_id!r}] is {weight!r}; a weight is a finite number >= 0"
+        try:
+            checked[agent_id] = _voting._check_weight(
+                f"agent_weights[{_voting._shown(agent_id)}]", weight, limits.max_weight
             )
-        checked[agent_id] = float(weight)
+        except VotingError as exc:
+            raise ConfigurationError(str(exc)) from None
     return checked
 
 
@@ -102,6 +111,14 @@ class ConflictResolver:
             ``agentkit_register_voting_methods`` hook; None: built-in methods only.
         elimination_order: Default tie rule for RANKED_CHOICE eliminations.
         clock: Source of the resolution's timestamp.
+        max_votes: The most votes one count takes (default 100,000).
+        max_ranking_length: The most options one vote may rank (default 100,000).
+        max_weight: The largest agent weight, per vote or in *agent_weights* (default 1e12);
+            it keeps weight totals exact and far from float overflow.
+
+    Over a limit a count raises ``VoteLimitError`` (a ``VotingError`` and a
+    ``LimitExceededError``) before counting. Large counts run in a worker thread, so
+    ``resolve_conflict`` never holds the event loop for long.
 
     With a supervisor (an id or a callback) a conflict without a winner is decided by it
     (status RESOLVED, ``resolved_by="supervisor"``, ``escalated=True``) or, if it makes no
@@ -119,12 +136,16 @@ class ConflictResolver:
         *,
         elimination_order: Sequence[str] | None = None,
         clock: Clock | None = None,
+        max_votes: int = _voting.DEFAULT_LIMITS.max_votes,
+        max_ranking_length: int = _voting.DEFAULT_LIMITS.max_ranking_length,
+        max_weight: float = _voting.DEFAULT_LIMITS.max_weight,
     ) -> None:
         if supervisor is not None and not callable(supervisor):
             raise ConfigurationError(f"supervisor must be a callable, got {supervisor!r}")
+        self.limits = _voting.VoteLimits(max_votes, max_ranking_length, max_weight)
         self.supervisor_agent_id = supervisor_agent_id
         self.supervisor = supervisor
-        self.agent_weights = _checked_agent_weights(agent_weights)
+        self.agent_weights = _checked_agent_weights(agent_weights, self.limits)
         self.supermajority_threshold = _voting.as_threshold(supermajority_threshold)
         _voting._elimination_ranks(elimination_order)
         self.elimination_order = None if elimination_order is None else tuple(elimination_order)
@@ -209,43 +230,39 @@ class ConflictResolver:
         for bad votes and ``ConfigurationError`` for an unknown method or a bad threshold.
         """
         name = self.method_name(vote_type)
-        checked = _voting.validate_votes(votes)
+        limits = self.limits
+        checked = _voting.validate_votes(votes, limits=limits)
         if name == VoteType.MAJORITY.value:
-            return _voting.majority(checked)
+            return _voting.majority(checked, limits=limits)
         if name == VoteType.SUPERMAJORITY.value:
             chosen = self.supermajority_threshold if threshold is None else threshold
-            return _voting.supermajority(checked, chosen)
+            return _voting.supermajority(checked, chosen, limits=limits)
         if name == VoteType.UNANIMOUS.value:
-            return _voting.unanimous(checked)
+            return _voting.unanimous(checked, limits=limits)
         if name == VoteType.WEIGHTED.value:
             weights = self.agent_weights if agent_weights is None else agent_weights
-            return _voting.weighted(checked, weights)
+            return _voting.weighted(checked, weights, limits=limits)
         if name == VoteType.RANKED_CHOICE.value:
             order = self.elimination_order if elimination_order is None else elimination_order
-            return _voting.ranked_choice(checked, order)
+            return _voting.ranked_choice(checked, order, limits=limits)
         return self._count_with_plugin(name, checked)
 
     def _count_with_plugin(self, name: str, votes: tuple[AgentVote, ...]) -> VoteCount:
-        answer = self._plugin_methods[name](votes)
+        try:
+            answer = self._plugin_methods[name](votes)
+        except VotingError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"voting method {name!r} failed: {type(exc).__name__}: {_voting._shown(exc)}"
+            ) from exc
         if isinstance(answer, VoteCount):
-            return answer
+            return _checked_plugin_count(name, answer)
         if isinstance(answer, Mapping):
-            tallies = {str(option): float(answer[option]) for option in sorted(answer)}
-            if not tallies:
-                return VoteCount(winner=None, tallies={}, consensus_score=0.0)
-            total = math.fsum(tallies.values())
-            top = max(tallies.values())
-            leaders = [option for option, value in tallies.items() if value == top]
-            share = top / total if total > 0 else 1.0 / len(tallies)
-            return VoteCount(
-                winner=leaders[0] if len(leaders) == 1 else None,
-                tallies=tallies,
-                consensus_score=min(1.0, max(0.0, share)),
-                reason="" if len(leaders) == 1 else "the top options tie",
-            )
+            return _plugin_tallies_count(name, answer)
         raise PluginError(
-            f"voting method {name!r} returned {answer!r}; it must return a VoteCount or a"
-            " mapping of option to total"
+            f"voting method {name!r} returned {_voting._shown(answer)}; it must return a"
+            " VoteCount or a mapping of option to total"
         )
 
     # -- resolving ----------------------------------------------------------------------
@@ -269,6 +286,7 @@ class ConflictResolver:
 
         Raises:
             NoVotesError, DuplicateVoteError, InvalidVoteError: votes that cannot be counted.
+            VoteLimitError: more votes, a longer ranking or a larger weight than the limits.
             ConfigurationError: an unknown vote type or conflict type, a bad threshold.
         """
         kind = _conflict_type(conflict_type)
@@ -279,43 +297,41 @@ class ConflictResolver:
             or required_votes < 1
         ):
             raise ConfigurationError(f"required_votes must be an int >= 1, got {required_votes!r}")
-        checked = _voting.validate_votes(votes, allow_empty=required_votes is not None)
+        listed = _voting._at_most(votes, self.limits.max_votes)
         chosen_threshold = (
             self.supermajority_threshold if threshold is None else _voting.as_threshold(threshold)
         )
         _voting._elimination_ranks(elimination_order)
         order = self.elimination_order if elimination_order is None else tuple(elimination_order)
-        weights = (
-            {
-                vote.agent_id: self.agent_weights[vote.agent_id]
-                for vote in checked
-                if vote.weight is None and vote.agent_id in self.agent_weights
-            }
-            if name == VoteType.WEIGHTED.value and self.agent_weights
-            else {}
-        )
-        resolution = self._build(
+        abstained = tuple(sorted(set(abstentions)))
+        if not all(isinstance(agent_id, str) for agent_id in abstained):
+            raise ConfigurationError("abstentions must be agent ids (str)")
+        timestamp = self.clock.time()
+        resolve = functools.partial(
+            self._resolve_now,
             conflict_id=conflict_id,
             conflict_type=kind,
             vote_type=name,
-            votes=checked,
+            votes=listed,
             threshold=chosen_threshold,
-            agent_weights=weights,
             elimination_order=order,
             required_votes=required_votes,
-            supervisor_agent_id=self.supervisor_agent_id,
-            supervisor_decision=None,
-            abstentions=tuple(sorted(set(abstentions))),
-            timestamp=self.clock.time(),
-            has_supervisor=self.has_supervisor,
+            abstentions=abstained,
+            timestamp=timestamp,
         )
+        # Checking and counting are linear (up to a log factor) in the ballot entries; a big
+        # count runs in a worker thread so that it cannot hold the event loop.
+        if _ballot_entries_over(listed, _THREAD_ABOVE_ENTRIES):
+            resolution = await asyncio.to_thread(resolve)
+        else:
+            resolution = resolve()
         if resolution.status is not ResolutionStatus.ESCALATED or self.supervisor is None:
             return resolution
         conflict = Conflict(
             conflict_id=conflict_id,
             conflict_type=kind,
             vote_type=name,
-            votes=checked,
+            votes=resolution.votes,
             count=VoteCount(
                 winner=None,
                 tallies=dict(resolution.tallies),
@@ -328,6 +344,49 @@ class ConflictResolver:
         if decision is None:
             return resolution
         return _decided_by_supervisor(resolution, decision, "the supervisor's callback decided")
+
+    def _resolve_now(
+        self,
+        *,
+        conflict_id: str,
+        conflict_type: ConflictType,
+        vote_type: str,
+        votes: list[AgentVote],
+        threshold: Fraction,
+        elimination_order: tuple[str, ...] | None,
+        required_votes: int | None,
+        abstentions: tuple[str, ...],
+        timestamp: float,
+    ) -> Resolution:
+        """Check and count *votes* (no supervisor callback): the body of resolve_conflict."""
+        name = vote_type
+        checked = _voting.validate_votes(
+            votes, allow_empty=required_votes is not None, limits=self.limits
+        )
+        weights = (
+            {
+                vote.agent_id: self.agent_weights[vote.agent_id]
+                for vote in checked
+                if vote.weight is None and vote.agent_id in self.agent_weights
+            }
+            if name == VoteType.WEIGHTED.value and self.agent_weights
+            else {}
+        )
+        return self._build(
+            conflict_id=conflict_id,
+            conflict_type=conflict_type,
+            vote_type=name,
+            votes=checked,
+            threshold=threshold,
+            agent_weights=weights,
+            elimination_order=elimination_order,
+            required_votes=required_votes,
+            supervisor_agent_id=self.supervisor_agent_id,
+            supervisor_decision=None,
+            abstentions=abstentions,
+            timestamp=timestamp,
+            has_supervisor=self.has_supervisor,
+        )
 
     async def _ask_supervisor(self, conflict: Conflict) -> str | None:
         assert self.supervisor is not None
@@ -356,7 +415,7 @@ class ConflictResolver:
         untouched resolution the result equals it; a difference means the record was altered
         (or a plugin method changed).
         """
-        votes = _voting.validate_votes(resolution.votes, allow_empty=True)
+        votes = _voting.validate_votes(resolution.votes, allow_empty=True, limits=self.limits)
         threshold = (
             _voting.DEFAULT_SUPERMAJORITY
             if resolution.threshold is None
@@ -474,4 +533,78 @@ def _decided_by_supervisor(resolution: Resolution, option: str, reason: str) -> 
         escalated=True,
         supervisor_decision=option,
         reason=reason,
+    )
+
+
+def _ballot_entries_over(votes: Sequence[object], limit: int) -> bool:
+    """Whether *votes* hold more than *limit* entries (votes plus ranked options).
+
+    Stops as soon as the answer is known, so it costs O(limit) at most; what is not a
+    well-formed vote counts as one entry (the check after rejects it).
+    """
+    if len(votes) > limit:
+        return True
+    entries = 0
+    for vote in votes:
+        ranking = vote.ranking if isinstance(vote, AgentVote) else None
+        entries += 1 + (len(ranking) if isinstance(ranking, tuple | list) else 0)
+        if entries > limit:
+            return True
+    return False
+
+
+def _checked_plugin_count(name: str, count: VoteCount) -> VoteCount:
+    """*count* if its fields are what a VoteCount promises, else ``PluginError``."""
+    score = count.consensus_score
+    if (
+        (count.winner is not None and not isinstance(count.winner, str))
+        or not isinstance(count.tallies, dict)
+        or isinstance(score, bool)
+        or not isinstance(score, int | float)
+        or not 0 <= score <= 1
+    ):
+        raise PluginError(
+            f"voting method {name!r} returned a malformed VoteCount (winner a str or None,"
+            f" consensus_score in [0, 1]): {_voting._shown(count)}"
+        )
+    return count
+
+
+def _plugin_tallies_count(name: str, answer: Mapping[Any, Any]) -> VoteCount:
+    """The count a plugin's ``{option: total}`` stands for: strictly the highest total wins."""
+    tallies: dict[str, float] = {}
+    for option, value in answer.items():
+        if (
+            not isinstance(option, str)
+            or isinstance(value, bool)
+            or not isinstance(value, int | float)
+            # Comparisons, not float(): a huge int must not raise OverflowError.
+            or not -_PLUGIN_MAX_TOTAL <= value <= _PLUGIN_MAX_TOTAL
+        ):
+            raise PluginError(
+                f"voting method {name!r} returned {_voting._shown(option)}:"
+                f" {_voting._shown(value)}; tallies map option names (str) to finite numbers"
+                f" within +-{_PLUGIN_MAX_TOTAL:g}"
+            )
+        tallies[option] = float(value) + 0.0
+    if not tallies:
+        return VoteCount(winner=None, tallies={}, consensus_score=0.0)
+    tallies = {option: tallies[option] for option in sorted(tallies)}
+    # At most 1e300 each over at most max_votes-sized answers cannot overflow a float sum
+    # for any answer that fits in memory (1.8e308 / 1e300 is 10^8 options at the limit).
+    try:
+        total = math.fsum(tallies.values())
+    except OverflowError:
+        raise PluginError(
+            f"voting method {name!r} returned tallies whose total overflows a float; scale"
+            " them down"
+        ) from None
+    top = max(tallies.values())
+    leaders = [option for option, value in tallies.items() if value == top]
+    share = top / total if total > 0 else 1.0 / len(tallies)
+    return VoteCount(
+        winner=leaders[0] if len(leaders) == 1 else None,
+        tallies=tallies,
+        consensus_score=min(1.0, max(0.0, share)),
+        reason="" if len(leaders) == 1 else "the top options tie",
     )

@@ -7,6 +7,7 @@ the bus (wire format msgpack, with a ``version`` field) and be recounted elsewhe
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -21,10 +22,11 @@ __all__ = [
     "ResolutionStatus",
     "VoteCount",
     "VoteType",
+    "round_tallies",
 ]
 
-#: Version of the vote and resolution records on the wire.
-VOTES_WIRE_VERSION = 1
+#: Version of the vote and resolution records on the wire (2: IRV rounds record changes).
+VOTES_WIRE_VERSION = 2
 
 
 class VoteType(enum.StrEnum):
@@ -82,22 +84,56 @@ class AgentVote(msgspec.Struct, frozen=True):
 
 
 class IRVRound(msgspec.Struct, frozen=True, kw_only=True):
-    """One round of an instant-runoff count."""
+    """One round of an instant-runoff count, recorded by what changed since the round before.
+
+    Recording every continuing option's count in every round would grow with options x
+    rounds (quadratic: 100,000 options would need 5 x 10^9 entries), so a round holds only
+    the counts that changed: in round 1 every option's count, later only the options that
+    received the ballots of the option eliminated the round before. ``round_tallies(n)`` on
+    the :class:`VoteCount` or :class:`Resolution` replays them into round *n*'s full tallies.
+    """
 
     #: 1 for the first round.
     number: int
-    #: Votes per continuing option in this round, options in code-point order.
+    #: Round 1: votes per option (every option, in code-point order). Later rounds: the new
+    #: count of each option whose count changed, in code-point order; options not listed kept
+    #: their count, and the option eliminated the round before is gone.
     tallies: dict[str, int]
     #: Ballots that still rank a continuing option.
     continuing_ballots: int
     #: Ballots that rank no continuing option any more (they drop out of the count).
     exhausted_ballots: int
+    #: How many options were continuing in this round.
+    continuing_options: int = 0
     #: The option that won in this round, if any.
     winner: str | None = None
     #: The option eliminated at the end of this round, if any.
     eliminated: str | None = None
-    #: The options tied for the fewest votes when more than one was (the tie rule chose).
-    tied: tuple[str, ...] = ()
+    #: How many options tied for the fewest votes, when more than one did (the tie rule
+    #: chose); 0 otherwise. They are the options with the fewest votes in ``round_tallies``.
+    tied: int = 0
+
+
+def round_tallies(rounds: Sequence[IRVRound], number: int) -> dict[str, int]:
+    """The full tallies of round *number* (1 = first), replayed from *rounds*' changes.
+
+    Options in code-point order; linear in the size of the records up to that round.
+
+    Raises:
+        IndexError: there is no round *number*.
+    """
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(rounds):
+        raise IndexError(f"there is no round {number!r}; rounds run from 1 to {len(rounds)}")
+    tallies: dict[str, int] = {}
+    eliminated: str | None = None
+    for round_ in rounds[:number]:
+        if eliminated is not None:
+            tallies.pop(eliminated, None)
+        # Round 1 lists every option in code-point order; updating existing keys and
+        # deleting keeps that order.
+        tallies.update(round_.tallies)
+        eliminated = round_.eliminated
+    return tallies
 
 
 class VoteCount(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,6 +149,10 @@ class VoteCount(msgspec.Struct, frozen=True, kw_only=True):
     consensus_score: float
     rounds: tuple[IRVRound, ...] = ()
     reason: str = ""
+
+    def round_tallies(self, number: int, /) -> dict[str, int]:
+        """The full tallies of IRV round *number* (1 = first); see :class:`IRVRound`."""
+        return round_tallies(self.rounds, number)
 
 
 class Resolution(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,6 +202,10 @@ class Resolution(msgspec.Struct, frozen=True, kw_only=True):
     def threshold_fraction(self) -> Fraction | None:
         """The supermajority threshold as a Fraction, if one was used."""
         return None if self.threshold is None else Fraction(self.threshold)
+
+    def round_tallies(self, number: int, /) -> dict[str, int]:
+        """The full tallies of IRV round *number* (1 = first); see :class:`IRVRound`."""
+        return round_tallies(self.rounds, number)
 
     def as_dict(self) -> dict[str, Any]:
         """The resolution as plain builtins (enums as their values), e.g. for JSON."""

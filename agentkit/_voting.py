@@ -13,10 +13,14 @@ Nothing here does I/O or looks at a clock; the same votes in any order give the 
 
 from __future__ import annotations
 
+import dataclasses
+import heapq
+import itertools
 import math
 import operator
+import reprlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from fractions import Fraction
 
 from agentkit._votes import AgentVote, IRVRound, VoteCount
@@ -25,10 +29,13 @@ from agentkit.exceptions import (
     DuplicateVoteError,
     InvalidVoteError,
     NoVotesError,
+    VoteLimitError,
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_SUPERMAJORITY",
+    "VoteLimits",
     "as_threshold",
     "effective_weights",
     "majority",
@@ -49,6 +56,61 @@ _OPTION = operator.attrgetter("option")
 #: given or as the iterator over what it still ranks.
 _Place = tuple[Iterable[str], int]
 
+#: No weight total may come near the largest float (1.8e308): max_weight x max_votes stays
+#: under this, so ``math.fsum`` never overflows.
+_MAX_WEIGHT_TOTAL = 1e300
+_MAX_MAX_VOTES = 10**9
+
+# Error messages show at most this much of a value an outsider chose.
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxtuple = _REPR.maxlist = _REPR.maxdict = 8
+
+
+def _shown(value: object) -> str:
+    return _REPR.repr(value)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VoteLimits:
+    """The largest input a count accepts; over a limit is a ``VoteLimitError`` naming it.
+
+    A count takes time and memory linear (up to a log factor) in the ballot entries, so
+    these bound the work one call can ask for. ``max_weight`` keeps every weight total far
+    from float overflow, so totals stay exact (``math.fsum``, correctly rounded).
+    """
+
+    #: Votes in one count.
+    max_votes: int = 100_000
+    #: Options in one vote's ranking.
+    max_ranking_length: int = 100_000
+    #: The largest agent weight (``vote.weight`` or ``agent_weights``).
+    max_weight: float = 1e12
+
+    def __post_init__(self) -> None:
+        for name in ("max_votes", "max_ranking_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{name} must be an int >= 1, got {_shown(value)}")
+        if self.max_votes > _MAX_MAX_VOTES:
+            raise ConfigurationError(
+                f"max_votes={self.max_votes} is over {_MAX_MAX_VOTES:,}; count in batches"
+            )
+        weight = self.max_weight
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 < weight <= _MAX_WEIGHT_TOTAL / self.max_votes
+        ):
+            raise ConfigurationError(
+                f"max_weight must be a number > 0 with max_weight x max_votes <="
+                f" {_MAX_WEIGHT_TOTAL:g} (so weight totals cannot overflow), got {_shown(weight)}"
+            )
+
+
+#: The limits used when none are given.
+DEFAULT_LIMITS = VoteLimits()
+
 
 class CheckedVotes(tuple[AgentVote, ...]):
     """Votes that passed :func:`validate_votes` (immutable, so they stay valid)."""
@@ -57,7 +119,7 @@ class CheckedVotes(tuple[AgentVote, ...]):
 
 
 def validate_votes(
-    votes: Iterable[AgentVote], *, allow_empty: bool = False
+    votes: Iterable[AgentVote], *, allow_empty: bool = False, limits: VoteLimits = DEFAULT_LIMITS
 ) -> tuple[AgentVote, ...]:
     """Check *votes* and return them as a tuple (rankings normalised to tuples).
 
@@ -66,15 +128,18 @@ def validate_votes(
     Raises:
         NoVotesError: no votes (unless *allow_empty*).
         DuplicateVoteError: an agent voted twice.
-        InvalidVoteError: not an ``AgentVote``, an empty agent id or option, confidence
-            outside [0, 1] (or NaN), a negative or non-finite weight, or a ranking that is
-            empty, repeats an option or does not start with ``option``.
+        InvalidVoteError: not an iterable of ``AgentVote``, an empty agent id or option,
+            confidence outside [0, 1] (or NaN), a negative or non-finite weight, or a ranking
+            that is empty, repeats an option or does not start with ``option``.
+        VoteLimitError: more than ``limits.max_votes`` votes, a ranking longer than
+            ``limits.max_ranking_length``, a weight over ``limits.max_weight``.
     """
-    if type(votes) is CheckedVotes and (votes or allow_empty):
+    if type(votes) is CheckedVotes and (votes or allow_empty) and len(votes) <= limits.max_votes:
         return votes
-    checked = list(votes)
+    checked = _at_most(votes, limits.max_votes)
     # Many ballots share a ranking: check each distinct one once.
     good_rankings: set[tuple[str, ...]] = set()
+    longest = limits.max_ranking_length
     for position, vote in enumerate(checked):
         # The common case in one cheap test; anything else gets the full check.
         if (
@@ -86,10 +151,13 @@ def validate_votes(
             or type(vote.option) is not str
             or not vote.option
             or vote.weight is not None
-            or (vote.ranking is not None and not _plain_ranking(vote.ranking, good_rankings))
+            or (
+                vote.ranking is not None
+                and not _plain_ranking(vote.ranking, good_rankings, longest)
+            )
             or (vote.ranking is not None and vote.ranking[0] != vote.option)
         ):
-            checked[position] = _full_check(vote)
+            checked[position] = _full_check(vote, limits)
     if not checked and not allow_empty:
         raise NoVotesError("no votes to count; give at least one AgentVote")
     agent_ids = {vote.agent_id for vote in checked}
@@ -98,19 +166,35 @@ def validate_votes(
         for vote in checked:
             if vote.agent_id in seen:
                 raise DuplicateVoteError(
-                    f"agent {vote.agent_id!r} voted more than once; one vote per agent"
+                    f"agent {_shown(vote.agent_id)} voted more than once; one vote per agent"
                 )
             seen.add(vote.agent_id)
     return CheckedVotes(checked)
 
 
-def _plain_ranking(ranking: object, good_rankings: set[tuple[str, ...]]) -> bool:
+def _at_most(votes: Iterable[AgentVote], max_votes: int) -> list[AgentVote]:
+    """*votes* as a list, refused as soon as it holds more than *max_votes*."""
+    if isinstance(votes, str | bytes | Mapping) or not isinstance(votes, Iterable):
+        raise InvalidVoteError(
+            f"votes must be a list of AgentVote, got {type(votes).__name__}: {_shown(votes)}"
+        )
+    advice = "count fewer votes or raise the max_votes option of ConflictResolver"
+    if isinstance(votes, Sized) and len(votes) > max_votes:
+        raise VoteLimitError(f"{len(votes)} votes is more than max_votes={max_votes}; {advice}")
+    # An iterator is read no further than one vote past the limit.
+    taken = list(itertools.islice(votes, max_votes + 1))
+    if len(taken) > max_votes:
+        raise VoteLimitError(f"more than max_votes={max_votes} votes; {advice}")
+    return taken
+
+
+def _plain_ranking(ranking: object, good_rankings: set[tuple[str, ...]], longest: int) -> bool:
     """Whether *ranking* is a well-formed tuple of distinct options (the fast path).
 
-    A ranking that cannot be hashed (it holds a list, say) goes to the full check and its
-    InvalidVoteError instead of raising TypeError here.
+    A ranking that cannot be hashed (it holds a list, say) or is too long goes to the full
+    check and its error instead of raising TypeError here or hashing it.
     """
-    if type(ranking) is not tuple or not ranking:
+    if type(ranking) is not tuple or not ranking or len(ranking) > longest:
         return False
     try:
         if ranking in good_rankings:  # many ballots share a ranking: check each once
@@ -123,51 +207,60 @@ def _plain_ranking(ranking: object, good_rankings: set[tuple[str, ...]]) -> bool
     return False
 
 
-def _full_check(vote: object) -> AgentVote:
+def _full_check(vote: object, limits: VoteLimits) -> AgentVote:
     if not isinstance(vote, AgentVote):
-        raise InvalidVoteError(f"expected an AgentVote, got {type(vote).__name__}: {vote!r}")
+        raise InvalidVoteError(f"expected an AgentVote, got {type(vote).__name__}: {_shown(vote)}")
+    agent = _shown(vote.agent_id)
     if not isinstance(vote.agent_id, str) or not vote.agent_id:
-        raise InvalidVoteError(f"a vote needs a non-empty agent_id, got {vote.agent_id!r}")
+        raise InvalidVoteError(f"a vote needs a non-empty agent_id, got {agent}")
     if not isinstance(vote.option, str) or not vote.option:
         raise InvalidVoteError(
-            f"agent {vote.agent_id!r} voted for {vote.option!r}; an option is a non-empty str"
+            f"agent {agent} voted for {_shown(vote.option)}; an option is a non-empty str"
         )
     confidence = vote.confidence
+    # Comparisons, not float(): an int too large for a float must not raise OverflowError.
     if (
         isinstance(confidence, bool)
         or not isinstance(confidence, int | float)
-        or not 0.0 <= confidence <= 1.0
+        or not 0 <= confidence <= 1
     ):
         raise InvalidVoteError(
-            f"agent {vote.agent_id!r} gave confidence {confidence!r}; it must be in [0, 1]"
+            f"agent {agent} gave confidence {_shown(confidence)}; it must be in [0, 1]"
         )
     if vote.weight is not None:
-        _check_weight(f"the weight of agent {vote.agent_id!r}'s vote", vote.weight)
+        _check_weight(f"the weight of agent {agent}'s vote", vote.weight, limits.max_weight)
     if vote.ranking is not None:
-        vote = _checked_ranking(vote)
+        vote = _checked_ranking(vote, limits.max_ranking_length)
     return vote
 
 
-def _checked_ranking(vote: AgentVote) -> AgentVote:
+def _checked_ranking(vote: AgentVote, longest: int) -> AgentVote:
     ranking = vote.ranking
+    agent = _shown(vote.agent_id)
     if isinstance(ranking, str) or not isinstance(ranking, Sequence):
         raise InvalidVoteError(
-            f"agent {vote.agent_id!r}'s ranking must be a list of options, got {ranking!r}"
+            f"agent {agent}'s ranking must be a list of options, got {_shown(ranking)}"
+        )
+    if len(ranking) > longest:
+        raise VoteLimitError(
+            f"agent {agent} ranked {len(ranking)} options, more than"
+            f" max_ranking_length={longest}; rank fewer or raise the max_ranking_length option"
+            " of ConflictResolver"
         )
     ranking = tuple(ranking)
     if not ranking:
-        raise InvalidVoteError(f"agent {vote.agent_id!r} gave an empty ranking")
+        raise InvalidVoteError(f"agent {agent} gave an empty ranking")
     if any(not isinstance(option, str) or not option for option in ranking):
         raise InvalidVoteError(
-            f"agent {vote.agent_id!r}'s ranking holds something that is not an option: {ranking!r}"
+            f"agent {agent}'s ranking holds something that is not an option: {_shown(ranking)}"
         )
     if ranking[0] != vote.option:
         raise InvalidVoteError(
-            f"agent {vote.agent_id!r} voted for {vote.option!r} but ranked {ranking[0]!r}"
+            f"agent {agent} voted for {_shown(vote.option)} but ranked {_shown(ranking[0])}"
             " first; a ranking must start with the vote's option"
         )
     if len(set(ranking)) != len(ranking):
-        raise InvalidVoteError(f"agent {vote.agent_id!r}'s ranking repeats an option: {ranking!r}")
+        raise InvalidVoteError(f"agent {agent}'s ranking repeats an option: {_shown(ranking)}")
     if ranking is vote.ranking:
         return vote
     return AgentVote(
@@ -175,15 +268,21 @@ def _checked_ranking(vote: AgentVote) -> AgentVote:
     )
 
 
-def _check_weight(label: str, weight: object) -> float:
-    if (
-        isinstance(weight, bool)
-        or not isinstance(weight, int | float)
-        or not math.isfinite(weight)
-        or weight < 0
-    ):
-        raise InvalidVoteError(f"{label} is {weight!r}; a weight is a finite number >= 0")
-    return float(weight)
+def _check_weight(label: str, weight: object, max_weight: float) -> float:
+    """*weight* as a float in [0, *max_weight*] (never -0.0), else the error naming *label*."""
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise InvalidVoteError(f"{label} is {_shown(weight)}; a weight is a number >= 0")
+    # Comparisons, not math.isfinite(): an int too large for a float must not raise
+    # OverflowError. NaN fails every comparison.
+    if not weight >= 0 or weight == math.inf:
+        raise InvalidVoteError(f"{label} is {_shown(weight)}; a weight is a finite number >= 0")
+    if weight > max_weight:
+        raise VoteLimitError(
+            f"{label} is {_shown(weight)}, more than max_weight={max_weight:g}; scale the weights"
+            " down or raise the max_weight option of ConflictResolver"
+        )
+    # ``+ 0.0`` turns -0.0 into 0.0, so a total's sign never depends on the votes' order.
+    return float(weight) + 0.0
 
 
 def as_threshold(threshold: Fraction | int | str | float) -> Fraction:
@@ -196,13 +295,14 @@ def as_threshold(threshold: Fraction | int | str | float) -> Fraction:
         if isinstance(threshold, bool):
             raise TypeError(threshold)
         value = Fraction(str(threshold)) if isinstance(threshold, float) else Fraction(threshold)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         raise ConfigurationError(
-            f"supermajority threshold {threshold!r} is not a number; use e.g. Fraction(2, 3)"
+            f"supermajority threshold {_shown(threshold)} is not a number; use e.g. Fraction(2, 3)"
         ) from None
     if not _HALF < value <= 1:
         raise ConfigurationError(
-            f"supermajority threshold {threshold!r} must be in (1/2, 1]; 2/3 and 3/4 are usual"
+            f"supermajority threshold {_shown(threshold)} must be in (1/2, 1]; 2/3 and 3/4 are"
+            " usual"
         )
     return value
 
@@ -230,9 +330,9 @@ def _share(value: float, total: float, options: int) -> float:
     return min(1.0, max(0.0, value / total))
 
 
-def majority(votes: Sequence[AgentVote]) -> VoteCount:
+def majority(votes: Sequence[AgentVote], *, limits: VoteLimits = DEFAULT_LIMITS) -> VoteCount:
     """The option with more than half of the votes cast, else no winner."""
-    votes = validate_votes(votes)
+    votes = validate_votes(votes, limits=limits)
     cast = len(votes)
     return _first_reaching(
         votes, cast // 2 + 1, f"no option has more than half of the {cast} votes"
@@ -240,11 +340,14 @@ def majority(votes: Sequence[AgentVote]) -> VoteCount:
 
 
 def supermajority(
-    votes: Sequence[AgentVote], threshold: Fraction | int | str | float = DEFAULT_SUPERMAJORITY
+    votes: Sequence[AgentVote],
+    threshold: Fraction | int | str | float = DEFAULT_SUPERMAJORITY,
+    *,
+    limits: VoteLimits = DEFAULT_LIMITS,
 ) -> VoteCount:
     """The option with at least ``ceil(threshold x n)`` of the *n* votes, else no winner."""
     needed_share = as_threshold(threshold)
-    votes = validate_votes(votes)
+    votes = validate_votes(votes, limits=limits)
     cast = len(votes)
     needed = math.ceil(needed_share * cast)
     return _first_reaching(
@@ -269,9 +372,9 @@ def _first_reaching(votes: Sequence[AgentVote], needed: int, reason: str) -> Vot
     )
 
 
-def unanimous(votes: Sequence[AgentVote]) -> VoteCount:
+def unanimous(votes: Sequence[AgentVote], *, limits: VoteLimits = DEFAULT_LIMITS) -> VoteCount:
     """The option every vote is for, else no winner."""
-    votes = validate_votes(votes)
+    votes = validate_votes(votes, limits=limits)
     counts = _counts(votes)
     if len(counts) == 1:
         (option,) = counts
@@ -285,42 +388,53 @@ def unanimous(votes: Sequence[AgentVote]) -> VoteCount:
 
 
 def effective_weights(
-    votes: Sequence[AgentVote], agent_weights: Mapping[str, float] | None = None
+    votes: Sequence[AgentVote],
+    agent_weights: Mapping[str, float] | None = None,
+    *,
+    limits: VoteLimits = DEFAULT_LIMITS,
 ) -> dict[str, float]:
     """Each vote's weight: confidence x (``vote.weight``, else the agent's weight, else 1)."""
-    weights: dict[str, float] = {}
-    for vote in votes:
-        if vote.weight is not None:
-            agent_weight = float(vote.weight)
-        elif agent_weights is not None and vote.agent_id in agent_weights:
-            agent_weight = _check_weight(
-                f"agent_weights[{vote.agent_id!r}]", agent_weights[vote.agent_id]
-            )
-        else:
-            agent_weight = 1.0
-        weights[vote.agent_id] = float(vote.confidence) * agent_weight
-    return weights
+    votes = validate_votes(votes, allow_empty=True, limits=limits)
+    return {vote.agent_id: _vote_weight(vote, agent_weights, limits) for vote in votes}
+
+
+def _vote_weight(
+    vote: AgentVote, agent_weights: Mapping[str, float] | None, limits: VoteLimits
+) -> float:
+    """confidence x agent weight, never -0.0 (the vote itself is already checked)."""
+    if vote.weight is not None:
+        agent_weight = float(vote.weight)
+    elif agent_weights and vote.agent_id in agent_weights:
+        agent_weight = _check_weight(
+            f"agent_weights[{_shown(vote.agent_id)}]",
+            agent_weights[vote.agent_id],
+            limits.max_weight,
+        )
+    else:
+        return float(vote.confidence) + 0.0
+    return float(vote.confidence) * agent_weight + 0.0
 
 
 def weighted(
-    votes: Sequence[AgentVote], agent_weights: Mapping[str, float] | None = None
+    votes: Sequence[AgentVote],
+    agent_weights: Mapping[str, float] | None = None,
+    *,
+    limits: VoteLimits = DEFAULT_LIMITS,
 ) -> VoteCount:
     """The option with strictly the highest total weight, else no winner.
 
     A vote weighs ``confidence x agent weight``; the agent weight is ``vote.weight``, else
-    ``agent_weights[agent_id]``, else 1.
+    ``agent_weights[agent_id]``, else 1. Weights are at most ``limits.max_weight``, so no
+    total can overflow and every total is exact (correctly rounded) in any vote order.
     """
-    votes = validate_votes(votes)
+    votes = validate_votes(votes, limits=limits)
+    if agent_weights is not None and not isinstance(agent_weights, Mapping):
+        raise InvalidVoteError(
+            f"agent_weights must be a mapping of agent id to weight, got {_shown(agent_weights)}"
+        )
     per_option: dict[str, list[float]] = {}
     for vote in votes:
-        if vote.weight is not None:
-            weight = vote.confidence * vote.weight
-        elif agent_weights and vote.agent_id in agent_weights:
-            weight = vote.confidence * _check_weight(
-                f"agent_weights[{vote.agent_id!r}]", agent_weights[vote.agent_id]
-            )
-        else:
-            weight = float(vote.confidence)
+        weight = _vote_weight(vote, agent_weights, limits)
         values = per_option.get(vote.option)
         if values is None:
             per_option[vote.option] = [weight]
@@ -337,16 +451,20 @@ def weighted(
             tallies=dict(tallies),
             consensus_score=_share(top, total, len(tallies)),
         )
+    shown = ", ".join(map(_shown, leaders[:8])) + (", ..." if len(leaders) > 8 else "")
     return VoteCount(
         winner=None,
         tallies=dict(tallies),
         consensus_score=_share(top, total, len(tallies)),
-        reason=f"{', '.join(map(repr, leaders))} tie at weight {top:g}",
+        reason=f"{len(leaders)} options tie at weight {top:g}: {shown}",
     )
 
 
 def ranked_choice(
-    votes: Sequence[AgentVote], elimination_order: Sequence[str] | None = None
+    votes: Sequence[AgentVote],
+    elimination_order: Sequence[str] | None = None,
+    *,
+    limits: VoteLimits = DEFAULT_LIMITS,
 ) -> VoteCount:
     """Instant runoff over each vote's ballot (``ranking``, else ``[option]``).
 
@@ -356,102 +474,181 @@ def ranked_choice(
     eliminated. Ties for the fewest: the option earliest in *elimination_order* goes first
     (options listed before unlisted ones), otherwise the option sorting last by code point.
     Two options tied in the final round, or every ballot exhausted, means no winner.
+
+    The count takes O(E log E) time and O(E) memory for E ballot entries in all: each ballot
+    moves forward only, the fewest and the most votes come from heaps, and each round records
+    only the counts that changed (:class:`IRVRound`).
     """
-    votes = validate_votes(votes)
+    votes = validate_votes(votes, limits=limits)
     order_rank = _elimination_ranks(elimination_order)
     # Identical ballots are counted together: few distinct ballots is the common case.
     ballots = Counter(vote.ranking or (vote.option,) for vote in votes)
-    # The count is kept from round to round rather than redone: every option starts
-    # continuing, so each ballot first counts for its first entry; when an option is
-    # eliminated only the ballots on its pile move on to their next continuing option (or
-    # are exhausted). Options only ever stop continuing, so a ballot never looks back.
-    counts = dict.fromkeys(sorted(set().union(*ballots)), 0)
-    piles: dict[str, list[_Place]] = {option: [] for option in counts}
+    options = sorted(set().union(*ballots))
+    # ``counts`` holds the continuing options, in code-point order (deleting keeps it). Every
+    # option starts continuing, so each ballot first counts for its first entry; when an
+    # option is eliminated only the ballots on its pile move on to their next continuing
+    # option (or are exhausted). Options only ever stop continuing, so a ballot never looks
+    # back, and a count only ever grows.
+    counts = dict.fromkeys(options, 0)
+    piles: dict[str, list[_Place]] = {option: [] for option in options}
     for place in ballots.items():
         first = place[0][0]
         counts[first] += place[1]
         piles[first].append(place)
+    tally = _IrvTally(counts, _tie_keys(options, order_rank, elimination_order))
     exhausted = 0
     total = len(votes)
     rounds: list[IRVRound] = []
+    changes: dict[str, int] = dict(counts)
     while True:
         active = total - exhausted
-        number = len(rounds) + 1
-        tallies = _as_floats(counts)
-        winner = next((option for option, count in counts.items() if 2 * count > active), None)
-        if winner is not None:
-            rounds.append(
-                IRVRound(
-                    number=number,
-                    tallies=dict(counts),
-                    continuing_ballots=active,
-                    exhausted_ballots=exhausted,
-                    winner=winner,
-                )
-            )
-            return VoteCount(
-                winner=winner,
-                tallies=tallies,
-                consensus_score=counts[winner] / active,
-                rounds=tuple(rounds),
-            )
-        fewest = min(counts.values())
-        tied = sorted(option for option, count in counts.items() if count == fewest)
-        if active == 0 or (len(counts) == 2 and len(tied) == 2):
-            rounds.append(
-                IRVRound(
-                    number=number,
-                    tallies=dict(counts),
-                    continuing_ballots=active,
-                    exhausted_ballots=exhausted,
-                    tied=tuple(tied) if len(tied) > 1 else (),
-                )
-            )
-            reason = (
-                "every ballot is exhausted"
-                if active == 0
-                else f"{tied[0]!r} and {tied[1]!r} tie in the final round"
-            )
-            return VoteCount(
-                winner=None,
-                tallies=tallies,
-                consensus_score=_top_share(counts, active) if active else 0.0,
-                rounds=tuple(rounds),
-                reason=reason,
-            )
-        eliminated = _pick_elimination(tied, order_rank)
+        top_option, top = tally.most()
+        winner = eliminated = None
+        tied = 0
+        if 2 * top > active:
+            winner = top_option
+        else:
+            candidate, fewest = tally.fewest()
+            tied = tally.holding(fewest)
+            if active and not (len(counts) == 2 and tied == 2):
+                eliminated = candidate
         rounds.append(
             IRVRound(
-                number=number,
-                tallies=dict(counts),
+                number=len(rounds) + 1,
+                tallies=changes,
                 continuing_ballots=active,
                 exhausted_ballots=exhausted,
+                continuing_options=len(counts),
+                winner=winner,
                 eliminated=eliminated,
-                tied=tuple(tied) if len(tied) > 1 else (),
+                tied=tied if tied > 1 else 0,
             )
         )
-        # Deleting keeps the rest of ``counts`` in code-point order.
-        del counts[eliminated]
-        exhausted += _transfer(piles.pop(eliminated), counts, piles)
+        if eliminated is None:
+            return _irv_result(winner, top, active, counts, tuple(rounds))
+        tally.remove(eliminated)
+        moving = piles.pop(eliminated)
+        if not moving:  # an option nobody's ballot counts for: nothing moves
+            changes = {}
+            continue
+        moved, newly_exhausted = _transfer(moving, counts, piles)
+        exhausted += newly_exhausted
+        changes = {option: counts[option] for option in sorted(moved)}
+        for option, before in moved.items():
+            tally.update(option, before)
 
 
-def _transfer(moving: list[_Place], counts: dict[str, int], piles: dict[str, list[_Place]]) -> int:
-    """Move *moving* ballots to their next continuing option; return how many are exhausted.
+def _irv_result(
+    winner: str | None, top: int, active: int, counts: dict[str, int], rounds: tuple[IRVRound, ...]
+) -> VoteCount:
+    """The count after the last round: *top* is the most votes an option held in it."""
+    if winner is not None:
+        return VoteCount(
+            winner=winner, tallies=_as_floats(counts), consensus_score=top / active, rounds=rounds
+        )
+    if active == 0:
+        reason = "every ballot is exhausted"
+    else:
+        first, second = counts
+        reason = f"{_shown(first)} and {_shown(second)} tie in the final round"
+    return VoteCount(
+        winner=None,
+        tallies=_as_floats(counts),
+        consensus_score=_share(top, active, len(counts)) if active else 0.0,
+        rounds=rounds,
+        reason=reason,
+    )
 
-    A place is a ballot (its first entry is the option just eliminated) or the iterator left
-    where the ballot's last move stopped; ``iter`` gives the iterator either way.
+
+class _IrvTally:
+    """The continuing options' counts, with the fewest and the most at hand in O(log n).
+
+    Two heaps with lazy deletion (an entry whose count is no longer the option's is skipped
+    when it reaches the top) and the number of options holding each count: scanning every
+    option each round would make the count quadratic in the number of options.
+    """
+
+    __slots__ = ("_counts", "_high", "_holding", "_low", "_tie_keys")
+
+    def __init__(self, counts: dict[str, int], tie_keys: dict[str, int]) -> None:
+        self._counts = counts
+        self._tie_keys = tie_keys
+        self._holding = Counter(counts.values())
+        self._low = [(count, tie_keys[option], option) for option, count in counts.items()]
+        self._high = [(-count, option) for option, count in counts.items()]
+        heapq.heapify(self._low)
+        heapq.heapify(self._high)
+
+    def most(self) -> tuple[str, int]:
+        """An option with the most votes, and that count (the option is unique past half)."""
+        high = self._high
+        while self._counts.get(high[0][1]) != -high[0][0]:
+            heapq.heappop(high)
+        return high[0][1], -high[0][0]
+
+    def fewest(self) -> tuple[str, int]:
+        """The option the tie rule eliminates among those with the fewest votes, and that count."""
+        low = self._low
+        while self._counts.get(low[0][2]) != low[0][0]:
+            heapq.heappop(low)
+        return low[0][2], low[0][0]
+
+    def holding(self, count: int) -> int:
+        """How many continuing options hold exactly *count* votes."""
+        return self._holding[count]
+
+    def remove(self, option: str) -> None:
+        """Stop counting *option* (its heap entries become stale)."""
+        self._holding[self._counts.pop(option)] -= 1
+
+    def update(self, option: str, before: int) -> None:
+        """Note that *option*'s count changed from *before* to its current count."""
+        count = self._counts[option]
+        self._holding[before] -= 1
+        self._holding[count] += 1
+        heapq.heappush(self._low, (count, self._tie_keys[option], option))
+        heapq.heappush(self._high, (-count, option))
+
+
+def _tie_keys(
+    options: list[str], order_rank: Mapping[str, int], elimination_order: Sequence[str] | None
+) -> dict[str, int]:
+    """Each option's place in the elimination tie rule: the lowest key goes first.
+
+    Options listed in *elimination_order* come first, in its order; the others follow, the
+    one sorting last by code point first. *options* are in code-point order.
+    """
+    listed = len(elimination_order) if elimination_order is not None else 0
+    last = len(options) - 1
+    return {
+        option: order_rank.get(option, listed + last - position)
+        for position, option in enumerate(options)
+    }
+
+
+def _transfer(
+    moving: list[_Place], counts: dict[str, int], piles: dict[str, list[_Place]]
+) -> tuple[dict[str, int], int]:
+    """Move *moving* ballots to their next continuing option.
+
+    Returns each option whose count changed with its count before, and how many ballots are
+    exhausted. A place is a ballot (its first entry is the option just eliminated) or the
+    iterator left where the ballot's last move stopped; ``iter`` gives the iterator either way.
     """
     exhausted = 0
+    moved: dict[str, int] = {}
     for ballot, weight in moving:
         rest = iter(ballot)
         for option in rest:
-            if option in counts:
-                counts[option] += weight
+            count = counts.get(option)
+            if count is not None:
+                moved.setdefault(option, count)
+                counts[option] = count + weight
                 piles[option].append((rest, weight))
                 break
         else:
             exhausted += weight
-    return exhausted
+    return moved, exhausted
 
 
 def _elimination_ranks(elimination_order: Sequence[str] | None) -> dict[str, int]:

@@ -162,16 +162,20 @@ def test_irv_exhausted_ballots_drop_out_of_the_count() -> None:
             tallies={"A": 4, "B": 3, "C": 2},
             continuing_ballots=9,
             exhausted_ballots=0,
+            continuing_options=3,
             eliminated="C",
         ),
+        # Only changed counts are recorded; C's ballots were exhausted, so none changed.
         IRVRound(
             number=2,
-            tallies={"A": 4, "B": 3},
+            tallies={},
             continuing_ballots=7,
             exhausted_ballots=2,
+            continuing_options=2,
             winner="A",
         ),
     )
+    assert count.round_tallies(2) == {"A": 4, "B": 3}
     assert count.winner == "A"
     assert count.consensus_score == pytest.approx(4 / 7)
     assert count.tallies == {"A": 4, "B": 3}
@@ -181,9 +185,10 @@ def test_irv_elimination_tie_removes_the_option_sorting_last() -> None:
     """3 [A], 2 [B, A], 2 [C, B]: B and C tie for fewest, C (sorts last) goes; B wins 4 of 7."""
     count = ranked_choice(ballots((3, ["A"]), (2, ["B", "A"]), (2, ["C", "B"])))
     first, second = count.rounds
-    assert first.tied == ("B", "C")
+    assert first.tied == 2
     assert first.eliminated == "C"
-    assert second.tallies == {"A": 3, "B": 4}
+    assert second.tallies == {"B": 4}
+    assert count.round_tallies(2) == {"A": 3, "B": 4}
     assert count.winner == "B"
     assert count.consensus_score == pytest.approx(4 / 7)
 
@@ -193,7 +198,8 @@ def test_irv_elimination_order_overrides_the_tie_rule() -> None:
     votes = ballots((3, ["A"]), (2, ["B", "A"]), (2, ["C", "B"]))
     count = ranked_choice(votes, elimination_order=["B"])
     assert count.rounds[0].eliminated == "B"
-    assert count.rounds[1].tallies == {"A": 5, "C": 2}
+    assert count.rounds[1].tallies == {"A": 5}
+    assert count.round_tallies(2) == {"A": 5, "C": 2}
     assert count.winner == "A"
     # Unlisted options in a tie fall back to the default rule.
     assert ranked_choice(votes, elimination_order=["Z"]).rounds[0].eliminated == "C"
@@ -212,9 +218,9 @@ def test_irv_final_round_tie_means_no_winner() -> None:
     """2 [A], 2 [B], 1 [C]: C goes and is exhausted; A and B tie 2-2 in the final round."""
     count = ranked_choice(ballots((2, ["A"]), (2, ["B"]), (1, ["C"])))
     last = count.rounds[-1]
-    assert last.tallies == {"A": 2, "B": 2}
+    assert count.round_tallies(last.number) == {"A": 2, "B": 2}
     assert (last.continuing_ballots, last.exhausted_ballots) == (4, 1)
-    assert last.tied == ("A", "B")
+    assert last.tied == 2
     assert count.winner is None
     assert count.consensus_score == 0.5
     assert "tie in the final round" in count.reason

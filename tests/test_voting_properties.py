@@ -219,7 +219,7 @@ def test_ranked_choice_matches_a_plain_recount_every_round(
     assert count.consensus_score == score
     assert [
         (
-            list(round_.tallies.items()),
+            list(count.round_tallies(round_.number).items()),
             round_.continuing_ballots,
             round_.exhausted_ballots,
             round_.winner,
@@ -227,7 +227,13 @@ def test_ranked_choice_matches_a_plain_recount_every_round(
             round_.tied,
         )
         for round_ in count.rounds
-    ] == rounds
+    ] == [(*record[:5], len(record[5])) for record in rounds]
+    # Each round records exactly the counts that changed since the round before.
+    for previous, round_ in zip(count.rounds, count.rounds[1:], strict=False):
+        before = count.round_tallies(previous.number)
+        after = count.round_tallies(round_.number)
+        assert round_.tallies == {o: n for o, n in after.items() if before[o] != n}
+        assert round_.continuing_options == len(after)
     assert [round_.number for round_ in count.rounds] == list(range(1, len(rounds) + 1))
     final_tallies = rounds[-1][0]
     assert isinstance(final_tallies, list)
