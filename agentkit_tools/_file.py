@@ -52,9 +52,9 @@ def check_writable(config: ToolsConfig, path: str, *, overwrite: bool) -> str:
 
     Raises:
         SandboxViolationError: *path* leaves the sandbox, goes through a symlink, or names a
-            special or hard-linked file.
+            symlink, a special or a hard-linked file.
         FileExistsError: *path* exists and *overwrite* is false.
-        IsADirectoryError: *path* is a directory.
+        IsADirectoryError: *path* is a directory (and *overwrite* is true).
     """
     parts = split_path(path)
     shown = _show(parts)
@@ -67,10 +67,9 @@ def check_writable(config: ToolsConfig, path: str, *, overwrite: bool) -> str:
     except FileNotFoundError:
         return shown  # the directories are made when writing
     if existing is not None:
-        if stat.S_ISDIR(existing.st_mode):
-            raise IsADirectoryError(f"{shown!r} is a directory")
         if not overwrite:
             raise FileExistsError(f"{shown!r} exists; pass overwrite=true to replace it")
+        sandbox.check_regular(existing, shown, writing=True)
     return shown
 
 

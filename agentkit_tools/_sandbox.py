@@ -339,7 +339,8 @@ class Sandbox:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _check_regular(self, info: os.stat_result, shown: str, *, writing: bool) -> None:
+    def check_regular(self, info: os.stat_result, shown: str, *, writing: bool) -> None:
+        """Refuse anything but a regular file with one link (*info* is never followed)."""
         if stat.S_ISLNK(info.st_mode):
             raise SandboxViolationError(f"{shown!r} is a symlink; file tools never follow symlinks")
         if stat.S_ISDIR(info.st_mode):
@@ -373,14 +374,14 @@ class Sandbox:
         if before is None:
             raise FileNotFoundError(f"no such file: {shown!r}")
         # Refuse special files before opening them (opening a device can have effects).
-        self._check_regular(before, shown, writing=bool(flags & os.O_WRONLY))
+        self.check_regular(before, shown, writing=bool(flags & os.O_WRONLY))
         try:
             fd = os.open(name, flags, dir_fd=dir_fd)
         except OSError as exc:
             raise self._refusal(exc, dir_fd, name, shown) from None
         try:
             info = os.fstat(fd)
-            self._check_regular(info, shown, writing=bool(flags & os.O_WRONLY))
+            self.check_regular(info, shown, writing=bool(flags & os.O_WRONLY))
             if info.st_size > self.max_file_bytes:
                 raise self.over_limit(info.st_size, shown)
         except BaseException:
@@ -455,7 +456,7 @@ class Sandbox:
             name = parts[-1]
             existing = self.lstat_at(dir_fd, name)
             if existing is not None:
-                self._check_regular(existing, shown, writing=True)
+                self.check_regular(existing, shown, writing=True)
                 if mode == "create":
                     raise FileExistsError(f"{shown!r} exists and mode is 'create'")
             if mode == "append" and existing is not None:
