@@ -26,18 +26,24 @@ Besides the ``Bus`` protocol the suite reads ``stats()`` (``published``, ``histo
 from __future__ import annotations
 
 import asyncio
+import datetime
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+import msgspec
 import pytest
 
-from agentkit._messages import DeadLetter, MessagePriority, PubSubMessage
+from agentkit._messages import DeadLetter, MessagePriority, PubSubMessage, encode_message
+from agentkit._subjects import MAX_SUBJECT_BYTES
 from agentkit.exceptions import (
+    AgentkitError,
     BusClosedError,
     DeadLetterNotFoundError,
     InvalidSubjectError,
     MessageEncodeError,
+    MessageTooLargeError,
     NoRespondersError,
     RequestTimeoutError,
 )
@@ -60,6 +66,16 @@ class InspectableBus(Bus, Protocol):
 
     def get_dead_letter(self, dead_letter_id: str, /) -> DeadLetter:
         """The dead letter with this id; ``DeadLetterNotFoundError`` when there is none."""
+        ...
+
+    async def redrive(
+        self, dead_letter_id: str | None = None, /, *, timeout: float | None = None
+    ) -> int:
+        """Deliver dead letters again; a letter leaves the queue only once it is sent."""
+        ...
+
+    async def close(self, *, timeout: float | None = 30.0) -> None:
+        """Close, giving handlers *timeout* seconds; what is left becomes dead letters."""
         ...
 
 
@@ -88,6 +104,49 @@ async def eventually(condition: Callable[[], bool], what: str) -> None:
         if loop.time() > deadline:
             pytest.fail(f"timed out after {WAIT} s waiting until {what}")
         await asyncio.sleep(0.001)
+
+
+class HandlerBaseError(BaseException):
+    """A BaseException that is neither an Exception nor one the interpreter itself uses."""
+
+
+#: What handlers raise in the containment cases: none of it may stop a subscription.
+HANDLER_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    asyncio.CancelledError,
+    GeneratorExit,
+    HandlerBaseError,
+    StopAsyncIteration,
+    MemoryError,
+    ValueError,
+)
+
+
+class _BrokenZone(datetime.tzinfo):
+    """A time zone whose offset cannot be read: encoding a datetime in it raises."""
+
+    def utcoffset(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        raise ZeroDivisionError("no offset")
+
+    def dst(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        raise ZeroDivisionError("no dst")
+
+    def tzname(self, dt: datetime.datetime | None) -> str:
+        return "broken"
+
+
+class _Unprintable(Exception):
+    """An exception whose text cannot be read."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def nested(depth: int) -> Any:
+    """A list nested *depth* levels deep."""
+    value: Any = 0
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 class BusConformance:
@@ -475,6 +534,301 @@ class BusConformance:
         await within(bus.drain())
         assert received == ["fine"]
         assert [message.payload for message in bus.history(topic)] == ["fine"]
+
+    # -- containment: what a handler raises, what close() and redrive() keep ---------------
+
+    @pytest.mark.parametrize("raised", HANDLER_EXCEPTIONS, ids=lambda kind: kind.__name__)
+    async def test_handler_base_exception_is_a_failed_attempt(
+        self, make_bus: BusFactory, subject: str, raised: type[BaseException]
+    ) -> None:
+        """Whatever a handler raises (CancelledError, GeneratorExit, any BaseException) is a
+        failed attempt: retried, then dead-lettered, while the subscription goes on."""
+        bus = await make_bus(max_attempts=2, retry_delay=0.001)
+        calls: list[tuple[str, int]] = []
+        handled: list[str] = []
+
+        async def handler(message: PubSubMessage) -> None:
+            calls.append((message.payload, message.attempt))
+            if message.payload == "poison" or (message.payload == "flaky" and message.attempt < 2):
+                raise raised(f"{message.payload} failed")
+            handled.append(message.payload)
+
+        def sync_handler(message: PubSubMessage) -> None:
+            if message.payload == "poison":
+                raise raised("sync poison")
+            handled.append(f"sync {message.payload}")
+
+        topic = f"{subject}.contain"
+        subscription = await bus.subscribe(topic, handler)
+        await bus.subscribe(f"{subject}.sync", sync_handler, max_attempts=1)
+        sent = {}
+        for payload in ("poison", "flaky", "fine"):
+            sent[payload] = await bus.publish(topic, payload)
+        await bus.publish(f"{subject}.sync", "poison")
+        await within(bus.drain(), "drain after handlers raised")
+        assert sorted(handled) == ["fine", "flaky"]
+        assert sorted(calls) == [
+            ("fine", 1),
+            ("flaky", 1),
+            ("flaky", 2),
+            ("poison", 1),
+            ("poison", 2),
+        ]
+        letters = sorted(bus.dead_letters(), key=lambda letter: letter.subscription)
+        assert [(letter.message.payload, letter.attempts) for letter in letters] == [
+            ("poison", 2),
+            ("poison", 1),
+        ]
+        assert {letter.error_type for letter in letters} == {raised.__qualname__}
+        assert letters[0].message.message_id == sent["poison"].message_id
+        assert subscription.pending == 0
+        await bus.publish(topic, "after")
+        await bus.publish(f"{subject}.sync", "after")
+        await within(bus.drain(), "drain of later messages")
+        assert sorted(handled) == ["after", "fine", "flaky", "sync after"]
+
+    async def test_unprintable_handler_error_is_still_dead_lettered(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """An exception whose text raises still becomes a dead letter naming its type."""
+        bus = await make_bus(max_attempts=1)
+
+        def handler(message: PubSubMessage) -> None:
+            raise _Unprintable
+
+        topic = f"{subject}.unprintable"
+        await bus.subscribe(topic, handler)
+        await bus.publish(topic, "x")
+        await within(bus.drain())
+        [letter] = bus.dead_letters()
+        assert letter.error_type == "_Unprintable"
+        assert "could not be read" in letter.error
+
+    async def test_close_timeout_dead_letters_in_flight_and_queued_messages(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """When close(timeout) expires, the N messages being handled and the M queued ones
+        all become dead letters with the reason; none is dropped."""
+        bus = await make_bus()
+        limit, queued = 3, 4
+        started: list[object] = []
+        all_started = asyncio.Event()
+        never = asyncio.Event()
+
+        async def handler(message: PubSubMessage) -> None:
+            started.append(message.payload)
+            if len(started) == limit:
+                all_started.set()
+            await never.wait()
+
+        topic = f"{subject}.stuck"
+        subscription = await bus.subscribe(topic, handler, max_concurrency=limit)
+        sent = [(await bus.publish(topic, index)).message_id for index in range(limit + queued)]
+        await within(all_started.wait(), f"{limit} handlers to start")
+        await eventually(
+            lambda: subscription.pending == limit + queued, "every message is at the subscription"
+        )
+        await within(bus.close(timeout=0.05), "close(timeout=0.05)")
+        letters = bus.dead_letters()
+        assert sorted(letter.message.message_id for letter in letters) == sorted(sent)
+        assert Counter(letter.error for letter in letters) == {
+            "bus closed before the handler finished": limit,
+            "bus closed before delivery": queued,
+        }
+        assert {letter.error_type for letter in letters} == {"BusClosed"}
+        in_flight = {
+            letter.message.payload
+            for letter in letters
+            if letter.error == "bus closed before the handler finished"
+        }
+        assert in_flight == set(started)
+        assert len(started) == limit
+
+    async def test_close_abandons_a_handler_that_ignores_cancellation(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """A handler that swallows cancellation cannot hold close(): after cancel_grace its
+        message is a dead letter, and finishing later does not count it twice."""
+        bus = await make_bus(cancel_grace=0.05)
+        started = asyncio.Event()
+        release = asyncio.Event()
+        swallowed = 0
+
+        async def handler(message: PubSubMessage) -> str:
+            nonlocal swallowed
+            started.set()
+            while not release.is_set():
+                try:
+                    await release.wait()
+                except asyncio.CancelledError:
+                    swallowed += 1
+            return "late"
+
+        topic = f"{subject}.stubborn"
+        subscription = await bus.subscribe(topic, handler)
+        sent = await bus.publish(topic, "x")
+        await within(started.wait(), "the handler to start")
+        await within(bus.close(timeout=0.05), "close() with a stubborn handler")
+        assert swallowed >= 1
+        [letter] = bus.dead_letters()
+        assert letter.message.message_id == sent.message_id
+        assert "ignored cancellation" in letter.error
+        release.set()
+        await eventually(lambda: subscription.pending == 0, "the abandoned handler finishes")
+        assert len(bus.dead_letters()) == 1
+        assert bus.stats()["dead_lettered"] == 1
+
+    async def test_redrive_keeps_the_letter_when_it_cannot_be_sent(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """A dead letter whose re-publish fails (here: the redrive header pushes it over
+        max_payload) stays in the queue; redrive removes a letter only once it is sent."""
+        limit = 2048
+        bus = await make_bus(max_attempts=1, max_payload=limit)
+        topic = f"{subject}.full"
+        seen: list[int] = []
+
+        def handler(message: PubSubMessage) -> None:
+            seen.append(message.attempt)
+            raise RuntimeError("handler down")
+
+        subscription = await bus.subscribe(topic, handler)
+        filler = PubSubMessage(topic=topic, payload="")
+        filler = msgspec.structs.replace(
+            filler, payload="x" * (limit - len(encode_message(filler)) - 2)
+        )
+        assert limit - 8 < len(encode_message(filler)) <= limit
+        await bus.publish(topic, filler)
+        await within(bus.drain())
+        [letter] = bus.dead_letters()
+        # With its subscription gone, redrive publishes the message again, with a header.
+        await within(subscription.unsubscribe())
+        with pytest.raises(MessageTooLargeError):
+            await bus.redrive(letter.dead_letter_id)
+        with pytest.raises(MessageTooLargeError):
+            await bus.redrive()
+        assert bus.dead_letters() == [letter]
+        assert bus.get_dead_letter(letter.dead_letter_id) == letter
+        assert bus.stats()["redriven"] == 0
+        assert seen == [1]
+
+    async def test_redrive_on_a_closed_bus_keeps_every_letter(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """redrive after close raises BusClosedError and the dead letters are still listed."""
+        bus = await make_bus(max_attempts=1)
+
+        def handler(message: PubSubMessage) -> None:
+            raise RuntimeError("down")
+
+        topic = f"{subject}.later"
+        await bus.subscribe(topic, handler)
+        for index in range(3):
+            await bus.publish(topic, index)
+        await within(bus.drain())
+        letters = bus.dead_letters()
+        await bus.close()
+        with pytest.raises(BusClosedError):
+            await bus.redrive()
+        assert bus.dead_letters() == letters
+        assert len(letters) == 3
+
+    # -- bad subjects and payloads at every entry point -------------------------------------
+
+    async def test_non_text_subjects_raise_invalid_subject_error_everywhere(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """A subject that is not a str, not valid UTF-8, holds a control character or is over
+        max_subject_bytes raises InvalidSubjectError from publish, subscribe, request and
+        history, and the bus stays usable."""
+        received: list[str] = []
+        await bus.subscribe(f"{subject}.>", lambda message: received.append(message.topic))
+        published_before = bus.stats()["published"]
+        not_text: list[Any] = [["a"], ("a",), {"a": 1}, b"a.b", 3, 2.5, None, object(), {"a"}]
+        bad_text = [
+            f"{subject}.\ud800",
+            f"{subject}.a\udfff.b",
+            f"{subject}.\x00",
+            f"{subject}.a\x1bb",
+            f"{subject}.\x7f",
+            f"{subject}.\u2028",
+            f"{subject}." + "a" * MAX_SUBJECT_BYTES,
+            f"{subject}." + "é" * (MAX_SUBJECT_BYTES // 2),
+        ]
+        for topic in [*not_text, *bad_text]:
+            with pytest.raises(InvalidSubjectError):
+                await bus.publish(topic, "x")
+            with pytest.raises(InvalidSubjectError):
+                await bus.request(topic, "x", timeout=1.0)
+            with pytest.raises(InvalidSubjectError):
+                await bus.subscribe(topic, lambda message: None)
+        for topic in not_text:
+            with pytest.raises(InvalidSubjectError):
+                bus.history(topic)
+        for queue in (["q"], 5, "a b", "q\ud800", "q\x00", ""):
+            with pytest.raises(InvalidSubjectError):
+                await bus.subscribe(f"{subject}.q", lambda message: None, queue=queue)  # type: ignore[arg-type]
+        for dead_letter_id in (["x"], None, 5):
+            with pytest.raises(DeadLetterNotFoundError):
+                bus.get_dead_letter(dead_letter_id)  # type: ignore[arg-type]
+        assert bus.stats()["published"] == published_before
+        await bus.publish(f"{subject}.ok", "x")
+        await within(bus.drain())
+        assert received == [f"{subject}.ok"]
+
+    async def test_str_subclass_subjects_are_used_as_plain_text(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """A str subclass (a StrEnum member, say) works as a subject, as its plain value."""
+
+        class Topic(str):
+            def __hash__(self) -> int:
+                raise TypeError("unhashable subject")
+
+        received: list[str] = []
+        await bus.subscribe(Topic(f"{subject}.*"), lambda message: received.append(message.topic))
+        sent = await bus.publish(Topic(f"{subject}.typed"), "x")
+        await within(bus.drain())
+        assert received == [f"{subject}.typed"]
+        assert type(sent.topic) is str
+        assert [message.payload for message in bus.history(Topic(f"{subject}.typed"))] == ["x"]
+
+    async def test_unencodable_payloads_of_every_kind_raise_message_encode_error(
+        self, bus: InspectableBus, subject: str
+    ) -> None:
+        """Deep nesting, lone surrogates, huge ints, objects that raise while read, and
+        mistyped message fields all raise MessageEncodeError; the bus stays usable."""
+        received: list[object] = []
+        topic = f"{subject}.payloads"
+        await bus.subscribe(topic, lambda message: received.append(message.payload))
+        bad: list[Any] = [
+            nested(10_000),
+            {"deep": nested(100_000)},
+            "\ud800",
+            {"\udfff": 1},
+            2**64,
+            -(2**64),
+            datetime.datetime(2024, 1, 1, tzinfo=_BrokenZone()),
+            PubSubMessage(topic=topic, headers={1: 2}),  # type: ignore[dict-item]
+            PubSubMessage(topic=topic, headers={"a": None}),  # type: ignore[dict-item]
+            PubSubMessage(topic=topic, priority=7),  # type: ignore[arg-type]
+            PubSubMessage(topic=topic, priority=True),  # type: ignore[arg-type]
+            PubSubMessage(topic=topic, attempt="1"),  # type: ignore[arg-type]
+            PubSubMessage(topic=topic, from_agent=None),  # type: ignore[arg-type]
+            PubSubMessage(topic=topic, reply_to=5),  # type: ignore[arg-type]
+            PubSubMessage(topic=topic, timestamp="now"),  # type: ignore[arg-type]
+            PubSubMessage(topic=topic, version=99),
+            PubSubMessage(topic=topic, headers=[("a", "b")]),  # type: ignore[arg-type]
+        ]
+        for payload in bad:
+            with pytest.raises(MessageEncodeError):
+                await bus.publish(topic, payload)
+            with pytest.raises(AgentkitError):
+                await bus.request(topic, payload, timeout=1.0)
+        await bus.publish(topic, nested(100))
+        await within(bus.drain())
+        assert received == [nested(100)]
+        assert bus.dead_letters() == []
 
     # -- request / reply --------------------------------------------------------------------
 
