@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Callable, Mapping
@@ -10,8 +11,10 @@ from typing import Any, Final
 
 from agentkit._clock import SYSTEM_CLOCK, wait_for
 from agentkit._tool import TOOL_NAME_PATTERN, Tool, ToolResult
-from agentkit._validation import SchemaValidator, compile_schema
+from agentkit._tool_threads import ToolExit, ToolThreads
+from agentkit._validation import SchemaValidator, SchemaViolation, compile_schema
 from agentkit.exceptions import (
+    ConfigurationError,
     SandboxViolationError,
     ToolNotConfiguredError,
     ToolNotFoundError,
@@ -29,6 +32,12 @@ OUTPUT_VALIDATION: Final = "output_validation"
 TIMEOUT: Final = "timeout"
 NOT_CONFIGURED: Final = "not_configured"
 SANDBOX: Final = "sandbox"
+
+#: Default size (string characters plus containers and scalars) up to which a call's arguments
+#: are validated on the event loop and an inline tool runs there; bigger calls go to a thread.
+INLINE_ARGUMENT_SIZE: Final = 4_096
+#: Default number of threads that run the sync tools of one registry.
+TOOL_THREADS: Final = 16
 
 
 class _Entry:
@@ -55,8 +64,8 @@ class _Entry:
         self.parameters = parameters
         self.returns = returns
         self.is_async = _is_async_callable(function)
-        # A pure, fast sync function runs on the loop: no thread hop, and no timeout either,
-        # since nothing can interrupt it.
+        # A pure, fast sync function may run on the loop (no thread hop), but only with small
+        # arguments: see ToolRegistry.execute_tool.
         self.inline = not self.is_async and not tool.blocking
 
 
@@ -71,12 +80,45 @@ class ToolRegistry:
         clock: Time source for timeouts and durations (a ``VirtualClock`` in tests).
         validate_output: Also check each result against the tool's ``returns`` schema (a
             debugging aid: a mismatch becomes an ``"output_validation"`` failure).
+        max_tool_threads: Threads of the registry's own pool, which runs blocking sync tools,
+            inline tools called with big arguments, and the validation of big arguments. A
+            tool thread that overruns its timeout keeps its slot until its function returns;
+            when every slot is taken, further calls wait (their timeout still counts). The
+            pool is separate from asyncio's default executor, so stuck tools can never starve
+            the host's DNS lookups or ``asyncio.to_thread`` users.
+        inline_argument_size: Arguments at most this big (characters of strings plus the
+            number of values, counted without recursion) are validated on the event loop, and
+            an inline (``blocking=False``) tool runs there; bigger ones go to the pool.
+
+    Raises:
+        ConfigurationError: *max_tool_threads* or *inline_argument_size* is not a positive
+            integer.
     """
 
-    def __init__(self, *, clock: Clock | None = None, validate_output: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        validate_output: bool = False,
+        max_tool_threads: int = TOOL_THREADS,
+        inline_argument_size: int = INLINE_ARGUMENT_SIZE,
+    ) -> None:
+        for option, value in (
+            ("max_tool_threads", max_tool_threads),
+            ("inline_argument_size", inline_argument_size),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{option} must be a positive integer, got {value!r}")
         self._clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         self._validate_output = validate_output
         self._entries: dict[str, _Entry] = {}
+        self._threads = ToolThreads(max_tool_threads)
+        self._inline_size = inline_argument_size
+
+    @property
+    def busy_tool_threads(self) -> int:
+        """How many pool threads are running a tool call now (overrunning ones included)."""
+        return self._threads.busy
 
     def __repr__(self) -> str:
         return f"ToolRegistry(tools={len(self._entries)})"
@@ -207,12 +249,20 @@ class ToolRegistry:
     ) -> ToolResult:
         """Validate *params*, run the tool and report the outcome; tool failures never raise.
 
+        Small arguments are validated on the event loop and an inline (``blocking=False``)
+        tool runs there too: a pure, fast function on small input costs no thread hop. Big
+        arguments (over ``inline_argument_size``) are validated in the registry's tool
+        threads, and an inline tool given them runs there as well, so no input makes the
+        registry do unbounded work on the loop.
+
         Args:
             name: The tool's name.
             params: The arguments object; checked against the tool's ``parameters`` first.
             timeout: Seconds allowed for this call (None: the tool's own ``timeout``). Async
-                tools and blocking tools (run in a worker thread) are held to it; an inline
-                (``blocking=False``) sync function cannot be interrupted and is not.
+                tools and everything run in a tool thread are held to it (a thread that
+                overruns runs on in the background and its result is dropped); an inline
+                call on small arguments cannot be interrupted, which is why inline tools must
+                be bounded for every valid input.
 
         Returns:
             A :class:`ToolResult`. ``error_type`` is ``"validation"`` (``error_path`` is a JSON
@@ -239,17 +289,12 @@ class ToolRegistry:
                     error_path="",
                 )
             arguments = dict(arguments)
-        violation = entry.parameters.first_error(arguments)
-        if violation is not None:
-            return ToolResult(
-                tool=name,
-                success=False,
-                error=f"invalid parameters at {violation.pointer or '/'}: {violation.message}",
-                error_type=VALIDATION,
-                error_path=violation.pointer,
-                duration=clock.monotonic() - started,
-            )
         limit = entry.tool.timeout if timeout is None else timeout
+        small = _size_at_most(arguments, self._inline_size)
+        if small:
+            violation = entry.parameters.first_error(arguments)
+            if violation is not None:
+                return self._invalid(name, violation, clock.monotonic() - started)
         if limit is not None and not limit > 0:
             return ToolResult(
                 tool=name,
@@ -258,19 +303,29 @@ class ToolRegistry:
                 error_type=VALIDATION,
             )
         try:
-            if entry.inline:
+            if not small:
+                violation, output = await wait_for(clock, self._run_large(entry, arguments), limit)
+                if violation is not None:
+                    return self._invalid(name, violation, clock.monotonic() - started)
+            elif entry.inline:
                 output = entry.function(**arguments)
                 if inspect.isawaitable(output):
                     output = await wait_for(clock, output, limit)
             elif entry.is_async:
                 output = await wait_for(clock, entry.function(**arguments), limit)
             else:
-                output = await wait_for(
-                    clock, asyncio.to_thread(entry.function, **arguments), limit
-                )
+                call = functools.partial(entry.function, **arguments)
+                output = await wait_for(clock, self._threads.run(call), limit)
                 if inspect.isawaitable(output):
                     output = await wait_for(clock, output, limit)
         except Exception as exc:
+            return self._failure(name, exc, limit, clock.monotonic() - started)
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # our caller is cancelling us: never turn that into a result
+            return self._failure(name, exc, limit, clock.monotonic() - started)
+        except (SystemExit, GeneratorExit) as exc:  # the tool's own, not a request to stop
             return self._failure(name, exc, limit, clock.monotonic() - started)
         if self._validate_output and entry.returns is not None:
             wrong = entry.returns.first_error(output)
@@ -289,8 +344,32 @@ class ToolRegistry:
             tool=name, success=True, output=output, duration=clock.monotonic() - started
         )
 
+    async def _run_large(
+        self, entry: _Entry, arguments: dict[str, Any]
+    ) -> tuple[SchemaViolation | None, Any]:
+        """Validate big *arguments* and run the tool, keeping both off the event loop."""
+        if entry.is_async:
+            violation = await self._threads.run(entry.parameters.first_error, arguments)
+            if violation is not None:
+                return violation, None
+            return None, await entry.function(**arguments)
+        violation, output = await self._threads.run(_validate_and_call, entry, arguments)
+        if violation is None and inspect.isawaitable(output):
+            output = await output
+        return violation, output
+
+    def _invalid(self, name: str, violation: SchemaViolation, duration: float) -> ToolResult:
+        return ToolResult(
+            tool=name,
+            success=False,
+            error=f"invalid parameters at {violation.pointer or '/'}: {violation.message}",
+            error_type=VALIDATION,
+            error_path=violation.pointer,
+            duration=duration,
+        )
+
     def _failure(
-        self, name: str, exc: Exception, limit: float | None, duration: float
+        self, name: str, exc: BaseException, limit: float | None, duration: float
     ) -> ToolResult:
         if isinstance(exc, TimeoutError):
             error_type = TIMEOUT
@@ -301,6 +380,8 @@ class ToolRegistry:
             error_type, message = NOT_CONFIGURED, str(exc)
         elif isinstance(exc, SandboxViolationError):
             error_type, message = SANDBOX, str(exc)
+        elif isinstance(exc, ToolExit):
+            error_type, message = exc.kind, str(exc)
         else:
             error_type, message = type(exc).__name__, str(exc) or type(exc).__name__
         _logger.debug("tool %r failed (%s): %s", name, error_type, message)
@@ -311,6 +392,49 @@ class ToolRegistry:
     def _not_found(self, name: str) -> ToolNotFoundError:
         known = ", ".join(sorted(self._entries)[:20]) or "none"
         return ToolNotFoundError(f"no tool named {name!r} (registered: {known})")
+
+
+def _validate_and_call(
+    entry: _Entry, arguments: dict[str, Any]
+) -> tuple[SchemaViolation | None, Any]:
+    violation = entry.parameters.first_error(arguments)
+    if violation is not None:
+        return violation, None
+    return None, entry.function(**arguments)
+
+
+def _size_at_most(arguments: dict[str, Any], budget: int) -> bool:
+    """Whether *arguments* are at most *budget* big: string characters plus values, counted
+    without recursion and stopping as soon as the budget is spent."""
+    remaining = budget - len(arguments)
+    stack: list[Any] = [*arguments.values()]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            remaining -= len(item)
+        elif kind is dict:
+            remaining -= 2 * len(item)
+            if remaining < 0:
+                return False
+            stack.extend(item)
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            remaining -= len(item)
+            if remaining < 0:
+                return False
+            stack.extend(item)
+        elif kind is int:
+            remaining -= 1 + item.bit_length() // 64
+        elif kind is float or kind is bool or item is None:
+            remaining -= 1
+        elif isinstance(item, str | bytes | bytearray | Mapping | list | tuple | set | int):
+            return False  # subclasses and byte strings: let the thread deal with them
+        else:
+            remaining -= 1
+        if remaining < 0:
+            return False
+    return True
 
 
 def _describes_object(schema: Mapping[str, Any] | bool) -> bool:

@@ -1,15 +1,34 @@
-"""Math tools: safe arithmetic, unit conversion, statistics, algebra and finance helpers."""
+"""Math tools: safe arithmetic, unit conversion, statistics, algebra and finance helpers.
+
+Every tool is bounded for every valid input: sizes come from the schemas, the calculator
+checks each operation's cost before running it, the remaining work is at most linear (or, for
+50x50 matrices, cubic) in the input, and every number returned is finite (an overflow is a
+``ValueError`` saying what to scale, never ``inf`` or ``nan``).
+"""
 
 from __future__ import annotations
 
+import functools
+import heapq
+import itertools
 import math
 import random
 import statistics
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from typing import Any
+from collections.abc import Iterable
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
+from typing import Any, Final
 
 from agentkit._tool import Tool
-from agentkit_tools._calc import MAX_EXPRESSION_LENGTH, evaluate
+from agentkit.exceptions import LimitExceededError
+from agentkit_tools._calc import CalculatorLimits, evaluate
 from agentkit_tools._schema import array, boolean, integer, make_tool, number, obj, string
 from agentkit_tools._units import UNITS, convert
 
@@ -18,6 +37,10 @@ __all__ = ["math_tools"]
 _NUMBERS = array(number(), minItems=1, maxItems=100_000)
 _MATRIX = array(array(number(), minItems=1, maxItems=50), minItems=1, maxItems=50)
 _MAX_FACTORIZE = 10**15
+_MAX_UNIT_CHARS = 32
+#: Most JSON values (strings count one per 100 characters) that one ``math_random`` call
+#: returns: ``count`` picks of big ``choices`` could otherwise multiply the input.
+MAX_RANDOM_OUTPUT: Final = 1_000_000
 _ROUNDING = {
     "half_even": ROUND_HALF_EVEN,
     "half_up": ROUND_HALF_UP,
@@ -28,12 +51,17 @@ _ROUNDING = {
 
 def _finite(value: float, what: str) -> float:
     if not math.isfinite(value):
-        raise ValueError(f"{what} is not a finite number")
+        raise ValueError(f"{what} is not a finite number (too large: scale the input down)")
     return value
 
 
-def math_calculate(expression: str) -> dict[str, Any]:
-    value = evaluate(expression)
+def _all_finite(values: Iterable[float], what: str) -> None:
+    if not all(map(math.isfinite, values)):
+        raise ValueError(f"{what} is not made of finite numbers (too large: scale it down)")
+
+
+def math_calculate(expression: str, *, limits: CalculatorLimits | None = None) -> dict[str, Any]:
+    value = evaluate(expression, limits=limits)
     return {"expression": expression, "result": value}
 
 
@@ -48,27 +76,83 @@ def math_convert_units(value: float, from_unit: str, to_unit: str) -> dict[str, 
     }
 
 
+#: Items one C-level call (a sort, a count) handles at once: such a call holds the GIL, and
+#: with the event loop waiting for it, 100,000 items at once would stall the loop.
+_CHUNK: Final = 4_096
+
+
+def _sorted(values: list[float]) -> list[float]:
+    """*values* sorted, in chunks merged by Python code so the GIL changes hands."""
+    if len(values) <= _CHUNK:
+        return sorted(values)
+    chunks = [sorted(values[start : start + _CHUNK]) for start in range(0, len(values), _CHUNK)]
+    return list(heapq.merge(*chunks))
+
+
+def _modes(data: list[float]) -> list[float]:
+    """The most common values of the sorted *data*, in order."""
+    best, modes = 0, []
+    run_value, run_length = data[0], 0
+    for value in (*data, math.nan):  # nan ends the last run (data is finite)
+        if value == run_value:
+            run_length += 1
+            continue
+        if run_length > best:
+            best, modes = run_length, [run_value]
+        elif run_length == best:
+            modes.append(run_value)
+        run_value, run_length = value, 1
+    return modes
+
+
+def _median(data: list[float]) -> float:
+    middle = len(data) // 2
+    return data[middle] if len(data) % 2 else (data[middle - 1] + data[middle]) / 2
+
+
+def _quartiles(data: list[float]) -> list[float]:
+    """statistics.quantiles(data, n=4, method="inclusive") of the sorted *data*."""
+    last = len(data) - 1
+    result = []
+    for index in range(1, 4):
+        low, delta = divmod(index * last, 4)
+        result.append((data[low] * (4 - delta) + data[low + 1] * delta) / 4)
+    return result
+
+
 def math_statistics(values: list[float], percentiles: list[float] | None = None) -> dict[str, Any]:
-    data = sorted(float(v) for v in values)
+    data = [float(value) for value in values]
+    _all_finite(data, "values")
+    data = _sorted(data)
     count = len(data)
+    try:
+        total = math.fsum(data)
+        mean = total / count
+        # Two passes with exact summation: as accurate as statistics.variance's fractions,
+        # and linear in floats instead of big-integer arithmetic.
+        squares = math.fsum((value - mean) ** 2 for value in data)
+    except OverflowError as exc:
+        raise ValueError(f"the values are too large to sum ({exc}); scale them down") from None
     result: dict[str, Any] = {
         "count": count,
-        "sum": math.fsum(data),
-        "mean": statistics.fmean(data),
-        "median": statistics.median(data),
-        "modes": statistics.multimode(data),
+        "sum": total,
+        "mean": mean,
+        "median": _median(data),
+        "modes": _modes(data),
         "min": data[0],
         "max": data[-1],
         "range": data[-1] - data[0],
-        "variance": statistics.variance(data) if count > 1 else 0.0,
-        "stdev": statistics.stdev(data) if count > 1 else 0.0,
-        "population_variance": statistics.pvariance(data),
-        "population_stdev": statistics.pstdev(data),
+        "variance": squares / (count - 1) if count > 1 else 0.0,
+        "stdev": math.sqrt(squares / (count - 1)) if count > 1 else 0.0,
+        "population_variance": squares / count,
+        "population_stdev": math.sqrt(squares / count),
     }
     if count > 1:
-        quartiles = statistics.quantiles(data, n=4, method="inclusive")
-        result["quartiles"] = quartiles
+        result["quartiles"] = _quartiles(data)
+        _all_finite(result["quartiles"], "the quartiles")
     result["percentiles"] = {str(p): _percentile(data, p) for p in (percentiles or [])}
+    _all_finite([value for value in result.values() if isinstance(value, float)], "the statistics")
+    _all_finite(result["percentiles"].values(), "the percentiles")
     return result
 
 
@@ -81,12 +165,34 @@ def _percentile(data: list[float], percent: float) -> float:
 
 
 def math_round(value: float, decimals: int = 0, mode: str = "half_up") -> dict[str, Any]:
-    quantum = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(repr(value)).quantize(quantum, rounding=_ROUNDING[mode])
-    return {"value": value, "result": float(rounded), "text": str(rounded)}
+    _finite(value, "value")
+    places = int(decimals)
+    if abs(places) > 20:
+        raise LimitExceededError(f"decimals must be between -20 and 20, got {places}")
+    # A float has at most 309 integer digits; 20 decimals more fit in 400 digits of precision.
+    with localcontext(prec=400, Emax=1000, Emin=-1000) as context:
+        try:
+            quantum = Decimal(1).scaleb(-places, context)
+            rounded = Decimal(repr(float(value))).quantize(
+                quantum, rounding=_ROUNDING[mode], context=context
+            )
+        except InvalidOperation as exc:
+            raise ValueError(f"cannot round {value!r} to {places} decimals") from exc
+    result = _finite(float(rounded), "the rounded value")
+    return {"value": value, "result": result, "text": str(rounded)}
 
 
 def math_solve_quadratic(a: float, b: float, c: float) -> dict[str, Any]:
+    _all_finite((a, b, c), "the coefficients")
+    result = _solve_quadratic(a, b, c)
+    numbers = [part for root in result["roots"] for part in (root["real"], root["imag"])]
+    if result["discriminant"] is not None:
+        numbers.append(result["discriminant"])
+    _all_finite(numbers, "the solution")
+    return result
+
+
+def _solve_quadratic(a: float, b: float, c: float) -> dict[str, Any]:
     if a == 0:
         if b == 0:
             raise ValueError("a and b are both zero: there is no equation to solve")
@@ -146,6 +252,20 @@ def _determinant_and_inverse(matrix: list[list[float]]) -> tuple[float, list[lis
 def math_matrix(
     operation: str, a: list[list[float]], b: list[list[float]] | None = None
 ) -> dict[str, Any]:
+    for matrix in (a, b or []):
+        _all_finite((value for row in matrix for value in row), "a matrix")
+    result = _matrix(operation, a, b)
+    value = result["result"]
+    _all_finite(
+        [value] if isinstance(value, float | int) else [x for row in value for x in row],
+        "the result",
+    )
+    return result
+
+
+def _matrix(
+    operation: str, a: list[list[float]], b: list[list[float]] | None = None
+) -> dict[str, Any]:
     rows, cols = _shape(a, "a")
     if operation in ("add", "subtract", "multiply"):
         if b is None:
@@ -183,6 +303,7 @@ _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def math_convert_base(value: str, from_base: int = 10, to_base: int = 2) -> dict[str, Any]:
+    from_base, to_base = int(from_base), int(to_base)
     text = value.strip().lower().replace("_", "")
     prefixes = {"0x": 16, "0b": 2, "0o": 8}
     negative = text.startswith("-")
@@ -195,13 +316,14 @@ def math_convert_base(value: str, from_base: int = 10, to_base: int = 2) -> dict
         number_value = int(text, from_base)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a base-{from_base} integer") from exc
-    digits = ""
+    reversed_digits: list[str] = []
     remaining = number_value
     while True:
         remaining, digit = divmod(remaining, to_base)
-        digits = _DIGITS[digit] + digits
+        reversed_digits.append(_DIGITS[digit])
         if remaining == 0:
             break
+    digits = "".join(reversed(reversed_digits))
     signed = -number_value if negative else number_value
     return {
         "value": value,
@@ -213,29 +335,84 @@ def math_convert_base(value: str, from_base: int = 10, to_base: int = 2) -> dict
 
 
 def math_factorize(n: int) -> dict[str, Any]:
+    n = int(n)
     if n < 2:
         raise ValueError(f"factorize needs an integer >= 2, got {n}")
-    factors: list[int] = []
-    remaining = n
-    for prime in (2, 3):
-        while remaining % prime == 0:
-            factors.append(prime)
-            remaining //= prime
-    candidate = 5
-    while candidate * candidate <= remaining:
-        for step in (candidate, candidate + 2):
-            while remaining % step == 0:
-                factors.append(step)
-                remaining //= step
-        candidate += 6
-    if remaining > 1:
-        factors.append(remaining)
+    if n > _MAX_FACTORIZE:
+        raise LimitExceededError(f"factorize takes integers up to 10^15, got {n}")
+    factors = sorted(_prime_factors(n))
     return {
         "n": n,
         "factors": factors,
         "is_prime": factors == [n],
         "divisor_count": math.prod(factors.count(p) + 1 for p in set(factors)),
     }
+
+
+_SMALL_PRIMES: Final = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
+
+
+def _is_prime(n: int) -> bool:
+    """Miller-Rabin with the first twelve primes as bases: exact for every n < 3.3 * 10^24."""
+    if n < 2:
+        return False
+    for prime in _SMALL_PRIMES:
+        if n % prime == 0:
+            return n == prime
+    odd, twos = n - 1, 0
+    while odd % 2 == 0:
+        odd, twos = odd // 2, twos + 1
+    for base in _SMALL_PRIMES:
+        x = pow(base, odd, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(twos - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _prime_factors(n: int) -> list[int]:
+    """Trial division by small primes, then Pollard's rho (Brent): about n^(1/4) steps."""
+    factors: list[int] = []
+    for prime in (2, 3, 5, 7, 11, 13):
+        while n % prime == 0:
+            factors.append(prime)
+            n //= prime
+    pending = [n] if n > 1 else []
+    while pending:
+        value = pending.pop()
+        if _is_prime(value):
+            factors.append(value)
+            continue
+        divisor = _rho(value)
+        pending += [divisor, value // divisor]
+    return factors
+
+
+def _rho(n: int) -> int:
+    """A non-trivial divisor of the composite *n* (Brent's variant of Pollard's rho)."""
+    root = math.isqrt(n)
+    if root * root == n:
+        return root
+    for constant in itertools.count(1):
+        x = y = 2
+        divisor = 1
+        step = functools.partial(_rho_step, n=n, constant=constant)
+        while divisor == 1:
+            x = step(x)
+            y = step(step(y))
+            divisor = math.gcd(abs(x - y), n)
+        if divisor != n:
+            return divisor
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _rho_step(value: int, *, n: int, constant: int) -> int:
+    return (value * value + constant) % n
 
 
 def math_compound_interest(
@@ -245,25 +422,32 @@ def math_compound_interest(
     compounds_per_year: int = 12,
     monthly_contribution: float = 0.0,
 ) -> dict[str, Any]:
+    _all_finite((principal, annual_rate, years, monthly_contribution), "the inputs")
     rate = annual_rate / 100
     periods = compounds_per_year * years
-    growth = (1 + rate / compounds_per_year) ** periods
-    balance = principal * growth
-    contributed = principal
-    if monthly_contribution:
-        # Contributions at each month's end, grown at the equivalent monthly rate.
-        monthly = (1 + rate / compounds_per_year) ** (compounds_per_year / 12) - 1
-        months = round(years * 12)
-        balance += monthly_contribution * (
-            months if monthly == 0 else ((1 + monthly) ** months - 1) / monthly
-        )
-        contributed += monthly_contribution * months
-    balance = _finite(balance, "the balance")
-    return {
-        "final_balance": round(balance, 2),
-        "total_contributed": round(contributed, 2),
-        "interest_earned": round(balance - contributed, 2),
+    try:
+        growth = (1 + rate / compounds_per_year) ** periods
+        balance = principal * growth
+        contributed = principal
+        if monthly_contribution:
+            # Contributions at each month's end, grown at the equivalent monthly rate.
+            monthly = (1 + rate / compounds_per_year) ** (compounds_per_year / 12) - 1
+            months = round(years * 12)
+            balance += monthly_contribution * (
+                months if monthly == 0 else ((1 + monthly) ** months - 1) / monthly
+            )
+            contributed += monthly_contribution * months
+    except OverflowError:
+        raise ValueError(
+            "the balance is too large to represent; use a lower rate or fewer years"
+        ) from None
+    result = {
+        "final_balance": round(_finite(balance, "the balance"), 2),
+        "total_contributed": round(_finite(contributed, "the total contributed"), 2),
+        "interest_earned": round(_finite(balance - contributed, "the interest"), 2),
     }
+    _all_finite(result.values(), "the result")
+    return result
 
 
 def math_linear_regression(
@@ -271,17 +455,27 @@ def math_linear_regression(
 ) -> dict[str, Any]:
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} values but y has {len(y)}")
-    if len(set(x)) < 2:
+    _all_finite(x, "x")
+    _all_finite(y, "y")
+    _all_finite(predict or [], "predict")
+    # Python-level scans, not set(): a C-level pass over 100,000 items would hold the GIL.
+    if not any(value != x[0] for value in x):
         raise ValueError("x needs at least two distinct values")
-    slope, intercept = statistics.linear_regression(x, y)
-    r = 1.0 if len(set(y)) == 1 else statistics.correlation(x, y)
-    return {
+    try:
+        slope, intercept = statistics.linear_regression(x, y)
+        r = statistics.correlation(x, y) if any(value != y[0] for value in y) else 1.0
+        predictions = [slope * value + intercept for value in (predict or [])]
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise ValueError(f"the points are too large to fit ({exc}); scale them down") from None
+    result = {
         "slope": slope,
         "intercept": intercept,
         "r": r,
         "r_squared": r * r,
-        "predictions": [slope * value + intercept for value in (predict or [])],
+        "predictions": predictions,
     }
+    _all_finite((slope, intercept, r, *predictions), "the fit")
+    return result
 
 
 def math_random(
@@ -292,21 +486,36 @@ def math_random(
     choices: list[Any] | None = None,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    generator = random.Random(seed)
+    count = int(count)
+    if not 1 <= count <= 10_000:
+        raise LimitExceededError(f"count must be between 1 and 10,000, got {count}")
+    generator = random.Random(int(seed) if seed is not None else None)
     if kind in ("choice", "sample", "shuffle") and not choices:
         raise ValueError(f"kind {kind!r} needs a non-empty 'choices' list")
-    if kind in ("integer", "float") and minimum > maximum:
-        raise ValueError(f"minimum {minimum} is greater than maximum {maximum}")
     values: list[Any]
+    if kind in ("integer", "float"):
+        if not (math.isfinite(minimum) and math.isfinite(maximum)):
+            raise ValueError("minimum and maximum must be finite numbers")
+        if minimum > maximum:
+            raise ValueError(f"minimum {minimum} is greater than maximum {maximum}")
     if kind == "integer":
         low, high = math.ceil(minimum), math.floor(maximum)
         if low > high:
             raise ValueError(f"no integer lies between {minimum} and {maximum}")
         values = [generator.randint(low, high) for _ in range(count)]
     elif kind == "float":
-        values = [generator.uniform(minimum, maximum) for _ in range(count)]
+        bottom, top = float(minimum), float(maximum)
+        # bottom + (top - bottom) * r overflows when the range is wider than the largest
+        # float; this weighted form stays finite and inside [bottom, top].
+        values = [
+            min(top, max(bottom, bottom * (1 - r) + top * r))
+            for r in (generator.random() for _ in range(count))
+        ]
     elif kind == "choice":
-        values = [generator.choice(choices or []) for _ in range(count)]
+        options = choices or []
+        picks = [generator.randrange(len(options)) for _ in range(count)]
+        _check_random_output(options, picks)
+        values = [options[index] for index in picks]
     elif kind == "sample":
         if count > len(choices or []):
             raise ValueError(f"cannot sample {count} from {len(choices or [])} choices")
@@ -317,13 +526,45 @@ def math_random(
     return {"kind": kind, "values": values}
 
 
-def math_tools() -> list[Tool]:
-    """The math tools."""
+def _check_random_output(options: list[Any], picks: list[int]) -> None:
+    """Refuse ``choice`` picks whose total size would exceed MAX_RANDOM_OUTPUT."""
+    sizes: dict[int, int] = {}
+    total = 0
+    for index in picks:
+        if index not in sizes:
+            sizes[index] = _json_size(options[index], MAX_RANDOM_OUTPUT)
+        total += sizes[index]
+        if total > MAX_RANDOM_OUTPUT:
+            raise LimitExceededError(
+                f"{len(picks)} picks of these choices would return more than "
+                f"{MAX_RANDOM_OUTPUT:,} values; ask for a smaller count or smaller choices"
+            )
+
+
+def _json_size(value: Any, budget: int) -> int:
+    """Values in *value* (strings count one per 100 characters), counted up to *budget*."""
+    size = 0
+    stack = [value]
+    while stack and size <= budget:
+        item = stack.pop()
+        size += 1 + (len(item) // 100 if isinstance(item, str) else 0)
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return size
+
+
+def math_tools(calculator_limits: CalculatorLimits | None = None) -> list[Tool]:
+    """The math tools; *calculator_limits* bounds ``math_calculate`` (default: the defaults)."""
+    limits = calculator_limits if calculator_limits is not None else CalculatorLimits()
+    calculate = functools.partial(math_calculate, limits=limits)
+    functools.update_wrapper(calculate, math_calculate)
     root = {"type": "object", "properties": {"real": number(), "imag": number()}}
     num = {"type": ["integer", "number"]}
     return [
         make_tool(
-            math_calculate,
+            calculate,
             name="math_calculate",
             category="math",
             tags=("arithmetic",),
@@ -333,7 +574,9 @@ def math_tools() -> list[Tool]:
             parameters=obj(
                 {
                     "expression": string(
-                        "e.g. '(2 + 3) * sqrt(16)'", minLength=1, maxLength=MAX_EXPRESSION_LENGTH
+                        "e.g. '(2 + 3) * sqrt(16)'",
+                        minLength=1,
+                        maxLength=limits.max_expression_chars,
                     )
                 },
                 ["expression"],
@@ -349,8 +592,8 @@ def math_tools() -> list[Tool]:
             parameters=obj(
                 {
                     "value": number(),
-                    "from_unit": string(examples=["km"]),
-                    "to_unit": string(examples=["mi"]),
+                    "from_unit": string(examples=["km"], maxLength=_MAX_UNIT_CHARS),
+                    "to_unit": string(examples=["mi"], maxLength=_MAX_UNIT_CHARS),
                 },
                 ["value", "from_unit", "to_unit"],
             ),
