@@ -12,6 +12,7 @@ from agentkit import AgentVote, MessagePriority, PubSubMessage
 __all__ = [
     "agent_votes",
     "concrete_subjects",
+    "extreme_numbers",
     "messages",
     "payloads",
     "subject_like_text",
@@ -123,3 +124,17 @@ def vote_profiles(
     return [
         draw(agent_votes(options, f"agent-{index:02d}", ranked=ranked)) for index in range(voters)
     ]
+
+
+#: Anything a caller might pass for a number: every float (NaN, infinities, subnormals,
+#: -0.0, the extremes), ints far beyond a float's range, and things that are not numbers.
+extreme_numbers: st.SearchStrategy[object] = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True),
+    st.sampled_from(
+        [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e308, 1.7976931348623157e308]
+    ),
+    st.integers(),
+    st.sampled_from([10**400, -(10**400), 2**1024, True, False]),
+    st.none(),
+    st.text(max_size=3),
+)
