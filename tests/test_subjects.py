@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import re
 import uuid
 
@@ -13,10 +14,16 @@ from strategies import concrete_subjects, subject_like_text, subject_patterns
 
 import agentkit
 from agentkit import InMemoryPubSub, InvalidSubjectError, PubSubMessage, subject_matches
-from agentkit._subjects import validate_publish_subject, validate_subscribe_subject
+from agentkit._subjects import (
+    MAX_SUBJECT_BYTES,
+    validate_publish_subject,
+    validate_queue_group,
+    validate_subscribe_subject,
+)
 
-# The grammar, written out independently of agentkit._subjects.
-_LITERAL = r"[^.*> \t\r\n\f\v]+"
+# The grammar, written out independently of agentkit._subjects: no dots, wildcards,
+# whitespace, C0 control characters, DEL, line or paragraph separators or U+FFFD in a token.
+_LITERAL = r"[^.*> \t\r\n\f\v\x00-\x1f\x7f\x85\u2028\u2029\ufffd]+"
 _PUBLISH = re.compile(rf"{_LITERAL}(?:\.{_LITERAL})*")
 _SUBSCRIBE = re.compile(rf"(?:(?:{_LITERAL}|\*)\.)*(?:{_LITERAL}|\*|>)")
 
@@ -126,11 +133,97 @@ def test_invalid_subscribe_patterns(pattern: str) -> None:
         validate_subscribe_subject(pattern)
 
 
-@pytest.mark.parametrize("subject", [None, 3, b"a.b"])
+@pytest.mark.parametrize("subject", [None, 3, b"a.b", ["a"], ("a",), {"a": 1}, {"a"}, 1.5])
 def test_non_string_subjects_are_invalid(subject: object) -> None:
-    """A subject that is not a str raises InvalidSubjectError, not a TypeError from inside."""
-    with pytest.raises(InvalidSubjectError, match="must be a str"):
-        validate_publish_subject(subject)  # type: ignore[arg-type]
+    """A subject that is not a str (unhashable ones too) raises InvalidSubjectError, not a
+    TypeError from inside."""
+    for validate in (validate_publish_subject, validate_subscribe_subject, validate_queue_group):
+        with pytest.raises(InvalidSubjectError, match="must be a str"):
+            validate(subject)  # type: ignore[operator]
+    with pytest.raises(InvalidSubjectError):
+        subject_matches(subject, "a")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "a.\ud800",
+        "\udfff",
+        "a.b\udc80c",
+        "a.\x00",
+        "a\x1b[31m",
+        "a.\x7f",
+        "a\u2028b",
+        "x.\N{REPLACEMENT CHARACTER}",
+    ],
+)
+def test_text_nats_cannot_carry_is_invalid(subject: str) -> None:
+    """Lone surrogates (not UTF-8), NUL and other control characters are refused."""
+    with pytest.raises(InvalidSubjectError):
+        validate_publish_subject(subject)
+    with pytest.raises(InvalidSubjectError):
+        validate_subscribe_subject(subject)
+
+
+def test_subjects_are_limited_in_utf8_bytes() -> None:
+    """A subject may be MAX_SUBJECT_BYTES UTF-8 bytes long, not one more, counting bytes
+    (not characters), and the error names the option that raises the limit."""
+    assert validate_publish_subject("a" * MAX_SUBJECT_BYTES) == "a" * MAX_SUBJECT_BYTES
+    with pytest.raises(InvalidSubjectError, match="max_subject_bytes"):
+        validate_publish_subject("a" * (MAX_SUBJECT_BYTES + 1))
+    half = "é" * (MAX_SUBJECT_BYTES // 2)
+    assert validate_subscribe_subject(half) == half
+    with pytest.raises(InvalidSubjectError, match="max_subject_bytes"):
+        validate_subscribe_subject(half + "é")
+    # The 4,092-character subject that once closed a NATS connection for good.
+    with pytest.raises(InvalidSubjectError):
+        validate_publish_subject("x" * 4092)
+    assert validate_publish_subject("x" * 4092, max_bytes=5000) == "x" * 4092
+
+
+@given(text=st.text(max_size=40))
+def test_any_text_is_validated_or_refused_with_invalid_subject_error(text: str) -> None:
+    """Any text, surrogates and control characters included, is accepted exactly when it is
+    UTF-8 and fits the grammar; anything else raises InvalidSubjectError and nothing else."""
+    try:
+        text.encode("utf-8")
+        utf8 = True
+    except UnicodeEncodeError:
+        utf8 = False
+    assert accepts(validate_publish_subject, text) is (
+        utf8 and _PUBLISH.fullmatch(text) is not None
+    )
+    assert accepts(validate_subscribe_subject, text) is (
+        utf8 and _SUBSCRIBE.fullmatch(text) is not None
+    )
+
+
+@given(length=st.integers(min_value=200, max_value=MAX_SUBJECT_BYTES + 300))
+def test_long_subjects_validate_the_same_as_short_ones(length: int) -> None:
+    """Subjects past the validation cache's length follow the same rules as short ones."""
+    subject = ".".join(["ab"] * (length // 3))
+    assert accepts(validate_publish_subject, subject) is (len(subject) <= MAX_SUBJECT_BYTES)
+    assert not accepts(validate_publish_subject, subject + ".*")
+    assert not accepts(validate_subscribe_subject, subject + "..")
+
+
+def test_str_subclasses_become_plain_strings() -> None:
+    """A StrEnum member or other str subclass validates to its plain str value."""
+
+    class Topic(enum.StrEnum):
+        ORDERS = "orders.created"
+
+    validated = validate_publish_subject(Topic.ORDERS)
+    assert (type(validated), validated) == (str, "orders.created")
+    assert subject_matches("orders.*", Topic.ORDERS)
+
+
+@pytest.mark.parametrize("queue", ["", "a b", "a\tb", "q\x00", "q\ud800", "q" * 4000])
+def test_invalid_queue_groups(queue: str) -> None:
+    """A queue group must be one non-empty name NATS can carry."""
+    with pytest.raises(InvalidSubjectError):
+        validate_queue_group(queue)
+    assert validate_queue_group("workers") == "workers"
 
 
 async def _who_receives(bus: agentkit.Bus, patterns: list[str], subject: str) -> set[int]:
