@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import math
 import re
 
@@ -15,6 +17,7 @@ from agentkit import MessageDecodeError, MessageEncodeError, MessagePriority, Pu
 from agentkit._messages import (
     WIRE_VERSION,
     DeadLetter,
+    check_message,
     decode_dead_letter,
     decode_message,
     encode_message,
@@ -140,3 +143,136 @@ def test_messages_are_frozen() -> None:
         message.topic = "b"  # type: ignore[misc]
     assert message.attempt == 1
     assert message.version == WIRE_VERSION
+
+
+def _deep_msgpack(depth: int, opener: bytes) -> bytes:
+    """A message whose payload is *depth* containers deep, written as raw msgpack."""
+    closer = b"\x01" if opener == b"\x91" else b"\xa1k\x01"
+    return b"\x82\xa5topic\xa1a\xa7payload" + opener * depth + closer
+
+
+@pytest.mark.parametrize("depth", [10_000, 100_000, 1_000_000])
+@pytest.mark.parametrize("opener", [b"\x91", b"\x81\xa1k"], ids=["arrays", "maps"])
+def test_deeply_nested_bodies_raise_message_decode_error(depth: int, opener: bytes) -> None:
+    """A body nested 10^4 to 10^6 deep raises MessageDecodeError, never RecursionError."""
+    data = _deep_msgpack(depth, opener)
+    with pytest.raises(MessageDecodeError, match="not an agentkit message"):
+        decode_message(data)
+    letter_prefix = msgspec.msgpack.encode({"dead_letter_id": "x", "message": None})[:-1]
+    with pytest.raises(MessageDecodeError):
+        decode_dead_letter(letter_prefix + b"\x91" * depth + b"\x01")
+
+
+@given(
+    depth=st.integers(min_value=0, max_value=50_000),
+    openers=st.lists(st.sampled_from([b"\x91", b"\x81\xa1k", b"\xdc\x00\x01"]), min_size=1),
+    tail=st.binary(max_size=8),
+)
+def test_generated_deep_or_garbage_bodies_only_raise_message_decode_error(
+    depth: int, openers: list[bytes], tail: bytes
+) -> None:
+    """Deep nesting of any container shape followed by any bytes decodes to a message or
+    raises MessageDecodeError, nothing else."""
+    body = b"".join(openers[index % len(openers)] for index in range(depth))
+    data = b"\x82\xa5topic\xa1a\xa7payload" + body + tail
+    try:
+        decoded = decode_message(data)
+    except MessageDecodeError:
+        return
+    assert isinstance(decoded, PubSubMessage)
+
+
+class _RaisingZone(datetime.tzinfo):
+    """A time zone whose offset raises an arbitrary error when read."""
+
+    def utcoffset(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        raise LookupError("no offset")
+
+    def dst(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        raise LookupError("no dst")
+
+    def tzname(self, dt: datetime.datetime | None) -> str:
+        return "raising"
+
+
+def _nest(depth: int) -> object:
+    value: object = None
+    for _ in range(depth):
+        value = {"k": [value]}
+    return value
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _nest(10_000),
+        "\ud800",
+        {"\udc00": 1},
+        -(2**64),
+        datetime.datetime(2024, 1, 1, tzinfo=_RaisingZone()),
+        [1, 2, object()],
+    ],
+    ids=["deep", "surrogate", "surrogate-key", "big-int", "raising-tzinfo", "object"],
+)
+def test_every_kind_of_unencodable_payload_raises_message_encode_error(payload: object) -> None:
+    """Deep nesting, lone surrogates, huge ints and objects that raise while read all raise
+    MessageEncodeError (a TypeError), never RecursionError or the object's own error."""
+    with pytest.raises(MessageEncodeError, match="cannot encode"):
+        encode_message(PubSubMessage(topic="x.y", payload=payload))
+
+
+@given(depth=st.integers(min_value=0, max_value=3000), kind=st.sampled_from(["list", "dict"]))
+def test_generated_nesting_encodes_or_raises_message_encode_error(depth: int, kind: str) -> None:
+    """A payload of any depth encodes (and decodes back) or raises MessageEncodeError."""
+    payload: object = 0
+    for _ in range(depth):
+        payload = [payload] if kind == "list" else {"k": payload}
+    try:
+        data = encode_message(PubSubMessage(topic="a", payload=payload))
+    except MessageEncodeError:
+        return
+    try:
+        assert decode_message(data).payload == payload
+    except MessageDecodeError:
+        pass  # decoded deeper in the stack than it was encoded: refused, not crashed
+    except RecursionError:
+        pass  # comparing two deep payloads is the test's own limit, not the decoder's
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"headers": {1: "a"}},
+        {"headers": {"a": 1}},
+        {"headers": [("a", "b")]},
+        {"priority": 7},
+        {"priority": -1},
+        {"priority": True},
+        {"priority": "HIGH"},
+        {"attempt": "2"},
+        {"attempt": 2.0},
+        {"from_agent": None},
+        {"message_id": 5},
+        {"timestamp": "now"},
+        {"correlation_id": 5},
+        {"reply_to": b"inbox"},
+        {"version": WIRE_VERSION + 1},
+        {"version": "1"},
+    ],
+)
+def test_check_message_refuses_fields_receivers_would_refuse(fields: dict[str, object]) -> None:
+    """A message whose field a receiver could not decode is refused before sending, naming
+    the field; the same message would indeed fail to decode."""
+    message = PubSubMessage(topic="a", **fields)  # type: ignore[arg-type]
+    with pytest.raises(MessageEncodeError, match=next(iter(fields))):
+        check_message(message)
+    with contextlib.suppress(MessageEncodeError):
+        data = encode_message(message)
+        with pytest.raises(MessageDecodeError):
+            decode_message(data)
+
+
+@given(message=messages())
+def test_check_message_accepts_every_well_typed_message(message: PubSubMessage) -> None:
+    """check_message passes every message the strategies build with the documented types."""
+    check_message(message)
