@@ -1,15 +1,22 @@
-"""Text analysis for the text tools: sentences, words, sentiment, readability, keywords."""
+"""Text analysis for the text tools: sentences, words, sentiment, readability, keywords.
+
+The fixed patterns here run in linear time on Python's ``re``; they are applied match by
+match (``finditer``) rather than in one ``findall``/``split`` call, because one call over a
+megabyte holds the GIL throughout and would stall the event loop from a worker thread.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from agentkit_tools._lexicon import INTENSIFIERS, NEGATIONS, NEGATIVE, POSITIVE, STOPWORDS
 
 __all__ = [
+    "split_on",
     "split_sentences",
     "text_extract_keywords",
     "text_sentiment",
@@ -19,19 +26,30 @@ __all__ = [
 
 _WORD = re.compile(r"[A-Za-z\u00C0-\u024F0-9]+(?:['\u2019][A-Za-z]+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u00C0-\u024F])")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_VOWELS = re.compile(r"[aeiouy]+")
+
+
+def split_on(pattern: re.Pattern[str], text: str) -> Iterator[str]:
+    """``pattern.split(text)`` for a pattern without groups, one match at a time."""
+    last = 0
+    for found in pattern.finditer(text):
+        yield text[last : found.start()]
+        last = found.end()
+    yield text[last:]
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of *text*, split after . ! ? before a capital or digit."""
     sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
+    for paragraph in split_on(_PARAGRAPH_BREAK, text):
         flat = " ".join(paragraph.split())
-        sentences.extend(part.strip() for part in _SENTENCE_END.split(flat) if part.strip())
+        sentences.extend(part.strip() for part in split_on(_SENTENCE_END, flat) if part.strip())
     return sentences
 
 
 def word_list(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
+    return [found.group().lower() for found in _WORD.finditer(text)]
 
 
 def text_sentiment(text: str) -> dict[str, Any]:
@@ -63,13 +81,13 @@ def text_sentiment(text: str) -> dict[str, Any]:
 
 
 def _syllables(word: str) -> int:
-    groups = re.findall(r"[aeiouy]+", word.lower())
+    groups = _VOWELS.findall(word.lower())
     count = len(groups) - (1 if word.lower().endswith("e") and len(groups) > 1 else 0)
     return max(1, count)
 
 
 def text_statistics(text: str) -> dict[str, Any]:
-    words = _WORD.findall(text)
+    words = [found.group() for found in _WORD.finditer(text)]
     sentences = split_sentences(text)
     word_count, sentence_count = len(words), len(sentences)
     result: dict[str, Any] = {
@@ -77,7 +95,7 @@ def text_statistics(text: str) -> dict[str, Any]:
         "characters_no_spaces": sum(1 for ch in text if not ch.isspace()),
         "words": word_count,
         "sentences": sentence_count,
-        "paragraphs": len([p for p in re.split(r"\n\s*\n", text) if p.strip()]),
+        "paragraphs": sum(1 for p in split_on(_PARAGRAPH_BREAK, text) if p.strip()),
         "lines": len(text.splitlines()),
         "unique_words": len({w.lower() for w in words}),
         "average_word_length": round(sum(map(len, words)) / word_count, 2) if words else 0.0,

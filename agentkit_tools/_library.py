@@ -28,7 +28,7 @@ def create_builtin_tools_library(config: ToolsConfig | None = None) -> list[Tool
     settings = config if config is not None else ToolsConfig()
     tools = [
         *text_tools(settings),
-        *data_tools(),
+        *data_tools(settings),
         *file_tools(settings),
         *web_tools(settings),
         *math_tools(),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from agentkit._tool import Tool, ToolHints
+from agentkit.exceptions import AgentkitError, LimitExceededError, ToolInputError
 
 __all__ = [
     "ANY",
@@ -16,9 +19,13 @@ __all__ = [
     "number",
     "obj",
     "string",
+    "typed_errors",
 ]
 
 Schema = dict[str, Any]
+
+# Tools of these categories report bad input only through agentkit's own errors.
+_TYPED_CATEGORIES = frozenset({"text", "data", "time"})
 
 #: Any JSON value.
 ANY: Schema = {}
@@ -90,7 +97,12 @@ def make_tool(
     blocking: bool = False,
     timeout: float | None = 30.0,
 ) -> Tool:
-    """A built-in Tool; the defaults fit a pure, fast, read-only function."""
+    """A built-in Tool; the defaults fit a pure, fast, read-only function.
+
+    A text, data or time tool's function is wrapped by :func:`typed_errors`.
+    """
+    if category in _TYPED_CATEGORIES:
+        function = typed_errors(function)
     return Tool(
         name=name,
         description=description,
@@ -108,3 +120,53 @@ def make_tool(
         blocking=blocking,
         function=function,
     )
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, AgentkitError):
+        return exc
+    if isinstance(exc, RecursionError):
+        return LimitExceededError(
+            "the input is nested too deeply to process; flatten it or raise ToolLimits.max_depth"
+        )
+    if isinstance(exc, MemoryError | OverflowError):
+        return LimitExceededError(
+            f"the input or result is too large to process ({type(exc).__name__}); use smaller "
+            "values or raise the matching ToolLimits option"
+        )
+    if isinstance(exc, ValueError):
+        return ToolInputError(str(exc) or type(exc).__name__)
+    return exc
+
+
+def typed_errors(function: Callable[..., Any]) -> Callable[..., Any]:
+    """*function* raising agentkit errors only for bad input.
+
+    A plain ``ValueError`` becomes :class:`ToolInputError`; ``RecursionError``, ``MemoryError``
+    and ``OverflowError`` become :class:`LimitExceededError`. Other exceptions (bugs) pass.
+    """
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await function(*args, **kwargs)
+            except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+                translated = _translate(exc)
+                if translated is exc:
+                    raise
+                raise translated from exc
+
+        return run_async
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+            translated = _translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+    return run

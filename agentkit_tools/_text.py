@@ -1,14 +1,15 @@
-"""Text tools: search, extractive summary, translation, sentiment, statistics and more."""
+"""Text tools: search, extractive summary, translation, sentiment, statistics and more.
+
+Heavy work runs in a worker thread (``blocking=True``) on inputs the schemas bound (see
+``ToolLimits``); what each tool does lives in :mod:`agentkit_tools._text_ops`.
+"""
 
 from __future__ import annotations
 
-import difflib
+import asyncio
+import functools
 import json
-import math
-import re
-import string as string_module
-import unicodedata
-from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from agentkit._tool import Tool
@@ -18,235 +19,33 @@ from agentkit_tools._analysis import (
     text_extract_keywords,
     text_sentiment,
     text_statistics,
-    word_list,
 )
 from agentkit_tools._config import ToolsConfig
-from agentkit_tools._lexicon import STOPWORDS
 from agentkit_tools._netguard import guarded_request
 from agentkit_tools._schema import array, boolean, integer, make_tool, number, obj, string
+from agentkit_tools._text_ops import (
+    EXTRACT_KINDS,
+    text_diff,
+    text_extract,
+    text_replace,
+    text_search,
+    text_split,
+    text_summarize,
+    text_template,
+    text_transform,
+)
 
 __all__ = ["split_sentences", "text_tools"]
 
-_MAX_TEXT = 2_000_000
-_TEXT = string("The text", maxLength=_MAX_TEXT)
-_PATTERNS = {
-    "emails": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-    "urls": r"https?://[^\s<>\"')\]]+",
-    "phone_numbers": r"(?<!\w)\+?\d[\d\s().-]{6,}\d(?!\w)",
-    "hashtags": r"(?<!\w)#\w+",
-    "mentions": r"(?<![\w.])@\w+",
-    "numbers": r"(?<![\w.])-?\d+(?:[.,]\d+)*(?:\.\d+)?(?![\w])",
-    "dates": r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
-    "ip_addresses": r"\b(?:\d{1,3}\.){3}\d{1,3}\b",
-}
-
-
-def text_search(
-    text: str,
-    query: str,
-    regex: bool = False,
-    case_sensitive: bool = False,
-    whole_word: bool = False,
-    max_results: int = 100,
-    context: int = 40,
-) -> dict[str, Any]:
-    pattern = query if regex else re.escape(query)
-    if whole_word:
-        pattern = rf"\b(?:{pattern})\b"
-    try:
-        compiled = re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {query!r}: {exc}") from exc
-    matches: list[dict[str, Any]] = []
-    total = 0
-    for found in compiled.finditer(text):
-        total += 1
-        if len(matches) < max_results:
-            start, end = found.span()
-            matches.append(
-                {
-                    "match": found.group(0),
-                    "start": start,
-                    "end": end,
-                    "line": text.count("\n", 0, start) + 1,
-                    "context": text[max(0, start - context) : end + context],
-                }
-            )
-    return {"query": query, "count": total, "matches": matches}
-
-
-def text_summarize(text: str, max_length: int = 500, max_sentences: int = 0) -> dict[str, Any]:
-    sentences = split_sentences(text)
-    if not sentences:
-        raise ValueError("the text has no sentences to summarise")
-    frequencies = Counter(w for w in word_list(text) if w not in STOPWORDS and len(w) > 2)
-    top = max(frequencies.values(), default=1)
-
-    def score(index: int) -> float:
-        words = [w for w in word_list(sentences[index]) if w not in STOPWORDS and len(w) > 2]
-        if not words:
-            return 0.0
-        base = sum(frequencies[w] / top for w in words) / math.sqrt(len(words))
-        return base * (1.2 if index == 0 else 1.0)  # lead sentences tend to carry the topic
-
-    scores = [score(i) for i in range(len(sentences))]
-    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
-    # Sentences scoring below the average are off-topic: leave them out even if they fit.
-    average = sum(scores) / len(scores)
-    chosen: list[int] = []
-    length = 0
-    for index in ranked:
-        if (max_sentences and len(chosen) >= max_sentences) or (chosen and scores[index] < average):
-            break
-        extra = len(sentences[index]) + (1 if chosen else 0)
-        if length + extra <= max_length:
-            chosen.append(index)
-            length += extra
-    if chosen:
-        summary = " ".join(sentences[i] for i in sorted(chosen))
-    else:
-        # Even the best sentence is too long: cut it at a word boundary.
-        best = sentences[ranked[0]]
-        cut = (
-            best[: max_length - 1].rsplit(" ", 1)[0]
-            if " " in best[: max_length - 1]
-            else best[: max_length - 1]
-        )
-        summary = cut.rstrip(" ,;:") + "…"
-    return {
-        "summary": summary,
-        "sentences": len(chosen) or 1,
-        "total_sentences": len(sentences),
-        "original_length": len(text),
-        "summary_length": len(summary),
-    }
-
-
-def text_extract(text: str, kinds: list[str] | None = None) -> dict[str, Any]:
-    selected = kinds or sorted(_PATTERNS)
-    found: dict[str, list[str]] = {}
-    for kind in selected:
-        values = [m.group(0).strip() for m in re.finditer(_PATTERNS[kind], text)]
-        if kind == "ip_addresses":
-            values = [v for v in values if all(int(p) <= 255 for p in v.split("."))]
-        found[kind] = list(dict.fromkeys(values))
-    return {"found": found, "total": sum(len(v) for v in found.values())}
-
-
-def text_replace(
-    text: str,
-    find: str,
-    replace: str,
-    regex: bool = False,
-    case_sensitive: bool = True,
-    count: int = 0,
-) -> dict[str, Any]:
-    flags = 0 if case_sensitive else re.IGNORECASE
-    try:
-        compiled = re.compile(find if regex else re.escape(find), flags)
-        result, replaced = compiled.subn(
-            replace if regex else replace.replace("\\", "\\\\"), text, count=count
-        )
-    except re.error as exc:
-        raise ValueError(f"invalid pattern or replacement: {exc}") from exc
-    return {"text": result, "replacements": replaced}
-
-
-def text_split(
-    text: str, mode: str = "sentences", chunk_size: int = 1000, overlap: int = 0
-) -> dict[str, Any]:
-    if mode == "sentences":
-        parts = split_sentences(text)
-    elif mode == "words":
-        parts = text.split()
-    elif mode == "lines":
-        parts = text.splitlines()
-    elif mode == "paragraphs":
-        parts = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    else:
-        if overlap >= chunk_size:
-            raise ValueError(f"overlap ({overlap}) must be smaller than chunk_size ({chunk_size})")
-        parts = []
-        start = 0
-        while start < len(text):
-            end = min(start + chunk_size, len(text))
-            if end < len(text):
-                space = text.rfind(" ", start + 1, end)
-                end = space if space > start + overlap else end
-            parts.append(text[start:end].strip())
-            if end >= len(text):
-                break
-            start = max(end - overlap, start + 1)
-        parts = [p for p in parts if p]
-    return {"mode": mode, "parts": parts, "count": len(parts)}
-
-
-def _tokens_for_case(text: str) -> list[str]:
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
-    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced) if t]
-
-
-def text_transform(text: str, operation: str) -> dict[str, Any]:
-    tokens = _tokens_for_case(text)
-    operations = {
-        "upper": lambda: text.upper(),
-        "lower": lambda: text.lower(),
-        "title": lambda: text.title(),
-        "capitalize": lambda: text.capitalize(),
-        "swapcase": lambda: text.swapcase(),
-        "strip": lambda: text.strip(),
-        "reverse": lambda: text[::-1],
-        "normalize_whitespace": lambda: " ".join(text.split()),
-        "remove_punctuation": lambda: text.translate(
-            str.maketrans("", "", string_module.punctuation)
-        ),
-        "snake_case": lambda: "_".join(t.lower() for t in tokens),
-        "kebab_case": lambda: "-".join(t.lower() for t in tokens),
-        "camel_case": lambda: (
-            (tokens[0].lower() + "".join(t.capitalize() for t in tokens[1:])) if tokens else ""
-        ),
-        "pascal_case": lambda: "".join(t.capitalize() for t in tokens),
-        "slug": lambda: "-".join(
-            t.lower()
-            for t in _tokens_for_case(
-                unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-            )
-        ),
-    }
-    return {"operation": operation, "text": operations[operation]()}
-
-
-def text_diff(a: str, b: str, context_lines: int = 3) -> dict[str, Any]:
-    diff = "".join(
-        difflib.unified_diff(
-            a.splitlines(keepends=True), b.splitlines(keepends=True), "a", "b", n=context_lines
-        )
-    )
-    lines = diff.splitlines()
-    return {
-        "diff": diff,
-        "added": sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++")),
-        "removed": sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---")),
-        "similarity": round(difflib.SequenceMatcher(None, a, b, autojunk=False).ratio(), 4),
-        "identical": a == b,
-    }
-
-
-def text_template(template: str, values: dict[str, Any], strict: bool = True) -> dict[str, Any]:
-    compiled = string_module.Template(template)
-    if not compiled.is_valid():
-        raise ValueError("invalid template: '$' must be followed by a name, '{name}' or '$'")
-    mapping = {
-        key: value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
-    }
-    missing = sorted(set(compiled.get_identifiers()) - set(mapping))
-    if missing and strict:
-        raise ValueError(f"the template needs values for: {', '.join(missing)}")
-    return {"text": compiled.safe_substitute(mapping), "missing": missing}
-
 
 def text_tools(config: ToolsConfig) -> list[Tool]:
-    """The text tools; translation uses *config*'s LibreTranslate URL."""
+    """The text tools, bounded by *config*'s limits; translation uses its LibreTranslate URL."""
+    limits = config.limits
+    text_param = string("The text", maxLength=limits.max_text_chars)
+    pattern_param = string(minLength=1, maxLength=limits.max_pattern_chars)
+
+    def bind(function: Callable[..., Any]) -> Callable[..., Any]:
+        return functools.partial(function, limits=limits)
 
     async def text_translate(text: str, target: str, source: str = "auto") -> dict[str, Any]:
         if not config.translate_url:
@@ -265,7 +64,8 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             guard=False,
         )
         try:
-            payload = json.loads(response.content)
+            # A large answer is parsed off the event loop.
+            payload = await asyncio.to_thread(json.loads, response.content)
         except ValueError as exc:
             raise ValueError(f"the translation provider sent no JSON: {exc}") from exc
         if response.status_code >= 400 or "translatedText" not in payload:
@@ -284,15 +84,15 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
 
     return [
         make_tool(
-            text_search,
+            bind(text_search),
             name="text_search",
             category="text",
             blocking=True,
             description="Find a word, phrase or regex in a text; matches with line and context.",
             parameters=obj(
                 {
-                    "text": _TEXT,
-                    "query": string(minLength=1, maxLength=1000),
+                    "text": text_param,
+                    "query": pattern_param,
                     "regex": boolean(default=False),
                     "case_sensitive": boolean(default=False),
                     "whole_word": boolean(default=False),
@@ -321,16 +121,24 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             ),
         ),
         make_tool(
-            text_summarize,
+            bind(text_summarize),
             name="text_summarize",
             category="text",
+            blocking=True,
             description="Extractive summary: the most representative sentences, in "
             "order, within max_length characters.",
             parameters=obj(
                 {
-                    "text": _TEXT,
-                    "max_length": integer("Longest summary in characters", minimum=10, default=500),
-                    "max_sentences": integer("0 means no limit", minimum=0, default=0),
+                    "text": text_param,
+                    "max_length": integer(
+                        "Longest summary in characters",
+                        minimum=10,
+                        maximum=limits.max_text_chars,
+                        default=500,
+                    ),
+                    "max_sentences": integer(
+                        "0 means no limit", minimum=0, maximum=limits.max_rows, default=0
+                    ),
                 },
                 ["text"],
             ),
@@ -375,9 +183,10 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             text_sentiment,
             name="text_sentiment",
             category="text",
+            blocking=True,
             description="Lexicon-based sentiment (English): label, score in [-1, 1] and "
             "the words that drove it, with negation and intensifiers.",
-            parameters=obj({"text": _TEXT}, ["text"]),
+            parameters=obj({"text": text_param}, ["text"]),
             returns=obj(
                 {
                     "label": string(enum=["positive", "negative", "neutral"]),
@@ -393,9 +202,10 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             text_statistics,
             name="text_statistics",
             category="text",
+            blocking=True,
             description="Counts (characters, words, sentences, paragraphs), averages, "
             "reading time and Flesch reading ease.",
-            parameters=obj({"text": _TEXT}, ["text"]),
+            parameters=obj({"text": text_param}, ["text"]),
             returns=obj(
                 {
                     "characters": integer(),
@@ -412,9 +222,10 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             text_extract_keywords,
             name="text_extract_keywords",
             category="text",
+            blocking=True,
             description="The most frequent meaningful words (stop words removed).",
             parameters=obj(
-                {"text": _TEXT, "max_keywords": integer(minimum=1, maximum=200, default=10)},
+                {"text": text_param, "max_keywords": integer(minimum=1, maximum=200, default=10)},
                 ["text"],
             ),
             returns=obj(
@@ -427,13 +238,17 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             ),
         ),
         make_tool(
-            text_extract,
+            bind(text_extract),
             name="text_extract",
             category="text",
+            blocking=True,
             description="Pull emails, URLs, phone numbers, hashtags, mentions, numbers, "
             "dates and IP addresses out of a text.",
             parameters=obj(
-                {"text": _TEXT, "kinds": array(string(enum=sorted(_PATTERNS)), uniqueItems=True)},
+                {
+                    "text": text_param,
+                    "kinds": array(string(enum=EXTRACT_KINDS), uniqueItems=True),
+                },
                 ["text"],
             ),
             returns=obj(
@@ -445,39 +260,42 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             ),
         ),
         make_tool(
-            text_replace,
+            bind(text_replace),
             name="text_replace",
             category="text",
             blocking=True,
             description="Replace text or regex matches (with \\1 groups) in a text.",
             parameters=obj(
                 {
-                    "text": _TEXT,
-                    "find": string(minLength=1, maxLength=1000),
-                    "replace": string(maxLength=100_000),
+                    "text": text_param,
+                    "find": pattern_param,
+                    "replace": string(maxLength=limits.max_text_chars),
                     "regex": boolean(default=False),
                     "case_sensitive": boolean(default=True),
-                    "count": integer("0 replaces all", minimum=0, default=0),
+                    "count": integer(
+                        "0 replaces all", minimum=0, maximum=limits.max_text_chars, default=0
+                    ),
                 },
                 ["text", "find", "replace"],
             ),
             returns=obj({"text": string(), "replacements": integer()}, ["text", "replacements"]),
         ),
         make_tool(
-            text_split,
+            bind(text_split),
             name="text_split",
             category="text",
+            blocking=True,
             description="Split a text into sentences, words, lines, paragraphs, or "
             "overlapping chunks of about chunk_size characters.",
             parameters=obj(
                 {
-                    "text": _TEXT,
+                    "text": text_param,
                     "mode": string(
                         enum=["sentences", "words", "lines", "paragraphs", "chunks"],
                         default="sentences",
                     ),
-                    "chunk_size": integer(minimum=1, maximum=1_000_000, default=1000),
-                    "overlap": integer(minimum=0, default=0),
+                    "chunk_size": integer(minimum=1, maximum=limits.max_text_chars, default=1000),
+                    "overlap": integer(minimum=0, maximum=limits.max_text_chars, default=0),
                 },
                 ["text"],
             ),
@@ -486,14 +304,15 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             ),
         ),
         make_tool(
-            text_transform,
+            bind(text_transform),
             name="text_transform",
             category="text",
+            blocking=True,
             description="Change case or form: upper, lower, title, snake_case, "
             "camel_case, kebab_case, slug, reverse, strip and more.",
             parameters=obj(
                 {
-                    "text": _TEXT,
+                    "text": text_param,
                     "operation": string(
                         enum=[
                             "upper",
@@ -518,15 +337,15 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             returns=obj({"operation": string(), "text": string()}, ["text"]),
         ),
         make_tool(
-            text_diff,
+            bind(text_diff),
             name="text_diff",
             category="text",
             blocking=True,
             description="Unified diff of two texts, lines added/removed and similarity.",
             parameters=obj(
                 {
-                    "a": string(maxLength=200_000),
-                    "b": string(maxLength=200_000),
+                    "a": string(maxLength=limits.max_text_chars),
+                    "b": string(maxLength=limits.max_text_chars),
                     "context_lines": integer(minimum=0, maximum=100, default=3),
                 },
                 ["a", "b"],
@@ -543,14 +362,15 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             ),
         ),
         make_tool(
-            text_template,
+            bind(text_template),
             name="text_template",
             category="text",
+            blocking=True,
             description="Fill a $name / ${name} template with values (no code runs).",
             parameters=obj(
                 {
-                    "template": string(maxLength=200_000),
-                    "values": {"type": "object"},
+                    "template": string(maxLength=limits.max_text_chars),
+                    "values": {"type": "object", "maxProperties": limits.max_list_items},
                     "strict": boolean("Fail on missing values", default=True),
                 },
                 ["template", "values"],

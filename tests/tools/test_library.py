@@ -161,7 +161,7 @@ async def test_seed_example_returns_a_real_summary(registry: ToolRegistry) -> No
         ("file_read", {"path": "../../etc/passwd"}, "sandbox", None),
         ("text_translate", {"text": "hi", "target": "de"}, "not_configured", None),
         ("web_search", {"query": "tea"}, "not_configured", None),
-        ("time_parse", {"text": "the day after never"}, "ValueError", None),
+        ("time_parse", {"text": "the day after never"}, "ToolInputError", None),
         ("data_sort", {"rows": [], "by": []}, "validation", "/by"),
     ],
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agentkit import ToolNotConfiguredError
+from agentkit import ToolInputError, ToolNotConfiguredError
 from agentkit_tools._text import split_sentences
 
 ARTICLE = (
@@ -191,8 +191,8 @@ async def test_replace_plain_and_regex(call: Any) -> None:
 
 
 async def test_replace_rejects_bad_group(call: Any) -> None:
-    """A replacement naming a group that does not exist raises ValueError."""
-    with pytest.raises(ValueError, match="invalid pattern or replacement"):
+    """A replacement naming a group that does not exist raises ToolInputError naming it."""
+    with pytest.raises(ToolInputError, match="group 2 does not exist"):
         await call("text_replace", text="abc", find="(a)", replace=r"\2", regex=True)
 
 

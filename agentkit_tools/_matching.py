@@ -1,0 +1,171 @@
+"""Pattern matching for the text tools on the linear-time RE2 engine.
+
+RE2 has no lookaround and its ``\\b`` and ``\\w`` are ASCII-only, so word boundaries are
+written as a consumed character class (``(?:^|[^\\pL\\pN_])(...)(?:[^\\pL\\pN_]|$)``) and the
+wanted text is group 1; :func:`iter_spans` restarts each search at the end of group 1, so a
+boundary character consumed after one match can still begin the next. Replacement templates
+(``\\1``, ``\\g<name>``) are expanded here, with the output length counted as it grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+
+from agentkit._regex import SafeMatch, SafePattern
+from agentkit.exceptions import ToolInputError
+from agentkit_tools._limits import ToolLimits, check_output_chars
+
+__all__ = [
+    "WORD",
+    "Template",
+    "bounded",
+    "expand_template",
+    "iter_spans",
+    "parse_template",
+    "replace_all",
+]
+
+#: Python's ``\w`` (letters, digits, underscore in any script) as an RE2 class body.
+WORD: Final = r"\pL\pN_"
+
+_ESCAPES: Final = {
+    "\\": "\\",
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "f": "\f",
+    "v": "\v",
+    "a": "\a",
+    "b": "\b",
+}
+
+#: A parsed replacement template: literal strings and group references (int or name).
+Template = list[str | int]
+
+
+def bounded(pattern: str, *, before: str = WORD, after: str | None = WORD) -> str:
+    """*pattern* as group 1, preceded by start or a character outside *before*.
+
+    With *after*, it must also be followed by a character outside *after* or the end.
+    """
+    tail = f"(?:[^{after}]|$)" if after else ""
+    return f"(?:^|[^{before}])({pattern}){tail}"
+
+
+def iter_spans(compiled: SafePattern, text: str, group: int = 0) -> Iterator[tuple[int, int]]:
+    """Character spans of *group* in each match of *compiled* over *text*, left to right.
+
+    The text is encoded once and each search resumes where *group* ended, so the whole scan
+    is linear in the text (``search(text, pos)`` on a ``str`` would re-encode it every time).
+    """
+    # 'replace' turns a lone surrogate into one '?' byte, so character offsets stay aligned.
+    encoded = text.encode("utf-8", "replace")
+    engine: Any = compiled
+    cursor_bytes = cursor_chars = 0
+
+    def chars(offset: int) -> int:
+        nonlocal cursor_bytes, cursor_chars
+        cursor_chars += len(encoded[cursor_bytes:offset].decode("utf-8"))
+        cursor_bytes = offset
+        return cursor_chars
+
+    position, end = 0, len(encoded)
+    while position <= end:
+        match = engine.search(encoded, position)
+        if match is None:
+            return
+        start, stop = match.span(group)
+        yield chars(start), chars(stop)
+        if stop > position:
+            position = stop
+            continue
+        # An empty match: step over one whole UTF-8 character to make progress.
+        position = stop + 1
+        while position < end and encoded[position] & 0xC0 == 0x80:
+            position += 1
+
+
+def parse_template(template: str, group_count: int, names: dict[str, int]) -> Template:
+    """Split a replacement template into literals and group numbers (``re`` rules).
+
+    Raises:
+        ToolInputError: a reference to a group the pattern does not have, or a bad escape.
+    """
+    pieces: Template = []
+    literal: list[str] = []
+    index, length = 0, len(template)
+    while index < length:
+        char = template[index]
+        if char != "\\" or index + 1 == length:
+            literal.append(char)
+            index += 1
+            continue
+        following = template[index + 1]
+        reference: int | None = None
+        if following.isdigit() and following.isascii():
+            digits = template[index + 1 : index + 3]
+            digits = digits if len(digits) == 2 and digits.isdigit() else following
+            reference, index = int(digits), index + 1 + len(digits)
+        elif following == "g" and template.startswith("<", index + 2):
+            close = template.find(">", index + 3)
+            if close == -1:
+                raise ToolInputError("bad replacement: \\g< without a closing >")
+            name = template[index + 3 : close]
+            reference = int(name) if name.isdigit() else names.get(name)
+            if reference is None:
+                raise ToolInputError(f"bad replacement: the pattern has no group named {name!r}")
+            index = close + 1
+        elif following in _ESCAPES:
+            literal.append(_ESCAPES[following])
+            index += 2
+        elif following.isascii() and following.isalpha():
+            raise ToolInputError(f"bad escape \\{following} in the replacement")
+        else:
+            literal.append(template[index : index + 2])
+            index += 2
+        if reference is not None:
+            if reference > group_count:
+                raise ToolInputError(
+                    f"bad replacement: group {reference} does not exist (the pattern has "
+                    f"{group_count})"
+                )
+            pieces.extend(("".join(literal), reference))
+            literal = []
+    pieces.append("".join(literal))
+    return pieces
+
+
+def expand_template(pieces: Template, match: SafeMatch) -> str:
+    """The replacement for *match*: literals and the text of the referenced groups."""
+    return "".join(
+        piece if isinstance(piece, str) else (match.group(piece) or "") for piece in pieces
+    )
+
+
+def replace_all(
+    compiled: SafePattern,
+    text: str,
+    pieces: Template,
+    *,
+    count: int,
+    limits: ToolLimits,
+) -> tuple[str, int]:
+    """Replace the first *count* matches (0: all); the result may not pass the output limit."""
+    out: list[str] = []
+    size = replaced = last = 0
+    remaining = len(text)
+    for match in compiled.finditer(text):
+        if count and replaced == count:
+            break
+        start, stop = match.span()
+        replacement = expand_template(pieces, match)
+        size += start - last + len(replacement)
+        remaining = len(text) - stop
+        check_output_chars(size + remaining, limits, "the replaced text")
+        out.append(text[last:start])
+        out.append(replacement)
+        last = stop
+        replaced += 1
+    out.append(text[last:])
+    return "".join(out), replaced
