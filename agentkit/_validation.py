@@ -15,25 +15,50 @@ mirrored line by line: ``1.0`` is an integer, ``True`` is not a number and not e
 keywords apply only to their type) and reports the first error in jsonschema's order: keywords
 in the schema's order, properties in the ``properties`` order. ``format`` is an annotation, as
 in jsonschema without a format checker. Tests hold the two to the same answers with hypothesis.
+
+Regular expressions in schemas (``pattern``, the keys of ``patternProperties``) run on the
+linear-time RE2 engine (:mod:`agentkit._regex`) on both paths, never on Python's backtracking
+``re``: a schema's pattern cannot be turned against the registry by a crafted argument. A
+pattern RE2 cannot run (a backreference, lookaround) is refused at compile time with
+:class:`~agentkit.exceptions.ToolRegistrationError` naming its place, as is the rare
+combination of ``patternProperties`` with ``unevaluatedProperties`` (whose matching jsonschema
+does only with ``re``). Instances nested deeper than ``max_depth`` are reported as a violation
+before jsonschema's recursive walk sees them, and error messages show values abridged.
 """
 
 from __future__ import annotations
 
+import functools
+import heapq
 import numbers
-import re
-from collections.abc import Callable, Mapping, Sequence
+import reprlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Final, cast
 
 import jsonschema
 import jsonschema.validators
-from jsonschema.exceptions import SchemaError
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from agentkit._metaschema import surely_valid_2020_12
-from agentkit.exceptions import ToolRegistrationError
+from agentkit._regex import compile_pattern
+from agentkit.exceptions import PatternError, ToolRegistrationError
 
-__all__ = ["SchemaValidator", "SchemaViolation", "compile_schema", "json_pointer"]
+__all__ = [
+    "MAX_INSTANCE_DEPTH",
+    "SchemaValidator",
+    "SchemaViolation",
+    "compile_schema",
+    "json_pointer",
+]
+
+#: Deepest nesting of an instance that schemas reaching into it (``$ref`` loops, fallback
+#: path) are applied to; deeper ones are a violation, not a ``RecursionError``.
+MAX_INSTANCE_DEPTH: Final = 100
+
+#: Most unexpected property names an error message lists.
+_MOST_NAMES_SHOWN: Final = 20
 
 #: Keywords that never reject anything (``format`` included: jsonschema asserts it only when
 #: given a format checker, and we give none).
@@ -97,12 +122,19 @@ class SchemaValidator:
         jsonschema_validator: jsonschema's compiled validator for the same schema.
     """
 
-    __slots__ = ("_check", "fast", "jsonschema_validator", "schema")
+    __slots__ = ("_check", "_max_depth", "fast", "jsonschema_validator", "schema")
 
-    def __init__(self, schema: Mapping[str, Any] | bool, validator: Any, check: _Check | None):
+    def __init__(
+        self,
+        schema: Mapping[str, Any] | bool,
+        validator: Any,
+        check: _Check | None,
+        max_depth: int = MAX_INSTANCE_DEPTH,
+    ):
         self.schema = schema
         self.jsonschema_validator = validator
         self._check = check
+        self._max_depth = max_depth
         self.fast = check is not None
 
     def __repr__(self) -> str:
@@ -116,10 +148,13 @@ class SchemaValidator:
             if failure is None:
                 return None
             return SchemaViolation(json_pointer(failure.tokens[::-1]), failure.message)
+        too_deep = _too_deep(instance, self._max_depth)
+        if too_deep is not None:
+            return too_deep
         try:
             error = next(self.jsonschema_validator.iter_errors(instance), None)
-        except Exception as exc:  # an unresolvable $ref, a bad regex at use: not the caller's data
-            return SchemaViolation("", f"the schema could not be applied: {exc}")
+        except Exception as exc:  # an unresolvable $ref: not the caller's data
+            return SchemaViolation("", f"the schema could not be applied: {_shown(exc)}")
         if error is None:
             return None
         return SchemaViolation(json_pointer(list(error.absolute_path)), error.message)
@@ -129,15 +164,26 @@ class SchemaValidator:
         return self.first_error(instance) is None
 
 
-def compile_schema(schema: Mapping[str, Any] | bool, *, what: str = "schema") -> SchemaValidator:
+def compile_schema(
+    schema: Mapping[str, Any] | bool,
+    *,
+    what: str = "schema",
+    max_depth: int = MAX_INSTANCE_DEPTH,
+) -> SchemaValidator:
     """Check *schema* against its metaschema and compile it once.
 
+    Args:
+        schema: The JSON Schema.
+        what: Names the schema in error messages (e.g. "parameters of tool 'x'").
+        max_depth: Deepest instance nesting the jsonschema path applies the schema to.
+
     Raises:
-        ToolRegistrationError: The schema is not valid JSON Schema, or names an unknown draft in
-            ``$schema``. *what* names it in the message (e.g. "parameters of tool 'x'").
+        ToolRegistrationError: The schema is not valid JSON Schema, names an unknown draft in
+            ``$schema``, or has a pattern the linear-time engine refuses.
     """
     if not isinstance(schema, bool | Mapping):
         raise ToolRegistrationError(f"{what} must be a JSON Schema object, not {_kind(schema)}")
+    _check_patterns(schema, what)
     cls: Any = jsonschema.Draft202012Validator
     if isinstance(schema, Mapping) and "$schema" in schema:
         # default=None: an unknown $schema gives None, not a warning and the latest draft.
@@ -156,7 +202,7 @@ def compile_schema(schema: Mapping[str, Any] | bool, *, what: str = "schema") ->
         raise ToolRegistrationError(
             f"{what} is not valid JSON Schema at {where or '/'}: {exc.message}"
         ) from None
-    validator = cls(schema)
+    validator = _linear_time(cls)(schema)
     check: _Check | None = None
     if cls in _FAST_DRAFTS:
         try:
@@ -164,7 +210,191 @@ def compile_schema(schema: Mapping[str, Any] | bool, *, what: str = "schema") ->
             check = compiler.compile(schema, root=True)
         except _Unsupported:
             check = None
-    return SchemaValidator(schema, validator, check)
+    return SchemaValidator(schema, validator, check, max_depth)
+
+
+# -- regular expressions on RE2, in both paths ---------------------------------------------------
+
+#: Keywords whose value is one subschema or a list of them.
+_SUBSCHEMA_KEYWORDS: Final = frozenset(
+    {
+        "additionalItems",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "contains",
+        "else",
+        "if",
+        "items",
+        "not",
+        "oneOf",
+        "prefixItems",
+        "propertyNames",
+        "then",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+    }
+)
+#: Keywords whose value maps names to subschemas.
+_SCHEMA_MAP_KEYWORDS: Final = frozenset(
+    {"$defs", "definitions", "dependentSchemas", "dependencies", "properties"}
+)
+
+
+def _check_patterns(schema: Any, what: str) -> None:
+    """Compile every pattern of *schema* on RE2 (without recursion), refusing what it cannot run.
+
+    Only schema positions are visited: a ``"pattern"`` inside ``enum``, ``const`` or
+    ``default`` data is not a pattern.
+    """
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(schema, ())]
+    has_pattern_properties = has_unevaluated = False
+    while stack:
+        node, path = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        for keyword, value in node.items():
+            where = (*path, keyword)
+            if keyword == "pattern" and isinstance(value, str):
+                _compile_or_refuse(value, what, where)
+            elif keyword == "patternProperties" and isinstance(value, Mapping):
+                has_pattern_properties = True
+                for pattern, sub in value.items():
+                    _compile_or_refuse(pattern, what, where)
+                    stack.append((sub, (*where, pattern)))
+            elif keyword == "unevaluatedProperties":
+                has_unevaluated = True
+                stack.append((value, where))
+            elif keyword in _SUBSCHEMA_KEYWORDS:
+                if isinstance(value, list):
+                    stack.extend((sub, (*where, index)) for index, sub in enumerate(value))
+                else:
+                    stack.append((value, where))
+            elif keyword in _SCHEMA_MAP_KEYWORDS and isinstance(value, Mapping):
+                stack.extend((sub, (*where, name)) for name, sub in value.items())
+    if has_pattern_properties and has_unevaluated:
+        raise ToolRegistrationError(
+            f"{what}: patternProperties together with unevaluatedProperties is not supported "
+            "(use additionalProperties, or properties with exact names)"
+        )
+
+
+def _compile_or_refuse(pattern: Any, what: str, where: tuple[str | int, ...]) -> None:
+    if not isinstance(pattern, str):
+        return  # the metaschema check reports it
+    try:
+        compile_pattern(pattern)
+    except PatternError as exc:
+        raise ToolRegistrationError(f"{what}: at {json_pointer(where)}: {exc}") from None
+
+
+def _re2_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(instance):
+        yield ValidationError(f"{_shown(instance)} does not match {pattern!r}")
+
+
+def _re2_pattern_properties(
+    validator: Any, pattern_properties: Any, instance: Any, schema: Any
+) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        search = compile_pattern(pattern).search
+        for name, value in instance.items():
+            if search(name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _re2_additional_properties(
+    validator: Any, additional: Any, instance: Any, schema: Any
+) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    searches = [compile_pattern(pattern).search for pattern in schema.get("patternProperties", {})]
+    extras = [
+        name
+        for name in instance
+        if name not in known and not any(search(name) for search in searches)
+    ]
+    if validator.is_type(additional, "object"):
+        for name in extras:
+            yield from validator.descend(instance[name], additional, path=name)
+    elif not additional and extras:
+        listed = _names(extras)
+        if "patternProperties" in schema:
+            verb = "does" if len(extras) == 1 else "do"
+            patterns = ", ".join(repr(each) for each in sorted(schema["patternProperties"]))
+            yield ValidationError(f"{listed} {verb} not match any of the regexes: {patterns}")
+        else:
+            verb = "was" if len(extras) == 1 else "were"
+            yield ValidationError(
+                f"Additional properties are not allowed ({listed} {verb} unexpected)"
+            )
+
+
+@functools.cache
+def _linear_time(cls: Any) -> Any:
+    """jsonschema's validator class *cls* with its regular expressions on RE2."""
+    extend: Any = jsonschema.validators.extend
+    return extend(
+        cls,
+        {
+            "pattern": _re2_pattern,
+            "patternProperties": _re2_pattern_properties,
+            "additionalProperties": _re2_additional_properties,
+        },
+    )
+
+
+# -- bounded instances and messages ------------------------------------------------------------
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 80
+_REPR.maxother = 80
+_REPR.maxlong = 80
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 10
+
+
+def _shown(value: Any) -> str:
+    """*value* for a message, abridged: never megabytes long, never a RecursionError."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"<a {value.bit_length():,}-bit integer>"
+    try:
+        return _REPR.repr(value)
+    except Exception:  # a huge int inside a list, a broken __repr__
+        return f"<{type(value).__name__}>"
+
+
+def _names(names: list[Any]) -> str:
+    """The first few of *names*, sorted as jsonschema sorts them, and how many more."""
+    shown = heapq.nsmallest(_MOST_NAMES_SHOWN, names, key=str)
+    listed = ", ".join(_shown(name) for name in shown)
+    if len(names) > len(shown):
+        listed += f" and {len(names) - len(shown):,} more"
+    return listed
+
+
+def _too_deep(instance: Any, limit: int) -> SchemaViolation | None:
+    """A violation when *instance* nests more than *limit* levels (counted without recursion)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(instance, ())]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.items()
+        elif isinstance(item, list):
+            children = enumerate(item)
+        else:
+            continue
+        if len(path) >= limit:
+            return SchemaViolation(
+                json_pointer(path),
+                f"the value is nested more than {limit} levels deep (flatten it, or raise "
+                "compile_schema's max_depth)",
+            )
+        stack.extend((child, (*path, key)) for key, child in children)
+    return None
 
 
 def _kind(value: Any) -> str:
@@ -276,7 +506,7 @@ class _Compiler:
             def check_one(instance: Any) -> _Failure | None:
                 if test(instance):
                     return None
-                return _Failure(f"{instance!r} is not of type {shown}")
+                return _Failure(f"{_shown(instance)} is not of type {shown}")
 
             return check_one
 
@@ -284,7 +514,7 @@ class _Compiler:
             for test in tests:
                 if test(instance):
                     return None
-            return _Failure(f"{instance!r} is not of type {shown}")
+            return _Failure(f"{_shown(instance)} is not of type {shown}")
 
         return check_any
 
@@ -296,7 +526,7 @@ class _Compiler:
             def check_strings(instance: Any) -> _Failure | None:
                 if isinstance(instance, str) and instance in allowed:
                     return None
-                return _Failure(f"{instance!r} is not one of {options!r}")
+                return _Failure(f"{_shown(instance)} is not one of {options!r}")
 
             return check_strings
 
@@ -304,7 +534,7 @@ class _Compiler:
             for option in options:
                 if _json_equal(option, instance):
                     return None
-            return _Failure(f"{instance!r} is not one of {options!r}")
+            return _Failure(f"{_shown(instance)} is not one of {options!r}")
 
         return check_enum
 
@@ -319,7 +549,7 @@ class _Compiler:
     def _kw_minimum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if _is_number(instance) and instance < value:
-                return _Failure(f"{instance!r} is less than the minimum of {value!r}")
+                return _Failure(f"{_shown(instance)} is less than the minimum of {value!r}")
             return None
 
         return check
@@ -327,7 +557,7 @@ class _Compiler:
     def _kw_maximum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if _is_number(instance) and instance > value:
-                return _Failure(f"{instance!r} is greater than the maximum of {value!r}")
+                return _Failure(f"{_shown(instance)} is greater than the maximum of {value!r}")
             return None
 
         return check
@@ -335,7 +565,9 @@ class _Compiler:
     def _kw_exclusiveMinimum(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if _is_number(instance) and instance <= value:
-                return _Failure(f"{instance!r} is less than or equal to the minimum of {value!r}")
+                return _Failure(
+                    f"{_shown(instance)} is less than or equal to the minimum of {value!r}"
+                )
             return None
 
         return check
@@ -344,7 +576,7 @@ class _Compiler:
         def check(instance: Any) -> _Failure | None:
             if _is_number(instance) and instance >= value:
                 return _Failure(
-                    f"{instance!r} is greater than or equal to the maximum of {value!r}"
+                    f"{_shown(instance)} is greater than or equal to the maximum of {value!r}"
                 )
             return None
 
@@ -355,15 +587,15 @@ class _Compiler:
             if not _is_number(instance):
                 return None
             if isinstance(value, float):
-                quotient = instance / value
                 try:
+                    quotient = instance / value
                     failed = int(quotient) != quotient
                 except OverflowError:
                     failed = (Fraction(instance) / Fraction(value)).denominator != 1
             else:
                 failed = bool(instance % value)
             if failed:
-                return _Failure(f"{instance!r} is not a multiple of {value}")
+                return _Failure(f"{_shown(instance)} is not a multiple of {value}")
             return None
 
         return check
@@ -371,7 +603,7 @@ class _Compiler:
     def _kw_minLength(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, str) and len(instance) < value:
-                return _Failure(f"{instance!r} is too short (minLength {value})")
+                return _Failure(f"{_shown(instance)} is too short (minLength {value})")
             return None
 
         return check
@@ -379,20 +611,17 @@ class _Compiler:
     def _kw_maxLength(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, str) and len(instance) > value:
-                return _Failure(f"{instance!r} is too long (maxLength {value})")
+                return _Failure(f"{_shown(instance)} is too long (maxLength {value})")
             return None
 
         return check
 
     def _kw_pattern(self, value: Any, schema: Mapping[str, Any]) -> _Check:
-        try:
-            search = re.compile(value).search
-        except re.error as exc:
-            raise _Unsupported from exc
+        search = compile_pattern(value).search  # checked by _check_patterns already
 
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, str) and not search(instance):
-                return _Failure(f"{instance!r} does not match {value!r}")
+                return _Failure(f"{_shown(instance)} does not match {value!r}")
             return None
 
         return check
@@ -400,7 +629,7 @@ class _Compiler:
     def _kw_minItems(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, list) and len(instance) < value:
-                return _Failure(f"{instance!r} is too short (minItems {value})")
+                return _Failure(f"{_shown(instance)} is too short (minItems {value})")
             return None
 
         return check
@@ -408,7 +637,7 @@ class _Compiler:
     def _kw_maxItems(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, list) and len(instance) > value:
-                return _Failure(f"{instance!r} is too long (maxItems {value})")
+                return _Failure(f"{_shown(instance)} is too long (maxItems {value})")
             return None
 
         return check
@@ -486,7 +715,7 @@ class _Compiler:
                 extras = [name for name in instance if name not in known]
                 if not extras:
                     return None
-                listed = ", ".join(repr(name) for name in sorted(extras, key=str))
+                listed = _names(extras)
                 verb = "was" if len(extras) == 1 else "were"
                 return _Failure(
                     f"Additional properties are not allowed ({listed} {verb} unexpected)"
@@ -513,7 +742,7 @@ class _Compiler:
     def _kw_minProperties(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, dict) and len(instance) < value:
-                return _Failure(f"{instance!r} does not have enough properties")
+                return _Failure(f"{_shown(instance)} does not have enough properties")
             return None
 
         return check
@@ -521,7 +750,7 @@ class _Compiler:
     def _kw_maxProperties(self, value: Any, schema: Mapping[str, Any]) -> _Check:
         def check(instance: Any) -> _Failure | None:
             if isinstance(instance, dict) and len(instance) > value:
-                return _Failure(f"{instance!r} has too many properties")
+                return _Failure(f"{_shown(instance)} has too many properties")
             return None
 
         return check
@@ -536,7 +765,7 @@ class _Compiler:
             for branch in branches:
                 if branch(instance) is None:
                     return None
-            return _Failure(f"{instance!r} is not valid under any of the given schemas")
+            return _Failure(f"{_shown(instance)} is not valid under any of the given schemas")
 
         return check
 
@@ -548,8 +777,8 @@ class _Compiler:
             if valid == 1:
                 return None
             if valid == 0:
-                return _Failure(f"{instance!r} is not valid under any of the given schemas")
-            return _Failure(f"{instance!r} is valid under more than one of the given schemas")
+                return _Failure(f"{_shown(instance)} is not valid under any of the given schemas")
+            return _Failure(f"{_shown(instance)} is valid under more than one of the given schemas")
 
         return check
 
@@ -558,14 +787,14 @@ class _Compiler:
 
         def check(instance: Any) -> _Failure | None:
             if inner(instance) is None:
-                return _Failure(f"{instance!r} should not be valid under {value!r}")
+                return _Failure(f"{_shown(instance)} should not be valid under {value!r}")
             return None
 
         return check
 
 
 def _false_schema(instance: Any) -> _Failure:
-    return _Failure(f"False schema does not allow {instance!r}")
+    return _Failure(f"False schema does not allow {_shown(instance)}")
 
 
 def _sequence(checks: list[_Check]) -> _Check:
