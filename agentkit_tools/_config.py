@@ -12,7 +12,6 @@ from agentkit._clock import SystemClock
 from agentkit.exceptions import ConfigurationError
 from agentkit.protocols import Clock
 from agentkit_tools._limits import ToolLimits
-from agentkit_tools._limits import ToolLimits
 
 __all__ = ["ToolsConfig"]
 
@@ -48,7 +47,6 @@ class ToolsConfig:
         user_agent: The ``User-Agent`` header of web requests.
         clock: Source of "now" for the time tools.
         limits: Input and output limits of the text, data and time tools.
-        limits: Input and output limits of the text, data and time tools.
     """
 
     sandbox_root: Path | None = None
@@ -68,7 +66,6 @@ class ToolsConfig:
     resolver: Resolver | None = field(default=None, repr=False)
     user_agent: str = "agentkit-tools/0.1 (+https://github.com/agentkit-dev/agentkit)"
     clock: Clock = field(default_factory=SystemClock)
-    limits: ToolLimits = field(default_factory=ToolLimits)
     limits: ToolLimits = field(default_factory=ToolLimits)
 
     def __post_init__(self) -> None:
