@@ -10,10 +10,11 @@ docs/tools.md, "OpenAPI import".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import re
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from agentkit._tool import Tool, ToolHints
@@ -33,6 +34,7 @@ from agentkit_tools._openapi_text import (
     DEFAULT_MAX_SPEC_BYTES,
     DEFAULT_MAX_SPEC_DEPTH,
     DEFAULT_MAX_SPEC_NODES,
+    too_deep,
 )
 
 if TYPE_CHECKING:
@@ -202,9 +204,11 @@ class OpenAPIParser:
         """
         loaded = self._load(spec, format)
         settings = self._settings(loaded.document)
-        return [
-            self._tool(operation, settings) for operation in self._operations(loaded, tool_prefix)
-        ]
+        with self._depth_guard():
+            return [
+                self._tool(operation, settings)
+                for operation in self._operations(loaded, tool_prefix)
+            ]
 
     def list_operations(
         self, spec: Any, tool_prefix: str = "", format: str | None = None
@@ -216,6 +220,8 @@ class OpenAPIParser:
             OpenAPIError: the spec cannot be read (see ``parse_spec``).
         """
         loaded = self._load(spec, format)
+        with self._depth_guard():
+            operations = self._operations(loaded, tool_prefix)
         return [
             {
                 "name": operation.name,
@@ -227,7 +233,7 @@ class OpenAPIParser:
                 "servers": [self.base_url] if self.base_url else list(operation.servers),
                 "arguments": list(operation.parameters["properties"]),
             }
-            for operation in self._operations(loaded, tool_prefix)
+            for operation in operations
         ]
 
     def register_tools_from_spec(
@@ -257,19 +263,20 @@ class OpenAPIParser:
                     "different tool_prefix); nothing was registered"
                 )
         added: list[str] = []
-        try:
-            for tool in tools:
-                if replace:
-                    registry.register_tool(tool, replace=True)  # type: ignore[call-arg]
-                else:
-                    registry.register_tool(tool)
-                added.append(tool.name)
-        except Exception:
-            unregister = getattr(registry, "unregister_tool", None)
-            if unregister is not None:
-                for name in added:
-                    unregister(name)
-            raise
+        with self._depth_guard():
+            try:
+                for tool in tools:
+                    if replace:
+                        registry.register_tool(tool, replace=True)  # type: ignore[call-arg]
+                    else:
+                        registry.register_tool(tool)
+                    added.append(tool.name)
+            except Exception:
+                unregister = getattr(registry, "unregister_tool", None)
+                if unregister is not None:
+                    for name in added:
+                        unregister(name)
+                raise
         return len(added)
 
     # -- calls -----------------------------------------------------------------------------
@@ -304,6 +311,14 @@ class OpenAPIParser:
         await self.aclose()
 
     # -- internals -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _depth_guard(self) -> Iterator[None]:
+        """Turn a RecursionError (a spec deeper than the code can walk) into the limit error."""
+        try:
+            yield
+        except RecursionError:
+            raise too_deep("the spec", self._load_options.limits, stack=True) from None
 
     def _load(self, spec: Any, format: str | None) -> LoadedSpec:
         if self._last is not None and spec is self._last.document:

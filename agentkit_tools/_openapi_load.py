@@ -88,7 +88,7 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
         except (TypeError, ValueError) as exc:
             raise OpenAPIError(f"the spec cannot be read as JSON data: {exc}") from None
         except RecursionError:
-            raise too_deep("the spec", limits) from None
+            raise too_deep("the spec", limits, stack=True) from None
         base = text_base
     elif isinstance(spec, str | bytes) and len(spec) > limits.max_spec_bytes:
         reader.take(len(spec), "the spec text")
@@ -231,7 +231,7 @@ def _resolve(document: dict[str, Any], base: str, reader: SpecReader) -> dict[st
     except OpenAPIError:
         raise
     except RecursionError:
-        raise too_deep("the spec", reader.limits) from None
+        raise too_deep("the spec", reader.limits, stack=True) from None
     except (LookupError, ValueError, TypeError) as exc:
         raise OpenAPIError(f"cannot resolve a $ref: {exc}") from None
     resolved: dict[str, Any] = resolver.specs
@@ -304,6 +304,6 @@ def _validate(document: dict[str, Any], version: str, limits: SpecLimits) -> Non
             where, message = pointer(closest.absolute_path), closest.message
         raise OpenAPIError(f"invalid OpenAPI {version} spec at {where}: {message}") from None
     except RecursionError:
-        raise too_deep("the spec", limits) from None
+        raise too_deep("the spec", limits, stack=True) from None
     except Exception as exc:  # the validator's own failures (an unresolvable ref, ...)
         raise OpenAPIError(f"invalid OpenAPI {version} spec: {exc}") from None

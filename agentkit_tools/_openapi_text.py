@@ -54,8 +54,18 @@ class SpecLimits:
                 raise OpenAPIError(f"{name} must be a positive integer, got {value!r}")
 
 
-def too_deep(where: str, limits: SpecLimits) -> OpenAPILimitError:
-    """The error for a document nested deeper than ``max_spec_depth``."""
+def too_deep(where: str, limits: SpecLimits, *, stack: bool = False) -> OpenAPILimitError:
+    """The error for a document nested deeper than ``max_spec_depth``.
+
+    *stack*: the nesting exhausted Python's stack (a ``RecursionError``) before the limit
+    could be checked.
+    """
+    if stack:
+        return OpenAPILimitError(
+            f"{where} is nested deeper than Python's stack allows (max_spec_depth="
+            f"{limits.max_spec_depth}); flatten it, or lower OpenAPIParser(max_spec_depth=...) "
+            "to have it refused up front"
+        )
     return OpenAPILimitError(
         f"{where} is nested deeper than max_spec_depth={limits.max_spec_depth} levels; "
         "pass OpenAPIParser(max_spec_depth=...) to allow deeper documents"
@@ -85,7 +95,7 @@ def parse_text(text: str, format: str | None, *, where: str, limits: SpecLimits)
         try:
             document = json.loads(text)
         except RecursionError:
-            raise too_deep(where, limits) from None
+            raise too_deep(where, limits, stack=True) from None
         except ValueError as exc:
             if kind == "json":
                 raise OpenAPIError(f"{where} is not valid JSON: {exc}") from None
@@ -99,9 +109,11 @@ def parse_text(text: str, format: str | None, *, where: str, limits: SpecLimits)
         _check_yaml_events(yaml.parse(text, Loader=loader), where=where, limits=limits)
         document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml's own cap, met while scanning ahead
+            raise too_deep(where, limits) from None
         raise OpenAPIError(f"{where} is not valid YAML: {exc}") from None
     except RecursionError:
-        raise too_deep(where, limits) from None
+        raise too_deep(where, limits, stack=True) from None
     plain = _plain(document)
     measure(plain, where=where, limits=limits)
     return plain
