@@ -26,6 +26,13 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 _DESCRIPTION_WIDTH = 60
+#: Spec limits the command line can raise (OpenAPIParser options of the same names).
+_LIMITS = (
+    ("max_spec_bytes", "bytes read for the spec and its refs (default 20 MiB)"),
+    ("max_ref_documents", "documents the spec may reference (default 500)"),
+    ("max_spec_nodes", "values once aliases and $refs are expanded (default 1,000,000)"),
+    ("max_spec_depth", "nesting depth of the spec (default 100)"),
+)
 
 
 def add_openapi_parser(commands: Any) -> None:
@@ -46,6 +53,15 @@ def add_openapi_parser(commands: Any) -> None:
         action.add_argument(
             "--allow-remote-refs", action="store_true", help="fetch $refs on other hosts"
         )
+        action.add_argument(
+            "--allow-private-addresses",
+            action="store_true",
+            help="let remote refs and redirects reach loopback and private addresses",
+        )
+        for option, meaning in _LIMITS:
+            action.add_argument(
+                "--" + option.replace("_", "-"), type=int, default=None, metavar="N", help=meaning
+            )
         action.add_argument("--no-validate", action="store_true", help="skip spec validation")
     inspect.add_argument("--json", action="store_true", help="print the tools as JSON")
     call.add_argument("operation", metavar="OPERATION", help="tool name or operationId")
@@ -77,14 +93,21 @@ def run_openapi(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"agentkit openapi: --auth takes SCHEME=VALUE, got {item!r}", file=err)
             return EXIT_USAGE
         auth[name] = value
+    limits = {
+        option: getattr(args, option)
+        for option, _meaning in _LIMITS
+        if getattr(args, option, None) is not None
+    }
     try:
         parser = OpenAPIParser(
             base_url=args.base_url,
             auth=auth,
             include_deprecated=args.include_deprecated,
             allow_remote_refs=args.allow_remote_refs,
+            allow_private_addresses=args.allow_private_addresses,
             validate=not args.no_validate,
             timeout=getattr(args, "timeout", 30.0),
+            **limits,
         )
         document = parser.parse_spec(args.spec)
         operations = parser.list_operations(document, tool_prefix=args.prefix)

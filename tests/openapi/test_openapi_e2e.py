@@ -294,3 +294,16 @@ def test_cli_reports_a_broken_spec(tmp_path: Any, capsys: pytest.CaptureFixture[
     spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get: {}\n")
     assert main(["openapi", "inspect", str(spec)]) == 1
     assert "#/paths/~1x/get" in capsys.readouterr().err
+
+
+def test_cli_limits_are_options(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A spec over a limit fails with the option named; the command-line flag raises it."""
+    spec = tmp_path / "api.json"
+    spec.write_text(
+        json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}})
+    )
+    assert main(["openapi", "inspect", str(spec), "--max-spec-bytes", "20"]) == 1
+    assert "max_spec_bytes=20" in capsys.readouterr().err
+    assert main(["openapi", "inspect", str(spec), "--max-spec-depth", "1"]) == 1
+    assert "max_spec_depth=1" in capsys.readouterr().err
+    assert main(["openapi", "inspect", str(spec), "--max-spec-bytes", "1000"]) == 0
