@@ -6,10 +6,23 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentkit_tools._calc import evaluate
+from agentkit import ToolRegistry
+from agentkit.exceptions import ConfigurationError, LimitExceededError
+from agentkit_tools._calc import CalculatorLimits, evaluate
+from agentkit_tools._math import (
+    math_compound_interest,
+    math_factorize,
+    math_linear_regression,
+    math_matrix,
+    math_random,
+    math_round,
+    math_solve_quadratic,
+    math_statistics,
+    math_tools,
+)
 
 
 async def test_calculate_evaluates_arithmetic_and_functions(call: Any) -> None:
@@ -240,3 +253,278 @@ async def test_random_bad_input(call: Any) -> None:
 def test_pi_constant() -> None:
     """Constants evaluate to their math module values."""
     assert evaluate("2 * pi") == pytest.approx(math.tau)
+
+
+# -- bounded for every input -----------------------------------------------------------------------
+
+_LIMITS = CalculatorLimits()
+
+
+def _math_registry() -> ToolRegistry:
+    registry = ToolRegistry()
+    for tool in math_tools():
+        registry.register_tool(tool)
+    return registry
+
+
+async def test_round_to_ten_million_digits_is_refused_before_it_runs() -> None:
+    """round(1, -10**7) with timeout=2 comes back as a LimitExceededError naming the option."""
+    result = await _math_registry().execute_tool(
+        "math_calculate", {"expression": "round(1, -10**7)"}, timeout=2
+    )
+    assert not result.success
+    assert result.error_type == "LimitExceededError"
+    assert "CalculatorLimits.max_int_bits" in str(result.error)
+
+
+@pytest.mark.parametrize(
+    ("expression", "option"),
+    [
+        ("round(1, -10**7)", "max_int_bits"),
+        ("round(7, 10**9)", "max_int_bits"),
+        ("round(2.5, -4000)", "max_int_bits"),
+        ("2 ** 10001", "max_exponent"),
+        ("3 ** 9999", "max_int_bits"),
+        ("(-3) ** 9999", "max_int_bits"),
+        ("2 ** 9999 * 2 ** 9999", "max_int_bits"),
+        ("2 ** 9999 + 2 ** 9999", "max_int_bits"),
+        ("lcm(2 ** 9000, 3 ** 5000)", "max_int_bits"),
+        ("factorial(1001)", "max_factorial"),
+        ("factorial(10 ** 100)", "max_factorial"),
+        ("9" * 3020, "max_expression_chars"),
+        ("-" * 300 + "1", "max_depth"),
+        ("1" + "+1" * 250, "max_depth"),
+        ("max(" + ",".join(["1"] * 60) + ")", "max_arguments"),
+        ("min(" + ",".join(["1"] * 200) + ") + " + "+".join(["(1)"] * 100), "max_nodes"),
+    ],
+)
+def test_every_unbounded_operation_is_refused_with_the_option(expression: str, option: str) -> None:
+    """Each operation whose cost would grow past a limit raises LimitExceededError naming it."""
+    # Only the limit under test keeps its default; the length and node limits are lifted.
+    generous = {"max_expression_chars": 100_000, "max_nodes": 100_000}
+    limits = CalculatorLimits(**{**generous, option: getattr(_LIMITS, option)})
+    with pytest.raises(LimitExceededError, match=f"CalculatorLimits.{option}"):
+        evaluate(expression, limits=limits)
+
+
+def test_limits_are_configurable() -> None:
+    """A lower or higher limit changes what is refused."""
+    with pytest.raises(LimitExceededError, match="max_factorial"):
+        evaluate("factorial(10)", limits=CalculatorLimits(max_factorial=5))
+    assert evaluate("2 ** 20000", limits=CalculatorLimits(max_int_bits=30_000, max_exponent=20_000))
+    with pytest.raises(ConfigurationError, match="max_nodes"):
+        CalculatorLimits(max_nodes=0)
+
+
+_FUNCTIONS = [
+    ("abs", 1),
+    ("round", 1),
+    ("round", 2),
+    ("min", 3),
+    ("max", 2),
+    ("sqrt", 1),
+    ("exp", 1),
+    ("log", 1),
+    ("log", 2),
+    ("ln", 1),
+    ("log10", 1),
+    ("log2", 1),
+    ("sin", 1),
+    ("cos", 1),
+    ("tan", 1),
+    ("asin", 1),
+    ("acos", 1),
+    ("atan", 1),
+    ("atan2", 2),
+    ("sinh", 1),
+    ("cosh", 1),
+    ("tanh", 1),
+    ("degrees", 1),
+    ("radians", 1),
+    ("floor", 1),
+    ("ceil", 1),
+    ("trunc", 1),
+    ("hypot", 2),
+    ("gcd", 2),
+    ("lcm", 3),
+    ("factorial", 1),
+]
+_literals = st.one_of(
+    st.integers(-(10**40), 10**40).map(str),
+    st.sampled_from(["10**7", "-10**7", "2**9999", "10**3000", "9" * 300, "1e308", "1e-308"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["pi", "e", "tau", "0", "1", "-1", "0.5"]),
+)
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    def extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        binary = st.tuples(
+            children, st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "^"]), children
+        )
+        calls = st.sampled_from(_FUNCTIONS).flatmap(
+            lambda spec: st.lists(children, min_size=spec[1], max_size=spec[1]).map(
+                lambda args: f"{spec[0]}({', '.join(args)})"
+            )
+        )
+        return st.one_of(
+            binary.map(lambda parts: f"({parts[0]} {parts[1]} {parts[2]})"),
+            children.map(lambda inner: f"-({inner})"),
+            calls,
+        )
+
+    return st.recursive(_literals, extend, max_leaves=12)
+
+
+@settings(max_examples=400)
+@given(_expressions())
+def test_generated_expressions_give_a_bounded_result_or_a_typed_error(expression: str) -> None:
+    """Any mix of the allowed functions and operators on huge literals gives a finite number
+    within the bit limit, or ValueError (LimitExceededError among them) or ZeroDivisionError."""
+    try:
+        result = evaluate(expression, limits=CalculatorLimits(max_expression_chars=100_000))
+    except (ValueError, ZeroDivisionError):
+        return
+    if isinstance(result, int):
+        assert result.bit_length() <= _LIMITS.max_int_bits
+    else:
+        assert math.isfinite(result)
+
+
+async def test_math_random_refuses_infinite_bounds_and_stays_finite() -> None:
+    """The widest finite float range gives finite values in range; infinite bounds fail."""
+    registry = _math_registry()
+    wide = await registry.execute_tool(
+        "math_random", {"kind": "float", "minimum": -1.7e308, "maximum": 1.7e308, "count": 500}
+    )
+    assert wide.success
+    assert all(math.isfinite(v) and -1.7e308 <= v <= 1.7e308 for v in wide.output["values"])
+    for bounds in ({"minimum": -math.inf}, {"maximum": math.inf}, {"maximum": math.nan}):
+        for kind in ("float", "integer"):
+            result = await registry.execute_tool("math_random", {"kind": kind, **bounds})
+            assert not result.success
+            assert result.error_type == "ValueError"
+
+
+@given(
+    low=st.floats(allow_nan=False, allow_infinity=False),
+    high=st.floats(allow_nan=False, allow_infinity=False),
+    kind=st.sampled_from(["float", "integer"]),
+    seed=st.integers(0, 2**64),
+)
+def test_math_random_values_are_finite_and_within_bounds(
+    low: float, high: float, kind: str, seed: int
+) -> None:
+    """For any finite bounds, every value is finite and inside them, or a ValueError says why."""
+    low, high = min(low, high), max(low, high)
+    try:
+        values = math_random(kind=kind, minimum=low, maximum=high, count=20, seed=seed)["values"]
+    except ValueError:
+        assert kind == "integer"
+        assert math.ceil(low) > math.floor(high)
+        return
+    assert all(math.isfinite(value) and low <= value <= high for value in values)
+
+
+def test_math_random_output_is_bounded() -> None:
+    """count picks of big choices are refused with LimitExceededError, not multiplied."""
+    with pytest.raises(LimitExceededError):
+        math_random(kind="choice", choices=[list(range(1000))], count=10_000)
+
+
+_extreme_floats = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e308, -1e308, 1.7976931348623157e308, 5e-324, 0.0]),
+)
+
+
+@given(st.lists(_extreme_floats, min_size=1, max_size=50))
+def test_statistics_are_finite_or_a_value_error(values: list[float]) -> None:
+    """Statistics of any finite floats are finite numbers, or a ValueError about their size."""
+    try:
+        result = math_statistics(values, percentiles=[0, 37.5, 100])
+    except ValueError:
+        return
+    numbers = [v for v in result.values() if isinstance(v, float)]
+    numbers += result.get("quartiles", []) + list(result["percentiles"].values()) + result["modes"]
+    assert all(math.isfinite(v) for v in numbers)
+
+
+@given(st.lists(st.tuples(_extreme_floats, _extreme_floats), min_size=2, max_size=30))
+def test_linear_regression_is_finite_or_a_value_error(points: list[tuple[float, float]]) -> None:
+    """A fit through any finite points is finite, or a ValueError (StatisticsError included)."""
+    x, y = [p[0] for p in points], [p[1] for p in points]
+    try:
+        result = math_linear_regression(x, y, predict=[1e308])
+    except ValueError:
+        return
+    assert all(math.isfinite(v) for v in (result["slope"], result["intercept"], result["r"]))
+
+
+@given(_extreme_floats, _extreme_floats, _extreme_floats)
+def test_quadratic_roots_are_finite_or_a_value_error(a: float, b: float, c: float) -> None:
+    """Roots of any finite coefficients are finite, or a ValueError."""
+    try:
+        result = math_solve_quadratic(a, b, c)
+    except ValueError:
+        return
+    assert all(math.isfinite(r["real"]) and math.isfinite(r["imag"]) for r in result["roots"])
+
+
+@given(
+    st.lists(st.lists(_extreme_floats, min_size=3, max_size=3), min_size=3, max_size=3),
+    st.sampled_from(["multiply", "determinant", "inverse", "add"]),
+)
+def test_matrix_results_are_finite_or_a_value_error(matrix: list[list[float]], op: str) -> None:
+    """Matrix operations on any finite entries return finite numbers or raise ValueError."""
+    try:
+        result = math_matrix(op, matrix, matrix)["result"]
+    except ValueError:
+        return
+    flat = [result] if isinstance(result, float | int) else [v for row in result for v in row]
+    assert all(math.isfinite(v) for v in flat)
+
+
+@given(
+    st.floats(0, 1e308),
+    st.floats(-100, 1000),
+    st.floats(0, 200),
+    st.integers(1, 365),
+    st.floats(0, 1e308),
+)
+def test_compound_interest_is_finite_or_a_value_error(
+    principal: float, rate: float, years: float, per_year: int, monthly: float
+) -> None:
+    """Any input in the schema's ranges gives finite amounts or a ValueError, never overflow."""
+    try:
+        result = math_compound_interest(principal, rate, years, per_year, monthly)
+    except ValueError:
+        return
+    assert all(math.isfinite(v) for v in result.values())
+
+
+@given(_extreme_floats, st.integers(-20, 20), st.sampled_from(["half_up", "half_even", "floor"]))
+def test_round_any_finite_float_to_any_allowed_decimals(
+    value: float, decimals: int, mode: str
+) -> None:
+    """math_round works for every finite float and decimals in range (no InvalidOperation)."""
+    result = math_round(value, decimals, mode)
+    assert math.isfinite(result["result"])
+
+
+@given(st.integers(2, 10**15))
+def test_factorize_any_allowed_integer(n: int) -> None:
+    """The factors multiply back to n and each is prime (checked by trial division when small)."""
+    result = math_factorize(n)
+    assert math.prod(result["factors"]) == n
+    for factor in result["factors"]:
+        if factor < 10**8:
+            assert all(factor % d for d in range(2, math.isqrt(factor) + 1))
+
+
+def test_factorize_hard_cases() -> None:
+    """Large primes, squares of primes and semiprimes near 10^15 factorize exactly."""
+    assert math_factorize(999_999_999_999_989)["is_prime"]
+    assert math_factorize(31_622_743**2)["factors"] == [31_622_743, 31_622_743]
+    assert math_factorize(999_983 * 1_000_003)["factors"] == [999_983, 1_000_003]
+    assert math_factorize(2**49)["divisor_count"] == 50
