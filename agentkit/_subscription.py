@@ -254,6 +254,10 @@ class BusSubscription:
         handler_is_async = self._handler_is_async
         handling = self._handling
         while True:
+            if self._stopping:
+                # Stopped while a handler swallowed the cancellation: leave the queue to
+                # close(), which keeps what is in it.
+                return
             if not self._queued:
                 waiter = loop.create_future()
                 self._idle_workers.append(waiter)
@@ -391,6 +395,10 @@ class BusSubscription:
         attempt = envelope.attempt
         if attempt >= self.max_attempts:
             await self._give_up(envelope, exc)
+            return
+        if self._stopping and envelope.nak is None:
+            # No retry can run any more: keep the message now.
+            await self._bus.dead_letter(self, envelope, exc, note="bus closed before the retry")
             return
         delay = self._bus.retry_delay_for(attempt)
         logger.debug(

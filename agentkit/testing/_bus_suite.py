@@ -972,3 +972,35 @@ class BusConformance:
         assert isinstance(plain, Subscription)
         assert (plain.subject, plain.queue, plain.pending) == (f"{subject}.*", None, 0)
         assert (grouped.subject, grouped.queue) == (f"{subject}.g", "team")
+
+    async def test_close_keeps_a_message_whose_handler_turns_cancellation_into_an_error(
+        self, make_bus: BusFactory, subject: str
+    ) -> None:
+        """A handler that answers close()'s cancellation with another error has its message
+        dead-lettered, and the messages queued behind it too; none is retried after close."""
+        bus = await make_bus(max_attempts=5)
+        started = asyncio.Event()
+        calls: list[object] = []
+
+        async def handler(message: PubSubMessage) -> None:
+            calls.append(message.payload)
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                raise RuntimeError("cleanup failed") from None
+
+        topic = f"{subject}.cleanup"
+        subscription = await bus.subscribe(topic, handler)
+        sent = [(await bus.publish(topic, index)).message_id for index in range(3)]
+        await within(started.wait(), "the handler to start")
+        await eventually(lambda: subscription.pending == 3, "every message is queued")
+        await within(bus.close(timeout=0.05), "close()")
+        letters = bus.dead_letters()
+        assert sorted(letter.message.message_id for letter in letters) == sorted(sent)
+        assert calls == [0]
+        [first] = [letter for letter in letters if letter.message.payload == 0]
+        assert (first.error_type, first.error) == (
+            "RuntimeError",
+            "cleanup failed (bus closed before the retry)",
+        )
