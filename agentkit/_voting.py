@@ -14,13 +14,14 @@ Nothing here does I/O or looks at a clock; the same votes in any order give the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import itertools
 import math
 import operator
 import reprlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from fractions import Fraction
 
 from agentkit._votes import AgentVote, IRVRound, VoteCount
@@ -51,6 +52,7 @@ DEFAULT_SUPERMAJORITY = Fraction(2, 3)
 
 _HALF = Fraction(1, 2)
 _OPTION = operator.attrgetter("option")
+_COUNT = operator.itemgetter(1)
 
 #: An instant-runoff ballot group and its weight (how many identical ballots), the ballot as
 #: given or as the iterator over what it still ranks.
@@ -490,12 +492,16 @@ def ranked_choice(
     # option (or are exhausted). Options only ever stop continuing, so a ballot never looks
     # back, and a count only ever grows.
     counts = dict.fromkeys(options, 0)
-    piles: dict[str, list[_Place]] = {option: [] for option in options}
+    piles: dict[str, list[_Place]] = {}
     for place in ballots.items():
         first = place[0][0]
         counts[first] += place[1]
-        piles[first].append(place)
-    tally = _IrvTally(counts, _tie_keys(options, order_rank, elimination_order))
+        pile = piles.get(first)
+        if pile is None:
+            piles[first] = [place]
+        else:
+            pile.append(place)
+    tally = _IrvTally(counts, functools.partial(_tie_keys, options, order_rank, elimination_order))
     exhausted = 0
     total = len(votes)
     rounds: list[IRVRound] = []
@@ -527,7 +533,7 @@ def ranked_choice(
         if eliminated is None:
             return _irv_result(winner, top, active, counts, tuple(rounds))
         tally.remove(eliminated)
-        moving = piles.pop(eliminated)
+        moving = piles.pop(eliminated, None)
         if not moving:  # an option nobody's ballot counts for: nothing moves
             changes = {}
             continue
@@ -565,22 +571,34 @@ class _IrvTally:
 
     Two heaps with lazy deletion (an entry whose count is no longer the option's is skipped
     when it reaches the top) and the number of options holding each count: scanning every
-    option each round would make the count quadratic in the number of options.
+    option each round would make the count quadratic in the number of options. The heaps are
+    built only when a first elimination needs them; round 1 often decides alone.
     """
 
-    __slots__ = ("_counts", "_high", "_holding", "_low", "_tie_keys")
+    __slots__ = ("_counts", "_high", "_holding", "_low", "_make_tie_keys", "_tie_keys")
 
-    def __init__(self, counts: dict[str, int], tie_keys: dict[str, int]) -> None:
+    def __init__(self, counts: dict[str, int], tie_keys: Callable[[], dict[str, int]]) -> None:
         self._counts = counts
-        self._tie_keys = tie_keys
+        self._make_tie_keys = tie_keys
+        self._tie_keys: dict[str, int] = {}
+        self._holding: Counter[int] = Counter()
+        self._low: list[tuple[int, int, str]] | None = None
+        self._high: list[tuple[int, str]] = []
+
+    def _build(self) -> list[tuple[int, int, str]]:
+        counts = self._counts
+        self._tie_keys = tie_keys = self._make_tie_keys()
         self._holding = Counter(counts.values())
-        self._low = [(count, tie_keys[option], option) for option, count in counts.items()]
+        self._low = low = [(count, tie_keys[option], option) for option, count in counts.items()]
         self._high = [(-count, option) for option, count in counts.items()]
-        heapq.heapify(self._low)
+        heapq.heapify(low)
         heapq.heapify(self._high)
+        return low
 
     def most(self) -> tuple[str, int]:
         """An option with the most votes, and that count (the option is unique past half)."""
+        if self._low is None:
+            return max(self._counts.items(), key=_COUNT)
         high = self._high
         while self._counts.get(high[0][1]) != -high[0][0]:
             heapq.heappop(high)
@@ -588,7 +606,7 @@ class _IrvTally:
 
     def fewest(self) -> tuple[str, int]:
         """The option the tie rule eliminates among those with the fewest votes, and that count."""
-        low = self._low
+        low = self._low if self._low is not None else self._build()
         while self._counts.get(low[0][2]) != low[0][0]:
             heapq.heappop(low)
         return low[0][2], low[0][0]
@@ -606,6 +624,7 @@ class _IrvTally:
         count = self._counts[option]
         self._holding[before] -= 1
         self._holding[count] += 1
+        assert self._low is not None, "fewest() builds the heaps before any update"
         heapq.heappush(self._low, (count, self._tie_keys[option], option))
         heapq.heappush(self._high, (-count, option))
 
@@ -644,7 +663,11 @@ def _transfer(
             if count is not None:
                 moved.setdefault(option, count)
                 counts[option] = count + weight
-                piles[option].append((rest, weight))
+                pile = piles.get(option)
+                if pile is None:
+                    piles[option] = [(rest, weight)]
+                else:
+                    pile.append((rest, weight))
                 break
         else:
             exhausted += weight
