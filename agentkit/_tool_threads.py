@@ -7,6 +7,7 @@ would fill it and stall those too. Tool calls get this separate pool instead: at
 that overruns its timeout keeps its thread until the function returns and its result is
 dropped; meanwhile other calls use the remaining threads or wait in the queue (their own
 timeouts still count). The threads are daemons: a stuck tool never holds up interpreter exit.
+A thread left idle for ``IDLE_SECONDS`` ends, so a registry no longer used holds no threads.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 __all__ = ["ToolExit", "ToolThreads"]
 
 T = TypeVar("T")
+
+#: Seconds an idle pool thread waits for work before it ends.
+IDLE_SECONDS: Final = 30.0
 
 _Job = tuple[
     asyncio.AbstractEventLoop,
@@ -90,7 +94,15 @@ class ToolThreads:
 
     def _work(self) -> None:
         while True:
-            loop, future, context, function, args = self._jobs.get()
+            try:
+                loop, future, context, function, args = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                # Stop counting as idle, unless a caller already counted on this thread.
+                if self._idle.acquire(blocking=False):
+                    with self._lock:
+                        self._threads -= 1
+                    return
+                continue
             if not future.cancelled():  # the caller gave up (timeout) before we got here
                 with self._lock:
                     self._busy += 1

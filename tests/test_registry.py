@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentkit import (
+    ConfigurationError,
     Registry,
     SandboxViolationError,
     Tool,
@@ -444,3 +446,158 @@ def test_execute_succeeds_exactly_when_jsonschema_accepts(params: dict[str, Any]
     assert result.success == jsonschema.Draft202012Validator(SUMMARY_PARAMETERS).is_valid(params)
     if result.success:
         assert result.output == params
+
+
+# -- bounded execution: the tool threads ---------------------------------------------------------
+
+BIG_TEXT = "x" * 10_000  # over the default inline_argument_size
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait until *condition* holds (a tool thread got going), for at most 10 seconds."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the condition never held")
+
+
+async def test_inline_tool_with_big_arguments_runs_in_a_tool_thread_and_times_out() -> None:
+    """An inline tool given big arguments runs off the loop, so its timeout holds."""
+    clock = VirtualClock()
+    release = threading.Event()
+    threads: list[int] = []
+
+    def stuck(**_: Any) -> str:
+        threads.append(threading.get_ident())
+        release.wait(30)
+        return "late"
+
+    registry = ToolRegistry(clock=clock)
+    registry.register_tool(make_tool(function=stuck, blocking=False, timeout=1.0))
+    call = asyncio.ensure_future(registry.execute_tool("text_shorten", {"text": BIG_TEXT}))
+    await eventually(lambda: bool(threads))
+    await clock.advance(1.0)
+    result = await call
+    release.set()
+    assert result.error_type == "timeout"
+    assert threads != [threading.get_ident()]
+
+
+@pytest.mark.timeout(30)
+async def test_stuck_tools_fill_only_their_own_bounded_pool() -> None:
+    """Stuck tools take at most max_tool_threads threads; asyncio's executor and DNS stay free."""
+    clock = VirtualClock()
+    release = threading.Event()
+    registry = ToolRegistry(clock=clock, max_tool_threads=2)
+    registry.register_tool(make_tool(function=lambda **_: release.wait(30), timeout=1.0))
+    calls = [
+        asyncio.ensure_future(registry.execute_tool("text_shorten", {"text": "a"}))
+        for _ in range(5)
+    ]
+    await eventually(lambda: registry.busy_tool_threads == 2)
+    await clock.advance(1.0)
+    results = await asyncio.gather(*calls)
+    assert [result.error_type for result in results] == ["timeout"] * 5
+    assert registry.busy_tool_threads == 2
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, lambda: 42) == 42
+    assert await loop.getaddrinfo("127.0.0.1", 80)
+    release.set()
+    await eventually(lambda: registry.busy_tool_threads == 0)
+    later = await registry.execute_tool("text_shorten", {"text": "a"})
+    assert later.success
+
+
+@pytest.mark.parametrize("blocking", [True, False])
+@pytest.mark.parametrize(
+    ("error", "error_type"),
+    [
+        (SystemExit(3), "SystemExit"),
+        (GeneratorExit(), "GeneratorExit"),
+        (StopIteration(), "StopIteration"),
+        (asyncio.CancelledError(), "CancelledError"),
+    ],
+)
+async def test_base_exceptions_from_a_tool_become_failures(
+    blocking: bool, error: BaseException, error_type: str
+) -> None:
+    """A tool raising SystemExit, GeneratorExit, StopIteration or CancelledError fails alone."""
+
+    def raising(**_: Any) -> None:
+        raise error
+
+    registry = ToolRegistry()
+    registry.register_tool(make_tool(function=raising, blocking=blocking))
+    result = await registry.execute_tool("text_shorten", {"text": "a"})
+    assert not result.success
+    assert result.error_type == error_type
+    assert (await registry.execute_tool("text_shorten", {"text": "a"})).error_type == error_type
+
+
+async def test_cancelling_the_caller_of_a_threaded_call_still_cancels() -> None:
+    """Cancelling the task awaiting a call in a tool thread raises CancelledError in it."""
+    release = threading.Event()
+    registry = ToolRegistry()
+    registry.register_tool(make_tool(function=lambda **_: release.wait(30)))
+    call = asyncio.ensure_future(registry.execute_tool("text_shorten", {"text": "a"}))
+    await eventually(lambda: registry.busy_tool_threads == 1)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    release.set()
+
+
+async def test_big_invalid_arguments_are_reported_like_small_ones() -> None:
+    """Arguments validated in a tool thread give the same pointer and message."""
+    registry = ToolRegistry()
+    registry.register_tool(make_tool(blocking=False))
+    small = await registry.execute_tool("text_shorten", {"text": "a", "max_length": "x"})
+    big = await registry.execute_tool("text_shorten", {"text": BIG_TEXT, "max_length": "x"})
+    assert (big.error_type, big.error_path, big.error) == (
+        small.error_type,
+        small.error_path,
+        small.error,
+    )
+
+
+@pytest.mark.parametrize(
+    "options", [{"max_tool_threads": 0}, {"inline_argument_size": -1}, {"max_tool_threads": 1.5}]
+)
+def test_bad_pool_options_are_refused(options: dict[str, Any]) -> None:
+    """max_tool_threads and inline_argument_size must be positive integers."""
+    with pytest.raises(ConfigurationError, match=next(iter(options))):
+        ToolRegistry(**options)
+
+
+big_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=300),
+    lambda children: (
+        st.lists(children, max_size=20) | st.dictionaries(st.text(max_size=5), children, max_size=5)
+    ),
+    max_leaves=60,
+)
+
+
+@settings(max_examples=60)
+@given(
+    params=st.dictionaries(st.sampled_from(["text", "max_length", "other"]), big_values, max_size=3)
+)
+def test_results_do_not_depend_on_where_the_call_runs(params: dict[str, Any]) -> None:
+    """A call validated and run on the loop and the same call in a tool thread give one result."""
+
+    async def both() -> tuple[ToolResult, ToolResult]:
+        results = []
+        for size in (10**9, 1):
+            registry = ToolRegistry(inline_argument_size=size)
+            registry.register_tool(make_tool(function=lambda **kwargs: kwargs, blocking=False))
+            results.append(await registry.execute_tool("text_shorten", params))
+        return results[0], results[1]
+
+    on_loop, in_thread = asyncio.run(both())
+    assert (on_loop.success, on_loop.output, on_loop.error_path, on_loop.error) == (
+        in_thread.success,
+        in_thread.output,
+        in_thread.error_path,
+        in_thread.error,
+    )
