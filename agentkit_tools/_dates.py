@@ -94,7 +94,7 @@ def parse_moment(
     """An aware datetime from text, Unix seconds or a relative phrase ('3 days ago')."""
     tz = zone(timezone_name)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC).astimezone(tz)
+        return _from_unix(value, tz)
     text = str(value).strip()
     parsed: datetime | None = None
     if fmt is not None:
@@ -103,12 +103,19 @@ def parse_moment(
         except ValueError as exc:
             raise ValueError(f"{text!r} does not match the format {fmt!r}: {exc}") from exc
     elif re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), UTC).astimezone(tz)
+        return _from_unix(float(text), tz)
     else:
         parsed = _parse_text(text, tz, now=now, day_first=day_first)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed
+
+
+def _from_unix(seconds: float, tz: tzinfo) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC).astimezone(tz)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{seconds!r} Unix seconds is outside the years 1 to 9999") from None
 
 
 def _parse_text(text: str, tz: tzinfo, *, now: float, day_first: bool) -> datetime:
@@ -126,7 +133,10 @@ def _parse_text(text: str, tz: tzinfo, *, now: float, day_first: bool) -> dateti
     relative = _RELATIVE.match(lowered)
     if relative:
         amount = int(relative.group(1)) * (-1 if relative.group(3) else 1)
-        return current + timedelta(**{relative.group(2) + "s": amount})
+        try:
+            return current + timedelta(**{relative.group(2) + "s": amount})
+        except OverflowError:
+            raise ValueError(f"{text!r} is outside the years 1 to 9999") from None
     try:
         return datetime.fromisoformat(text)
     except ValueError:

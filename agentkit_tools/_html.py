@@ -2,16 +2,30 @@
 
 Built on the standard library's tolerant ``html.parser``; supports simple selectors (``tag``,
 ``.class``, ``#id`` and combinations like ``div.note#main``), not full CSS.
+
+The work is linear in the document: nested links, headings and selected elements share one
+list of text pieces (each element remembers where its text starts) instead of each copying
+all the text inside it, an element's text is cut at :data:`MAX_ELEMENT_TEXT` characters, and
+each list of elements stops at :data:`MAX_ELEMENTS` (``Page.truncated`` says so).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Final, TypeVar
 from urllib.parse import urljoin
 
-__all__ = ["Page", "Selector", "parse_html"]
+__all__ = ["MAX_ELEMENTS", "MAX_ELEMENT_TEXT", "Page", "Selector", "parse_html"]
+
+#: Most links, images, headings or selected elements kept per page (each list).
+MAX_ELEMENTS: Final = 10_000
+#: Longest text kept for one link, heading or selected element, in characters.
+MAX_ELEMENT_TEXT: Final = 2_000
+
+Element = TypeVar("Element")
 
 _VOID = frozenset(
     {
@@ -107,6 +121,7 @@ class Page:
     images: list[dict[str, str]] = field(default_factory=list)
     headings: list[dict[str, object]] = field(default_factory=list)
     selected: list[dict[str, object]] = field(default_factory=list)
+    truncated: bool = False
 
 
 class _Reader(HTMLParser):
@@ -116,11 +131,24 @@ class _Reader(HTMLParser):
         self.selector = selector
         self.page = Page()
         self.stack: list[str] = []
+        self.open_tags: Counter[str] = Counter()
         self.hidden_depth = 0
         self.text_parts: list[str] = []
         self.title_parts: list[str] = []
-        # Open captures: (tag, stack depth, parts) for headings, links and selected elements.
-        self.captures: list[tuple[str, int, list[str], dict[str, object]]] = []
+        # Visible text as it came, for the captures: each starts at an index into this list.
+        self.inline_parts: list[str] = []
+        # Open captures by stack depth: (kind, first inline part, info) for headings, links
+        # and selected elements.
+        self.captures: dict[int, list[tuple[str, int, dict[str, object]]]] = {}
+
+    def _keep(self, elements: list[Element], element: Element) -> None:
+        if len(elements) < MAX_ELEMENTS:
+            elements.append(element)
+        else:
+            self.page.truncated = True
+
+    def _open(self, kind: str, depth: int, info: dict[str, object]) -> None:
+        self.captures.setdefault(depth, []).append((kind, len(self.inline_parts), info))
 
     def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
         attrs = {key: value or "" for key, value in attrs_list}
@@ -133,30 +161,33 @@ class _Reader(HTMLParser):
             if key and "content" in attrs:
                 self.page.meta[key.lower()] = attrs["content"]
         if tag == "img" and attrs.get("src"):
-            self.page.images.append(
-                {"src": urljoin(self.base_url, attrs["src"]), "alt": attrs.get("alt", "")}
+            self._keep(
+                self.page.images,
+                {"src": urljoin(self.base_url, attrs["src"]), "alt": attrs.get("alt", "")},
             )
         if tag in _VOID:
             if self.selector is not None and self.selector.matches(tag, attrs):
-                self.page.selected.append({"tag": tag, "text": "", "attributes": attrs})
+                element: dict[str, object] = {"tag": tag, "text": "", "attributes": attrs}
+                self._keep(self.page.selected, element)
             return
         self.stack.append(tag)
+        self.open_tags[tag] += 1
         depth = len(self.stack)
         if tag in _HIDDEN:
             self.hidden_depth += 1
         if tag == "a" and attrs.get("href") is not None:
-            href = urljoin(self.base_url, attrs["href"])
-            self.captures.append(("a", depth, [], {"url": href}))
+            self._open("a", depth, {"url": urljoin(self.base_url, attrs["href"])})
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            self.captures.append((tag, depth, [], {"level": int(tag[1])}))
+            self._open(tag, depth, {"level": int(tag[1])})
         if self.selector is not None and self.selector.matches(tag, attrs):
-            self.captures.append(("*", depth, [], {"tag": tag, "attributes": attrs}))
+            self._open("*", depth, {"tag": tag, "attributes": attrs})
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in self.stack:
+        if not self.open_tags[tag]:
             return
         while self.stack:
             open_tag = self.stack.pop()
+            self.open_tags[open_tag] -= 1
             self._close(open_tag, len(self.stack) + 1)
             if open_tag == tag:
                 break
@@ -166,19 +197,25 @@ class _Reader(HTMLParser):
     def _close(self, tag: str, depth: int) -> None:
         if tag in _HIDDEN:
             self.hidden_depth -= 1
-        still_open = []
-        for kind, capture_depth, parts, info in self.captures:
-            if capture_depth != depth:
-                still_open.append((kind, capture_depth, parts, info))
-                continue
-            text = " ".join("".join(parts).split())
+        for kind, first, info in self.captures.pop(depth, ()):
+            text = self._text_since(first)
             if kind == "a":
-                self.page.links.append({"url": str(info["url"]), "text": text})
+                self._keep(self.page.links, {"url": str(info["url"]), "text": text})
             elif kind == "*":
-                self.page.selected.append({**info, "text": text})
+                self._keep(self.page.selected, {**info, "text": text})
             else:
-                self.page.headings.append({**info, "text": text})
-        self.captures = still_open
+                self._keep(self.page.headings, {**info, "text": text})
+
+    def _text_since(self, first: int) -> str:
+        """The visible text from inline part *first* on, whitespace collapsed, cut short."""
+        pieces: list[str] = []
+        size = 0
+        for piece in self.inline_parts[first : first + MAX_ELEMENT_TEXT + 1]:
+            pieces.append(piece)
+            size += len(piece)
+            if size > MAX_ELEMENT_TEXT:
+                break
+        return " ".join("".join(pieces)[: MAX_ELEMENT_TEXT * 2].split())[:MAX_ELEMENT_TEXT]
 
     def handle_data(self, data: str) -> None:
         if self.stack and self.stack[-1] == "title":
@@ -186,13 +223,13 @@ class _Reader(HTMLParser):
         if self.hidden_depth:
             return
         self.text_parts.append(data)
-        for _kind, _depth, parts, _info in self.captures:
-            parts.append(data)
+        self.inline_parts.append(data)
 
     def finish(self) -> Page:
         self.close()
         while self.stack:
             tag = self.stack.pop()
+            self.open_tags[tag] -= 1
             self._close(tag, len(self.stack) + 1)
         self.page.title = " ".join("".join(self.title_parts).split())
         lines = (" ".join(line.split()) for line in "".join(self.text_parts).splitlines())

@@ -4,6 +4,10 @@
 strings or Unix seconds; a time without an offset is read in the tool's ``timezone``. Adding
 years, months, weeks or days moves the local calendar date and keeps the wall-clock time
 (across a DST change too); hours, minutes and seconds are exact elapsed time.
+
+Every parameter is bounded by its schema (strings of at most 200 characters, holiday lists of
+at most ``ToolLimits.max_list_items``, ranges of at most 100 years or 10,000 dates), so the
+tools are fast; those that loop over days or parse many dates run in a worker thread.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from agentkit._tool import Tool
+from agentkit.exceptions import LimitExceededError
 from agentkit_tools._config import ToolsConfig
 from agentkit_tools._dates import (
     add_months,
@@ -163,7 +168,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
         if last < first:
             raise ValueError(f"end_date {last} is before start_date {first}")
         if (last - first).days > 100 * 366:
-            raise ValueError("the range is longer than 100 years")
+            raise LimitExceededError("the range is longer than 100 years; count it in parts")
         off = {day(h) for h in holidays or []}
         weekend_days = set(weekend if weekend is not None else [5, 6])
         calendar_days = (last - first).days + 1
@@ -229,7 +234,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
             if current > last:
                 break
             if len(dates) >= 10_000:
-                raise ValueError("the range has more than 10000 dates; use a larger step")
+                raise LimitExceededError("the range has more than 10000 dates; use a larger step")
             dates.append(current.isoformat())
             index += 1
         return {"dates": dates, "count": len(dates)}
@@ -245,7 +250,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
     date_param = string(
         "A date, e.g. '2024-02-29' (any format time_parse reads)", minLength=1, maxLength=200
     )
-    holidays = array(date_param, maxItems=1000)
+    holidays = array(date_param, maxItems=config.limits.max_list_items)
     weekend = array(
         integer(minimum=0, maximum=6), "Weekday numbers, Monday=0", maxItems=7, uniqueItems=True
     )
@@ -385,6 +390,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
             time_business_days,
             name="time_business_days",
             category="time",
+            blocking=True,
             description="Count working days between two dates (both included), "
             "skipping weekends and holidays.",
             parameters=obj(
@@ -409,6 +415,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
             time_add_business_days,
             name="time_add_business_days",
             category="time",
+            blocking=True,
             description="The date N working days after (or before) a date.",
             parameters=obj(
                 {
@@ -446,6 +453,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
             time_date_range,
             name="time_date_range",
             category="time",
+            blocking=True,
             description="Every date from start to end by a step of days, weeks or months.",
             parameters=obj(
                 {
@@ -462,6 +470,7 @@ def time_tools(config: ToolsConfig) -> list[Tool]:
             time_list_timezones,
             name="time_list_timezones",
             category="time",
+            blocking=True,
             description="IANA time-zone names, optionally those containing a text.",
             parameters=obj({"contains": string(default="", maxLength=64)}),
             returns=obj({"timezones": array(string()), "count": integer()}, ["timezones"]),
