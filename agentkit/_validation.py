@@ -333,18 +333,35 @@ def _re2_additional_properties(
             )
 
 
+def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    # jsonschema's own divides outside its try: a huge integer over a float divisor raised
+    # OverflowError instead of getting the exact answer.
+    if not validator.is_type(instance, "number"):
+        return
+    if isinstance(divisor, float):
+        try:
+            quotient = instance / divisor
+            failed = int(quotient) != quotient
+        except OverflowError:
+            failed = (Fraction(instance) / Fraction(divisor)).denominator != 1
+    else:
+        failed = bool(instance % divisor)
+    if failed:
+        yield ValidationError(f"{_shown(instance)} is not a multiple of {divisor}")
+
+
 @functools.cache
 def _linear_time(cls: Any) -> Any:
     """jsonschema's validator class *cls* with its regular expressions on RE2."""
+    replacements = {
+        "pattern": _re2_pattern,
+        "patternProperties": _re2_pattern_properties,
+        "additionalProperties": _re2_additional_properties,
+        "multipleOf": _multiple_of,
+    }
     extend: Any = jsonschema.validators.extend
-    return extend(
-        cls,
-        {
-            "pattern": _re2_pattern,
-            "patternProperties": _re2_pattern_properties,
-            "additionalProperties": _re2_additional_properties,
-        },
-    )
+    # Only keywords the draft has: an older draft must keep ignoring the ones it lacks.
+    return extend(cls, {k: v for k, v in replacements.items() if k in cls.VALIDATORS})
 
 
 # -- bounded instances and messages ------------------------------------------------------------

@@ -426,3 +426,129 @@ def test_unresolvable_reference_is_a_violation_not_a_crash() -> None:
     violation = validator.first_error({"a": 1})
     assert violation is not None
     assert "could not be applied" in violation.message
+
+
+# -- patterns on RE2, bounded instances and messages ---------------------------------------------
+
+CATASTROPHIC = "(a+)+$"
+ATTACK = "a" * 40 + "!"
+
+
+_STRING = {"type": "object", "properties": {"s": {"type": "string", "pattern": CATASTROPHIC}}}
+_REF = {"$defs": {"s": {"pattern": CATASTROPHIC}}, "properties": {"s": {"$ref": "#/$defs/s"}}}
+_KEYS = {"type": "object", "patternProperties": {CATASTROPHIC: {"type": "integer"}}}
+_CLOSED = {"patternProperties": {CATASTROPHIC: True}, "additionalProperties": False}
+_NAMES = {"type": "object", "propertyNames": {"pattern": CATASTROPHIC}}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("schema", "instance", "valid"),
+    [
+        (_STRING, {"s": ATTACK}, False),
+        (_STRING, {"s": "aaaa"}, True),
+        (_REF, {"s": ATTACK}, False),
+        (_REF, {"s": "aaaa"}, True),
+        (_KEYS, {ATTACK: "not checked"}, True),
+        (_KEYS, {"aaaa": "checked"}, False),
+        (_CLOSED, {ATTACK: 1}, False),
+        (_CLOSED, {"aaaa": 1}, True),
+        (_NAMES, {ATTACK: 1}, False),
+        (_NAMES, {"aaaa": 1}, True),
+    ],
+)
+def test_backtracking_patterns_answer_on_both_paths(
+    schema: dict[str, Any], instance: Any, valid: bool
+) -> None:
+    """A pattern that backtracks exponentially in re gets RE2's answer, on either path."""
+    assert compile_schema(schema).is_valid(instance) is valid
+
+
+@pytest.mark.parametrize(
+    ("schema", "place"),
+    [
+        ({"type": "string", "pattern": "(a)\\1"}, "/pattern"),
+        ({"properties": {"x": {"pattern": "(?=a)"}}}, "/properties/x/pattern"),
+        ({"patternProperties": {"(?<!a)b": True}}, "/patternProperties"),
+        ({"$defs": {"d": {"pattern": "\\C"}}, "$ref": "#/$defs/d"}, "/$defs/d/pattern"),
+        ({"items": [{"pattern": "(?P=n)"}], "$schema": DRAFT7}, "/items/0/pattern"),
+        ({"anyOf": [{"pattern": "a{2000}"}]}, "/anyOf/0/pattern"),
+    ],
+)
+def test_patterns_re2_cannot_run_are_refused_at_registration(
+    schema: dict[str, Any], place: str
+) -> None:
+    """Backreferences, lookaround and the like are refused with the pattern's place."""
+    with pytest.raises(ToolRegistrationError, match=r"RE2|repetition|not supported") as caught:
+        compile_schema(schema, what="parameters of tool 't'")
+    assert place in str(caught.value)
+
+
+def test_pattern_like_data_is_not_taken_for_a_pattern() -> None:
+    """A "pattern" inside enum, const, default or examples is data, not a regular expression."""
+    data = {"pattern": "(a)\\1"}
+    schema = {"enum": [data], "const": data, "default": data, "examples": [data]}
+    assert compile_schema(schema).is_valid(data)
+
+
+def test_pattern_properties_with_unevaluated_properties_is_refused() -> None:
+    """That combination would match patterns with re inside jsonschema, so it is refused."""
+    schema = {"patternProperties": {"^a": True}, "unevaluatedProperties": False}
+    with pytest.raises(ToolRegistrationError, match="unevaluatedProperties"):
+        compile_schema(schema)
+
+
+@given(st.text(alphabet="ab()[]{}+*?|\\^$.,:=!<>P1-9dwsC", max_size=20))
+def test_any_pattern_compiles_or_is_refused_cleanly(pattern: str) -> None:
+    """A schema with any pattern string compiles or raises ToolRegistrationError, nothing else."""
+    schema = {"type": "object", "properties": {"x": {"type": "string", "pattern": pattern}}}
+    try:
+        validator = compile_schema(schema)
+    except ToolRegistrationError:
+        return
+    for text in (ATTACK, "\ud800" + ATTACK, ""):
+        violation = validator.first_error({"x": text})
+        assert violation is None or violation.pointer == "/x"
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_deep_instances_are_a_violation_not_a_recursion_error() -> None:
+    """An instance nested 100,000 deep gives a violation on both paths, never RecursionError."""
+    deep = _nested(100_000)
+    recursive = {"$defs": {"n": {"items": {"$ref": "#/$defs/n"}}}, "$ref": "#/$defs/n"}
+    violation = compile_schema(recursive).first_error(deep)
+    assert violation is not None
+    assert "nested more than" in violation.message
+    fast = compile_schema({"type": "object"})
+    assert fast.fast
+    wrong = fast.first_error(deep)
+    assert wrong is not None
+    assert len(wrong.message) < 300
+
+
+@pytest.mark.parametrize(
+    ("schema", "instance"),
+    [
+        ({"type": "string", "maxLength": 3}, "x" * 1_000_000),
+        ({"type": "integer"}, [10**100_000]),
+        ({"type": "object", "additionalProperties": False}, {f"k{i}": i for i in range(100_000)}),
+        ({"not": {"type": "array"}}, list(range(100_000))),
+        ({"type": "integer", "multipleOf": 0.5}, 10**400),
+    ],
+)
+def test_messages_about_huge_values_stay_short(schema: dict[str, Any], instance: Any) -> None:
+    """A violation by a huge value is reported in a few hundred characters, without raising."""
+    validator = compile_schema(schema)
+    violation = validator.first_error(instance)
+    if violation is not None:
+        assert len(violation.message) < 1_000
+    reference = compile_schema({**schema, "$comment": "x", "uniqueItems": False})
+    assert not reference.fast
+    other = reference.first_error(instance)
+    assert (other is None) == (violation is None)
