@@ -26,6 +26,7 @@ from agentkit._messages import (
 from agentkit._nats_durable import DLQ_PREFIX, Delivery, Puller
 from agentkit._subscription import BusSubscription, Envelope
 from agentkit.exceptions import (
+    AgentkitError,
     BusClosedError,
     ConfigurationError,
     ConnectionLostError,
@@ -188,7 +189,6 @@ class NatsPubSub(BusBase):
                 "reconnects": 0,
                 "undecodable": 0,
                 "durable_publish_retries": 0,
-                "durable_given_back": 0,
                 "dead_letter_store_failures": 0,
             }
         )
@@ -357,6 +357,14 @@ class NatsPubSub(BusBase):
         """Create the durable and dead-letter streams once; new topics need no change."""
         if self._streams_ready:
             return
+        try:
+            await self._create_streams()
+        except AgentkitError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, f"stream {self.stream}") from exc
+
+    async def _create_streams(self) -> None:
         async with self._stream_lock:
             if self._streams_created():
                 return
@@ -508,12 +516,14 @@ class NatsPubSub(BusBase):
         try:
             # Creates the consumer, or updates one made with other settings.
             await self._js.add_consumer(self.stream, config=config)
+            pull = await self._js.pull_subscribe_bind(durable=durable, stream=self.stream)
         except self._nats.js.errors.BadRequestError as exc:
             raise ConfigurationError(
                 f"cannot create durable consumer {durable!r} on {subscription.subject!r}: {exc}."
                 " A durable name keeps its subject; delete_durable() it to change the subject."
             ) from exc
-        pull = await self._js.pull_subscribe_bind(durable=durable, stream=self.stream)
+        except Exception as exc:
+            raise self._translate(exc, subscription.subject) from exc
         self._server_subs[subscription] = pull
         puller = Puller(subscription, pull, self.ack_wait, self.fetch_timeout)
         subscription.add_close_callback(puller.stop)
@@ -592,7 +602,6 @@ class NatsPubSub(BusBase):
         if delivery is None:
             return await super().dead_letter(subscription, envelope, exc, note=note)
         if exc is None or isinstance(exc, asyncio.CancelledError):
-            self.counters["durable_given_back"] += 1
             await delivery.give_back()
             return DeadLetter(
                 dead_letter_id=new_message_id(),
@@ -654,10 +663,15 @@ class NatsPubSub(BusBase):
 
     async def delete_durable(self, durable: str, /) -> bool:
         """Delete the server-side durable consumer *durable*; return whether it existed."""
+        js = self._js
+        if js is None:
+            self._client()
         try:
-            return bool(await self._js.delete_consumer(self.stream, durable))
+            return bool(await js.delete_consumer(self.stream, durable))
         except self._nats.js.errors.NotFoundError:
             return False
+        except Exception as exc:
+            raise self._translate(exc, durable) from exc
 
     async def remove_subscription(self, subscription: BusSubscription) -> None:
         await self._stop_inbound(subscription)

@@ -291,3 +291,253 @@ async def test_durable_messages_keep_their_wire_format(
         names["stream"], f"agentkit.durable.{names['stream']}.{subject}"
     )
     assert msgspec.msgpack.decode(stored.data)["message_id"] == sent.message_id
+
+
+def _stored_subject(names: dict[str, str], topic: str) -> str:
+    return f"agentkit.durable.{names['stream']}.{topic}"
+
+
+async def test_pattern_subscription_after_publish_to_a_concrete_topic(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """A durable publish to x.1 does not stop a durable subscription to x.> (nor new topics)."""
+    prefix = names["prefix"]
+    seen: list[tuple[str, int]] = []
+    await bus.publish(f"{prefix}.1", 1, durable=True)
+    await bus.subscribe(f"{prefix}.>", lambda m: seen.append((m.topic, m.payload)), durable="all")
+    await bus.publish(f"{prefix}.2.deep", 2, durable=True)
+    await _wait_until(lambda: len(seen) == 2)
+    assert seen == [(f"{prefix}.1", 1), (f"{prefix}.2.deep", 2)]
+
+
+async def test_new_durable_topics_leave_the_stream_unchanged(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """Publishing to many new durable topics never updates the stream's subjects."""
+    for index in range(50):
+        await bus.publish(f"{names['prefix']}.t{index}", index, durable=True)
+    info = await bus._js.stream_info(names["stream"])
+    assert info.config.subjects == [_stored_subject(names, ">")]
+    assert info.state.messages == 50
+
+
+async def test_durable_publish_also_reaches_core_subscribers(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """A core subscriber of a topic sees durable publishes to it, as on any NATS subject."""
+    subject = f"{names['prefix']}.both"
+    core: list[int] = []
+    await bus.subscribe(subject, lambda m: core.append(m.payload))
+    await bus.publish(subject, 5, durable=True)
+    await _wait_until(lambda: core == [5])
+
+
+async def test_consumer_has_no_server_side_delivery_cap(
+    server: NatsServer, names: dict[str, str]
+) -> None:
+    """The consumer never lets the server give up (max_deliver -1) and bounds unacked messages."""
+    bus = await _bus(server.url, names, max_ack_pending=64)
+    try:
+        await bus.subscribe(f"{names['prefix']}.cfg", lambda m: None, durable="cfg")
+        info = await bus._js.consumer_info(names["stream"], "cfg")
+        assert info.config.max_deliver == -1
+        assert info.config.max_ack_pending == 64
+    finally:
+        await bus.close(timeout=5)
+
+
+async def test_consumer_made_with_a_delivery_cap_is_updated(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """A durable consumer created earlier with max_deliver set loses the cap on subscribe."""
+    import nats.js.api
+
+    await bus._ensure_streams()
+    subject = f"{names['prefix']}.old"
+    await bus._js.add_consumer(
+        names["stream"],
+        config=nats.js.api.ConsumerConfig(
+            name="old",
+            durable_name="old",
+            ack_policy=nats.js.api.AckPolicy.EXPLICIT,
+            max_deliver=4,
+            filter_subject=_stored_subject(names, subject),
+        ),
+    )
+    await bus.subscribe(subject, lambda m: None, durable="old")
+    info = await bus._js.consumer_info(names["stream"], "old")
+    assert info.config.max_deliver == -1
+
+
+async def test_pull_holds_no_more_than_the_handlers_can_take(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """Facing a backlog, the consumer never has more than 2 x max_concurrency unacked."""
+    subject = f"{names['prefix']}.backlog"
+    for index in range(300):
+        await bus.publish(subject, index, durable=True)
+    seen: list[int] = []
+
+    async def slow(message: PubSubMessage) -> None:
+        await asyncio.sleep(0.005)
+        seen.append(message.payload)
+
+    await bus.subscribe(subject, slow, durable="slow", max_concurrency=3)
+    most = 0
+    while len(seen) < 300:
+        info = await bus._js.consumer_info(names["stream"], "slow")
+        most = max(most, info.num_ack_pending)
+        await asyncio.sleep(0.02)
+    assert 0 < most <= 6
+    assert sorted(seen) == list(range(300))
+
+
+async def test_long_handler_is_kept_alive_with_in_progress_acks(
+    server: NatsServer, names: dict[str, str]
+) -> None:
+    """A handler running 2.5 x ack_wait is not redelivered: in-progress acks extend it."""
+    bus = await _bus(server.url, names, ack_wait=1.0)
+    runs: list[int] = []
+
+    async def long(message: PubSubMessage) -> None:
+        runs.append(message.attempt)
+        await asyncio.sleep(2.5)
+
+    try:
+        subject = f"{names['prefix']}.long"
+        await bus.subscribe(subject, long, durable="long")
+        await bus.publish(subject, "work", durable=True)
+        await _wait_until(lambda: runs == [1])
+        await asyncio.sleep(3.5)
+        assert runs == [1]
+        info = await bus._js.consumer_info(names["stream"], "long")
+        assert info.num_redelivered == 0
+        assert info.num_ack_pending == 0
+    finally:
+        await bus.close(timeout=5)
+
+
+async def test_dead_letter_is_stored_before_the_message_is_terminated(
+    server: NatsServer, names: dict[str, str]
+) -> None:
+    """When the dead-letter stream cannot store, the message comes back instead of vanishing."""
+    bus = await _bus(server.url, names, durable_publish_timeout=0.3, retry_delay=0.01)
+    try:
+        subject = f"{names['prefix']}.dlq"
+        await bus.subscribe(subject, _always_fails, durable="dlq", max_attempts=1)
+        await bus._js.delete_stream(names["dlq"])
+        await bus.publish(subject, "precious", durable=True)
+        await _wait_until(lambda: bus.stats()["dead_letter_store_failures"] >= 2)
+        assert bus.dead_letters() == []
+        # The dead-letter stream comes back: the next delivery is stored, then terminated.
+        await bus._ensure_stream(names["dlq"], f"agentkit.dlq.{names['stream']}.>", durable=False)
+        # Stored, then terminated: nothing is left pending or unacknowledged on the server.
+        async with asyncio.timeout(10):
+            while True:
+                info = await bus._js.consumer_info(names["stream"], "dlq")
+                if not info.num_ack_pending and not info.num_pending:
+                    break
+                await asyncio.sleep(0.05)
+        stored = await bus._js.get_last_msg(names["dlq"], f"agentkit.dlq.{names['stream']}.dlq")
+        assert decode_dead_letter(stored.data).message.payload == "precious"
+        assert len(bus.dead_letters()) == 1
+    finally:
+        await bus.close(timeout=5)
+
+
+def _always_fails(message: PubSubMessage) -> None:
+    raise ValueError("cannot process")
+
+
+async def test_crash_redeliveries_end_in_the_dead_letter_stream(
+    server: NatsServer, names: dict[str, str]
+) -> None:
+    """A message delivered more than max_deliveries times unsettled is dead-lettered, not run."""
+    import nats.js.api
+
+    bus = await _bus(server.url, names, max_deliveries=2)
+    try:
+        await bus._ensure_streams()
+        subject = f"{names['prefix']}.crashy"
+        config = nats.js.api.ConsumerConfig(
+            name="crashy",
+            durable_name="crashy",
+            ack_policy=nats.js.api.AckPolicy.EXPLICIT,
+            max_deliver=-1,
+            filter_subject=_stored_subject(names, subject),
+        )
+        await bus._js.add_consumer(names["stream"], config=config)
+        await bus.publish(subject, "poison", durable=True)
+        # Two processes took it and died without settling it (a nak stands in for ack_wait).
+        puller = await bus._js.pull_subscribe_bind(durable="crashy", stream=names["stream"])
+        for _ in range(2):
+            (msg,) = await puller.fetch(1, timeout=5)
+            await msg.nak()
+        await puller.unsubscribe()
+        ran: list[object] = []
+        await bus.subscribe(subject, ran.append, durable="crashy", max_attempts=1)
+        await _wait_until(lambda: len(bus.dead_letters()) == 1)
+        letter = bus.dead_letters()[0]
+        assert letter.error_type == "LimitExceededError"
+        assert "max_deliveries" in letter.error
+        assert ran == []
+    finally:
+        await bus.close(timeout=5)
+
+
+async def test_undecodable_durable_bytes_are_stored_as_a_dead_letter(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """Bytes in the stream that are no agentkit message end in the DLQ stream, then are termed."""
+    subject = f"{names['prefix']}.junk"
+    await bus._ensure_streams()
+    await bus._js.publish(_stored_subject(names, subject), b"\xc1 not msgpack")
+    await bus.subscribe(subject, lambda m: None, durable="junk")
+    await _wait_until(lambda: len(bus.dead_letters()) == 1)
+    stored = await bus._js.get_last_msg(names["dlq"], f"agentkit.dlq.{names['stream']}.junk")
+    assert decode_dead_letter(stored.data).message.payload == b"\xc1 not msgpack"
+    await asyncio.sleep(0.3)
+    info = await bus._js.consumer_info(names["stream"], "junk")
+    assert info.num_ack_pending == 0
+    assert len(bus.dead_letters()) == 1
+
+
+async def test_topic_is_the_subject_not_what_the_body_claims(
+    bus: NatsPubSub, names: dict[str, str]
+) -> None:
+    """A body claiming another topic is delivered with the topic it was sent to."""
+    subject = f"{names['prefix']}.real"
+    forged = agentkit._messages.encode_message(PubSubMessage(topic="admin.secret", payload=1))
+    core: list[str] = []
+    durable: list[str] = []
+    await bus.subscribe(subject, lambda m: core.append(m.topic))
+    await bus.subscribe(subject, lambda m: durable.append(m.topic), durable="forged")
+    await bus._nc.publish(subject, forged)
+    await bus._js.publish(_stored_subject(names, subject), forged)
+    await _wait_until(lambda: core == [subject] and durable == [subject])
+
+
+async def test_close_gives_in_flight_durable_messages_back(
+    server: NatsServer, names: dict[str, str]
+) -> None:
+    """close(timeout) with a durable handler still running hands the message to the next process."""
+    first = await _bus(server.url, names)
+    started = asyncio.Event()
+
+    async def stuck(message: PubSubMessage) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    subject = f"{names['prefix']}.handover"
+    await first.subscribe(subject, stuck, durable="handover")
+    await first.publish(subject, "job", durable=True)
+    await asyncio.wait_for(started.wait(), 10)
+    await first.close(timeout=0.2)
+    assert first.dead_letters() == []
+    second = await _bus(server.url, names)
+    try:
+        done: list[str] = []
+        await second.subscribe(subject, lambda m: done.append(m.payload), durable="handover")
+        await _wait_until(lambda: done == ["job"], timeout=10)
+    finally:
+        await second.close(timeout=5)
