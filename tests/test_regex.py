@@ -31,7 +31,8 @@ def test_catastrophic_patterns_answer_on_attack_input(pattern: str, size: int) -
     """Patterns that make re backtrack for ages answer on RE2 (no match for a trailing '!')."""
     compiled = compile_pattern(pattern)
     for text in ("a" * size + "!", "aaaa " * (size // 5) + "!"):
-        assert compiled.search(text) is None
+        found = compiled.search(text)
+        assert found is None or found.span() == (len(text), len(text))  # (a*)*$: empty at end
     match = compiled.search("x" * size)
     assert match is None or match.end() <= size
 
