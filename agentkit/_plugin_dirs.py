@@ -4,9 +4,15 @@ A directory plugin is found only in a folder the caller names (``PluginManager(p
 or ``agentkit plugins --plugin-dir``): it runs code, so nothing is picked up from the working
 directory or ``sys.path`` by itself. Its ``plugin.json`` is checked against the JSON Schema
 shipped as ``agentkit/plugin.schema.json`` before any of its code runs; its ``name`` is the
-plugin's name. The folder is imported as a package under a private module name made from the
-plugin's name and the folder's path, so two plugins never collide with each other or with an
-installed package, and relative imports inside the plugin work.
+plugin's name. The manifest is read defensively, since its folder may come from anyone: a
+regular file only (a FIFO, a device or a directory is refused without being read), a symlink
+only when it stays inside the plugin folder, at most ``max_manifest_bytes`` (1 MiB) read, and
+arrays and objects nested at most ``max_manifest_depth`` (32) deep, checked before parsing.
+Whatever is wrong with one manifest becomes that plugin's error; discovery goes on.
+
+The folder is imported as a package under a private module name made from the plugin's name
+and the folder's path, so two plugins never collide with each other or with an installed
+package, and relative imports inside the plugin work.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -35,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ENTRY_MODULE",
+    "DEFAULT_MAX_MANIFEST_BYTES",
+    "DEFAULT_MAX_MANIFEST_DEPTH",
     "MANIFEST_NAME",
     "SCHEMA_RESOURCE",
     "DirectoryPlugin",
@@ -56,7 +65,21 @@ SCHEMA_RESOURCE = "plugin.schema.json"
 #: ``entry_module`` when the manifest names none: the plugin folder's own ``__init__.py``.
 DEFAULT_ENTRY_MODULE = "__init__"
 
+#: The largest ``plugin.json`` read, in bytes (``PluginManager(max_manifest_bytes=...)``).
+DEFAULT_MAX_MANIFEST_BYTES = 1 << 20
+
+#: The deepest nesting of arrays and objects in ``plugin.json``
+#: (``PluginManager(max_manifest_depth=...)``); a valid manifest needs 2.
+DEFAULT_MAX_MANIFEST_DEPTH = 32
+
 _MODULE_PREFIX = "_agentkit_dir_plugin_"
+
+# The characters that matter for nesting depth: brackets, and quotes and backslashes (a
+# bracket inside a string does not count). Single characters: no backtracking.
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+# Schema messages quote the offending value, which may be a megabyte long.
+_MAX_PROBLEM_CHARS = 500
 
 _logger = logging.getLogger("agentkit._plugins")
 
@@ -101,69 +124,114 @@ class DirectoryPlugin:
 
 def find_directory_plugins(
     plugin_dirs: Iterable[str | os.PathLike[str]],
+    *,
+    max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES,
+    max_manifest_depth: int = DEFAULT_MAX_MANIFEST_DEPTH,
 ) -> Iterator[DirectoryPlugin]:
     """Yield every plugin in *plugin_dirs*, in order; each folder's plugins sorted by folder name.
 
     A folder in *plugin_dirs* is either a folder of plugin folders (``./plugins``, holding
     ``weather/plugin.json``) or one plugin folder itself. Sub-folders without a ``plugin.json``
-    (``__pycache__``, helpers) are skipped; a folder that does not exist yields nothing.
-    Nothing is imported here.
+    (``__pycache__``, helpers) are skipped; a folder that does not exist or cannot be listed
+    yields nothing. A ``plugin.json`` of any kind (a symlink, a FIFO) makes its folder a plugin,
+    so that a manifest that cannot be used is reported rather than skipped. Nothing is
+    imported here.
     """
     for base in plugin_dirs:
         base_path = Path(base)
-        if (base_path / MANIFEST_NAME).is_file():
-            folders = [base_path]
-        elif base_path.is_dir():
-            folders = sorted(
-                child
-                for child in base_path.iterdir()
-                if child.is_dir()
-                and not child.name.startswith(".")
-                and (child / MANIFEST_NAME).is_file()
-            )
-        else:
-            _logger.debug("plugin folder %s does not exist; skipped", base_path)
+        try:
+            folders = _plugin_folders(base_path)
+        except OSError as exc:
+            _logger.warning("plugin folder %s cannot be listed; skipped: %s", base_path, exc)
             continue
         for folder in folders:
-            yield read_directory_plugin(folder)
+            yield read_directory_plugin(
+                folder, max_manifest_bytes=max_manifest_bytes, max_manifest_depth=max_manifest_depth
+            )
 
 
-def read_directory_plugin(folder: Path) -> DirectoryPlugin:
+def _plugin_folders(base: Path) -> list[Path]:
+    if os.path.lexists(base / MANIFEST_NAME):
+        return [base]
+    if not base.is_dir():
+        _logger.debug("plugin folder %s does not exist; skipped", base)
+        return []
+    folders = []
+    for child in base.iterdir():
+        try:
+            if (
+                not child.name.startswith(".")
+                and child.is_dir()
+                and os.path.lexists(child / MANIFEST_NAME)
+            ):
+                folders.append(child)
+        except OSError as exc:  # a sub-folder we may not look into is not a plugin
+            _logger.warning("plugin folder %s cannot be read; skipped: %s", child, exc)
+    return sorted(folders)
+
+
+def read_directory_plugin(
+    folder: Path,
+    *,
+    max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES,
+    max_manifest_depth: int = DEFAULT_MAX_MANIFEST_DEPTH,
+) -> DirectoryPlugin:
     """Read *folder*'s ``plugin.json``; an unusable manifest is kept as the plugin's problem."""
     folder = folder.resolve()
+    path = folder / MANIFEST_NAME
     try:
-        manifest = load_manifest(folder / MANIFEST_NAME)
+        manifest = load_manifest(path, max_bytes=max_manifest_bytes, max_depth=max_manifest_depth)
     except PluginError as exc:
         return DirectoryPlugin(folder=folder, name=folder.name, manifest=None, problem=str(exc))
+    except Exception as exc:  # a parser or validator failure we did not foresee
+        problem = _clip(f"{path}: cannot be used: {type(exc).__name__}: {exc}")
+        return DirectoryPlugin(folder=folder, name=folder.name, manifest=None, problem=problem)
     return DirectoryPlugin(folder=folder, name=manifest.name, manifest=manifest)
 
 
-def load_manifest(path: Path) -> PluginManifest:
+def load_manifest(
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_MANIFEST_BYTES,
+    max_depth: int = DEFAULT_MAX_MANIFEST_DEPTH,
+) -> PluginManifest:
     """Read and validate the ``plugin.json`` at *path*.
 
+    The file must be a regular file (or a symlink to one inside *path*'s folder) of at most
+    *max_bytes* bytes, with arrays and objects nested at most *max_depth* deep.
+
     Raises:
-        PluginError: The file cannot be read, is not JSON, breaks the schema (the message
-            names the field), or holds a version or specifier PEP 440 cannot parse.
+        PluginError: The file is not a regular file, leaves its folder, is too large or too
+            deeply nested, cannot be read, is not JSON, breaks the schema (the message names
+            the field), or holds a version or specifier PEP 440 cannot parse.
     """
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
+    raw = _read_regular_file(path, max_bytes)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PluginError(f"{path}: cannot be read: {exc}") from exc
+    if _nested_deeper_than(text, max_depth):
+        raise PluginError(
+            f"{path}: arrays and objects nested more than {max_depth} deep; a plugin.json"
+            " needs 2 (raise PluginManager(max_manifest_depth=...) if you must)"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PluginError(
             f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
-    violation = _first_violation(data)
+    except (ValueError, RecursionError) as exc:  # a number too long to convert, say
+        raise PluginError(_clip(f"{path}: not valid JSON: {exc}")) from exc
+    violation = _precheck(data) or _first_violation(data)
     if violation is not None:
         raise PluginError(f"{path}: {violation}")
     try:
         Version(data["version"])
-    except InvalidVersion as exc:
+    except (InvalidVersion, ValueError) as exc:
         raise PluginError(
             f'{path}: field "version": {data["version"]!r} is not a PEP 440 version (e.g. 1.0.0)'
         ) from exc
@@ -171,7 +239,7 @@ def load_manifest(path: Path) -> PluginManifest:
     if agentkit_version is not None:
         try:
             SpecifierSet(agentkit_version)
-        except InvalidSpecifier as exc:
+        except (InvalidSpecifier, ValueError) as exc:
             raise PluginError(
                 f'{path}: field "agentkit_version": {agentkit_version!r} is not a PEP 440'
                 " version specifier (e.g. >=0.1,<1)"
@@ -186,6 +254,98 @@ def load_manifest(path: Path) -> PluginManifest:
         homepage=data.get("homepage"),
         tags=tuple(data.get("tags", ())),
     )
+
+
+def _read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """At most *max_bytes* of the regular file at *path*, refusing anything that could block.
+
+    A symlink is followed only to a target inside *path*'s folder. The type is checked before
+    opening (a FIFO or device is never opened) and again on the open descriptor, which is
+    opened with ``O_NOFOLLOW | O_NONBLOCK`` so that a swap in between cannot make it block.
+    """
+    try:
+        target = path
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(Path(os.path.realpath(path.parent))):
+                raise PluginError(
+                    f"{path}: a symlink leading out of the plugin folder (to {target});"
+                    " copy the file into the folder instead"
+                )
+            info = os.stat(target)
+        _check_regular(path, info, max_bytes)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+        descriptor = os.open(target, flags)
+        try:
+            _check_regular(path, os.fstat(descriptor), max_bytes)
+            chunks: list[bytes] = []
+            remaining = max_bytes + 1
+            while remaining > 0 and (chunk := os.read(descriptor, min(remaining, 1 << 16))):
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        finally:
+            os.close(descriptor)
+    except OSError as exc:
+        raise PluginError(f"{path}: cannot be read: {exc}") from exc
+    if remaining <= 0:
+        raise PluginError(_too_large(path, max_bytes))
+    return b"".join(chunks)
+
+
+def _check_regular(path: Path, info: os.stat_result, max_bytes: int) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise PluginError(f"{path}: not a regular file (a FIFO, device or directory is refused)")
+    if info.st_size > max_bytes:
+        raise PluginError(_too_large(path, max_bytes))
+
+
+def _too_large(path: Path, max_bytes: int) -> str:
+    return (
+        f"{path}: larger than {max_bytes} bytes"
+        " (raise PluginManager(max_manifest_bytes=...) if you must)"
+    )
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON *text* nests arrays and objects more than *limit* deep (linear time)."""
+    depth = 0
+    in_string = False
+    escaped = -1
+    for match in _JSON_SPECIAL.finditer(text):
+        position = match.start()
+        if position == escaped:
+            continue
+        char = text[position]
+        if in_string:
+            if char == "\\":
+                escaped = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _precheck(data: object) -> str | None:
+    """Refuse what would make schema validation slow: ``uniqueItems`` on a long array."""
+    if isinstance(data, dict) and isinstance(data.get("tags"), list):
+        max_tags: int = manifest_schema()["properties"]["tags"]["maxItems"]
+        if len(data["tags"]) > max_tags:
+            return f'field "tags": more than {max_tags} tags'
+    return None
+
+
+def _clip(text: str) -> str:
+    if len(text) <= _MAX_PROBLEM_CHARS:
+        return text
+    return text[: _MAX_PROBLEM_CHARS - 1] + "…"
 
 
 def check_agentkit_version(manifest: PluginManifest, installed: str) -> None:
@@ -275,7 +435,7 @@ def _first_violation(data: object) -> str | None:
     from jsonschema.exceptions import best_match
 
     error = best_match(_validator().iter_errors(data))  # type: ignore[arg-type]
-    return None if error is None else _describe(error)
+    return None if error is None else _clip(_describe(error))
 
 
 def _describe(error: ValidationError) -> str:

@@ -15,6 +15,14 @@ importing the plugin or its heavy dependency: when the entry point's name is an 
 distribution (entry point ``ray`` of ``agentkit-kernel``, extra ``ray``), every requirement of
 that extra must be installed in a matching version. One broken plugin never stops the others,
 and nothing here runs at import time.
+
+A plugin's code is contained: anything it raises while being imported or activated, or from
+its ``agentkit_register_tools`` hook, ``BaseException`` included (``sys.exit()``,
+``KeyboardInterrupt``, ``GeneratorExit``, a stray ``CancelledError``), puts that plugin alone in
+status ``error`` with the reason, and discovery goes on with the next one. A plugin author is
+not the user, so a ``SystemExit`` from a plugin is not taken as a request to stop the process;
+a ``KeyboardInterrupt`` from a Ctrl-C that lands while a plugin is being imported cannot be told
+apart from one the plugin raised, and is reported as that plugin's failure the same way.
 """
 
 from __future__ import annotations
@@ -36,13 +44,15 @@ from packaging.version import InvalidVersion
 
 from agentkit import hookspecs
 from agentkit._plugin_dirs import (
+    DEFAULT_MAX_MANIFEST_BYTES,
+    DEFAULT_MAX_MANIFEST_DEPTH,
     DirectoryPlugin,
     check_agentkit_version,
     find_directory_plugins,
     import_directory_plugin,
 )
 from agentkit._plugin_tools import ToolTracker, lookup_tool
-from agentkit.exceptions import PluginError
+from agentkit.exceptions import ConfigurationError, PluginError
 
 if TYPE_CHECKING:
     from agentkit.protocols import Registry
@@ -146,6 +156,10 @@ class PluginManager:
         entry_points: Scan the ``agentkit`` entry-point group (off: core plugins only).
         disabled: Plugin names never activated, on top of ``AGENTKIT_DISABLE_PLUGINS``
             (read here, when the manager is created).
+        max_manifest_bytes: The largest ``plugin.json`` read (default 1 MiB); a larger one
+            puts its plugin in status ``error``.
+        max_manifest_depth: The deepest nesting of arrays and objects in ``plugin.json``
+            (default 32), checked before parsing.
     """
 
     def __init__(
@@ -156,7 +170,11 @@ class PluginManager:
         *,
         entry_points: bool = True,
         disabled: Collection[str] | None = None,
+        max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES,
+        max_manifest_depth: int = DEFAULT_MAX_MANIFEST_DEPTH,
     ) -> None:
+        self._max_manifest_bytes = _whole("max_manifest_bytes", max_manifest_bytes)
+        self._max_manifest_depth = _whole("max_manifest_depth", max_manifest_depth)
         self._plugin_dirs = tuple(Path(folder) for folder in plugin_dirs or ())
         self._registry = registry
         self._auto_activate = auto_activate
@@ -219,8 +237,12 @@ class PluginManager:
                     self._warn_taken(entry_point.name, f"entry point {entry_point.value}")
                 else:
                     found.append(entry_point.name)
-                    self._add_entry_point(entry_point)
-        for plugin in find_directory_plugins(self._plugin_dirs):
+                    self._contained(entry_point.name, self._add_entry_point, entry_point)
+        for plugin in find_directory_plugins(
+            self._plugin_dirs,
+            max_manifest_bytes=self._max_manifest_bytes,
+            max_manifest_depth=self._max_manifest_depth,
+        ):
             known_directory = self._directories.get(plugin.name)
             if known_directory is not None and known_directory.folder == plugin.folder:
                 found.append(plugin.name)
@@ -228,8 +250,23 @@ class PluginManager:
                 self._warn_taken(plugin.name, plugin.source)
             else:
                 found.append(plugin.name)
-                self._add_directory(plugin)
+                self._contained(plugin.name, self._add_directory, plugin)
         return sorted(set(found))
+
+    def _contained(self, name: str, add: Callable[[Any], None], plugin: object) -> None:
+        """Run ``add(plugin)``; whatever escapes it fails that plugin alone."""
+        try:
+            add(plugin)
+        except BaseException as exc:  # one plugin never ends discovery
+            if name not in self._infos:
+                self._infos[name] = PluginInfo(
+                    name=name,
+                    version=_UNKNOWN_VERSION,
+                    source=str(getattr(plugin, "source", "entry point")),
+                    status=PluginStatus.ERROR,
+                    module="",
+                )
+            self._fail(name, exc)
 
     def install_plugin(self, name: str) -> bool:
         """Activate the plugin called *name*; return True if it is active afterwards.
@@ -428,7 +465,7 @@ class PluginManager:
     def _activate(self, name: str, load: Callable[[], object]) -> bool:
         try:
             plugin = load()
-        except Exception as exc:
+        except BaseException as exc:  # sys.exit() in a plugin stops only it
             self._fail(name, exc)
             return False
         return self._register(name, plugin)
@@ -449,11 +486,8 @@ class PluginManager:
                 others = [other for other in self._pm.get_plugins() if other is not plugin]
                 register_tools = self._pm.subset_hook_caller("agentkit_register_tools", others)
                 register_tools(registry=tracker)
-        except Exception as exc:
-            if self._pm.is_registered(plugin):
-                self._pm.unregister(plugin)
-            if tracker is not None:
-                self._remove_tools(tracker.added)
+        except BaseException as exc:  # a plugin's hook stops only that plugin
+            self._undo_registration(plugin, tracker)
             self._fail(name, exc)
             return False
         added = [] if tracker is None else tracker.added
@@ -462,6 +496,16 @@ class PluginManager:
             name, status=PluginStatus.ACTIVE, error=None, tools=tuple(tool for tool, _ in added)
         )
         return True
+
+    def _undo_registration(self, plugin: object, tracker: ToolTracker | None) -> None:
+        """Unregister a plugin that failed half-way and remove the tools it added."""
+        try:
+            if self._pm.is_registered(plugin):
+                self._pm.unregister(plugin)
+        except Exception:  # a plugin object so broken that pluggy cannot look it up
+            _logger.debug("plugin %r could not be unregistered", plugin, exc_info=True)
+        if tracker is not None:
+            self._remove_tools(tracker.added)
 
     def _remove_tools(self, added: list[tuple[str, object]]) -> None:
         """Unregister tools a plugin added, newest first, unless someone replaced them since."""
@@ -474,11 +518,34 @@ class PluginManager:
                 unregister(tool_name)
 
     def _fail(self, name: str, exc: BaseException) -> None:
-        error = f"{type(exc).__name__}: {exc}"
+        error = _describe_failure(exc)
         # One line for the operator; the traceback is there for whoever turns on debug logging.
         _logger.warning("plugin %r failed: %s", name, error)
         _logger.debug("plugin %r failed", name, exc_info=exc)
         self._set(name, status=PluginStatus.ERROR, error=error)
+
+
+_MAX_ERROR_CHARS = 1000
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """``"<ExcType>: <message>"``, clipped; a message that cannot be made is said to be so."""
+    try:
+        kind = type(exc).__name__
+        message = str(exc)
+    except BaseException:  # a hostile __str__ must not escape discovery
+        kind = type.__dict__["__name__"].__get__(type(exc))
+        message = "<the exception's message could not be read>"
+    if isinstance(exc, SystemExit) and not message:
+        message = "the plugin called sys.exit()"
+    error = f"{kind}: {message}" if message else kind
+    return error if len(error) <= _MAX_ERROR_CHARS else error[: _MAX_ERROR_CHARS - 1] + "…"
+
+
+def _whole(option: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{option} must be a whole number >= 1, not {value!r}")
+    return value
 
 
 def _parse_names(text: str) -> list[str]:
