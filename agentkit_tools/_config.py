@@ -11,6 +11,7 @@ from typing import Any
 from agentkit._clock import SystemClock
 from agentkit.exceptions import ConfigurationError
 from agentkit.protocols import Clock
+from agentkit_tools._calc import CalculatorLimits
 from agentkit_tools._limits import ToolLimits
 
 __all__ = ["ToolsConfig"]
@@ -47,6 +48,7 @@ class ToolsConfig:
         user_agent: The ``User-Agent`` header of web requests.
         clock: Source of "now" for the time tools.
         limits: Input and output limits of the text, data and time tools.
+        calculator_limits: How much work one ``math_calculate`` expression may ask for.
     """
 
     sandbox_root: Path | None = None
@@ -67,6 +69,7 @@ class ToolsConfig:
     user_agent: str = "agentkit-tools/0.1 (+https://github.com/agentkit-dev/agentkit)"
     clock: Clock = field(default_factory=SystemClock)
     limits: ToolLimits = field(default_factory=ToolLimits)
+    calculator_limits: CalculatorLimits = field(default_factory=CalculatorLimits)
 
     def __post_init__(self) -> None:
         if self.http_timeout <= 0:

@@ -31,7 +31,7 @@ def create_builtin_tools_library(config: ToolsConfig | None = None) -> list[Tool
         *data_tools(settings),
         *file_tools(settings),
         *web_tools(settings),
-        *math_tools(),
+        *math_tools(settings.calculator_limits),
         *time_tools(settings),
     ]
     return sorted(tools, key=lambda tool: tool.name)

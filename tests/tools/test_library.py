@@ -47,6 +47,7 @@ SEED_TOOLS = (
 def test_public_names() -> None:
     """agentkit_tools exports exactly the library factory, its config and the OpenAPI parser."""
     assert agentkit_tools.__all__ == [
+        "CalculatorLimits",
         "OpenAPIParser",
         "ToolsConfig",
         "create_builtin_tools_library",

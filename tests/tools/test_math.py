@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from agentkit import ToolRegistry
 from agentkit.exceptions import ConfigurationError, LimitExceededError
-from agentkit_tools._calc import CalculatorLimits, evaluate
+from agentkit_tools import CalculatorLimits, ToolsConfig, create_builtin_tools_library
+from agentkit_tools._calc import evaluate
 from agentkit_tools._math import (
     math_compound_interest,
     math_factorize,
@@ -528,3 +529,14 @@ def test_factorize_hard_cases() -> None:
     assert math_factorize(31_622_743**2)["factors"] == [31_622_743, 31_622_743]
     assert math_factorize(999_983 * 1_000_003)["factors"] == [999_983, 1_000_003]
     assert math_factorize(2**49)["divisor_count"] == 50
+
+
+async def test_calculator_limits_come_from_the_tools_config() -> None:
+    """ToolsConfig(calculator_limits=...) sets the limits of the library's math_calculate."""
+    config = ToolsConfig(calculator_limits=CalculatorLimits(max_factorial=5))
+    registry = ToolRegistry()
+    for tool in create_builtin_tools_library(config):
+        registry.register_tool(tool)
+    result = await registry.execute_tool("math_calculate", {"expression": "factorial(10)"})
+    assert result.error_type == "LimitExceededError"
+    assert (await registry.execute_tool("math_calculate", {"expression": "factorial(5)"})).success
