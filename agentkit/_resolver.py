@@ -44,7 +44,7 @@ logger = logging.getLogger("agentkit.voting")
 VotingMethod = Callable[[tuple[AgentVote, ...]], "VoteCount | Mapping[str, float]"]
 
 #: Above this many ballot entries (votes plus ranked options) a count runs in a worker thread.
-_THREAD_ABOVE_ENTRIES = 20_000
+_THREAD_ABOVE_ENTRIES = 5_000
 #: The largest total a plugin method's tallies may hold (so sums stay finite).
 _PLUGIN_MAX_TOTAL = 1e300
 

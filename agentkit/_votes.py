@@ -83,7 +83,7 @@ class AgentVote(msgspec.Struct, frozen=True):
         return tuple(self.ranking) if self.ranking else (self.option,)
 
 
-class IRVRound(msgspec.Struct, frozen=True, kw_only=True):
+class IRVRound(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One round of an instant-runoff count, recorded by what changed since the round before.
 
     Recording every continuing option's count in every round would grow with options x

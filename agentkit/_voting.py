@@ -309,9 +309,27 @@ def as_threshold(threshold: Fraction | int | str | float) -> Fraction:
     return value
 
 
+#: Larger collections are sorted in runs this long and merged (see _sorted_options).
+_SORT_RUN = 4_096
+
+
+def _sorted_options(options: Iterable[str]) -> list[str]:
+    """*options* in code-point order, without one long C call holding the GIL.
+
+    A big count runs in a worker thread, but ``sorted`` over 100,000 strings is a single call
+    that keeps the GIL (and so the event loop) for over 100 ms; sorting short runs and merging
+    them in Python (``heapq.merge``) lets the loop in between, at O(n log n) all the same.
+    """
+    items = list(options)
+    if len(items) <= _SORT_RUN:
+        return sorted(items)
+    runs = [sorted(items[start : start + _SORT_RUN]) for start in range(0, len(items), _SORT_RUN)]
+    return list(heapq.merge(*runs))
+
+
 def _counts(votes: Sequence[AgentVote]) -> dict[str, int]:
     counts = Counter(map(_OPTION, votes))
-    return {option: counts[option] for option in sorted(counts)}
+    return {option: counts[option] for option in _sorted_options(counts)}
 
 
 def _as_floats(counts: Mapping[str, int]) -> dict[str, float]:
@@ -443,7 +461,7 @@ def weighted(
         else:
             values.append(weight)
     # fsum is correctly rounded, so the totals do not depend on the order the votes came in.
-    tallies = {option: math.fsum(per_option[option]) for option in sorted(per_option)}
+    tallies = {option: math.fsum(per_option[option]) for option in _sorted_options(per_option)}
     total = math.fsum(tallies.values())
     top = max(tallies.values())
     leaders = [option for option, value in tallies.items() if value == top]
@@ -485,7 +503,10 @@ def ranked_choice(
     order_rank = _elimination_ranks(elimination_order)
     # Identical ballots are counted together: few distinct ballots is the common case.
     ballots = Counter(vote.ranking or (vote.option,) for vote in votes)
-    options = sorted(set().union(*ballots))
+    distinct: set[str] = set()
+    for ballot in ballots:  # one C call per ballot, not one over every entry at once
+        distinct.update(ballot)
+    options = _sorted_options(distinct)
     # ``counts`` holds the continuing options, in code-point order (deleting keeps it). Every
     # option starts continuing, so each ballot first counts for its first entry; when an
     # option is eliminated only the ballots on its pile move on to their next continuing
@@ -501,7 +522,7 @@ def ranked_choice(
             piles[first] = [place]
         else:
             pile.append(place)
-    tally = _IrvTally(counts, functools.partial(_tie_keys, options, order_rank, elimination_order))
+    tally = _IrvTally(counts, functools.partial(_tie_order, options, order_rank))
     exhausted = 0
     total = len(votes)
     rounds: list[IRVRound] = []
@@ -539,7 +560,7 @@ def ranked_choice(
             continue
         moved, newly_exhausted = _transfer(moving, counts, piles)
         exhausted += newly_exhausted
-        changes = {option: counts[option] for option in sorted(moved)}
+        changes = {option: counts[option] for option in _sorted_options(moved)}
         for option, before in moved.items():
             tally.update(option, before)
 
@@ -573,24 +594,32 @@ class _IrvTally:
     when it reaches the top) and the number of options holding each count: scanning every
     option each round would make the count quadratic in the number of options. The heaps are
     built only when a first elimination needs them; round 1 often decides alone.
+
+    A heap entry is one int, ``count x n + key`` (``-count x n + key`` for the most), where
+    *key* is the option's place in the elimination tie order: ints are compared fast and,
+    unlike tuples, are not tracked by the garbage collector, whose full passes over hundreds of
+    thousands of tuples would hold the GIL (and the event loop) for 100 ms at a time.
     """
 
-    __slots__ = ("_counts", "_high", "_holding", "_low", "_make_tie_keys", "_tie_keys")
+    __slots__ = ("_by_key", "_counts", "_high", "_holding", "_key", "_low", "_make_tie_order")
 
-    def __init__(self, counts: dict[str, int], tie_keys: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, counts: dict[str, int], tie_order: Callable[[], list[str]]) -> None:
         self._counts = counts
-        self._make_tie_keys = tie_keys
-        self._tie_keys: dict[str, int] = {}
+        self._make_tie_order = tie_order
+        self._by_key: list[str] = []
+        self._key: dict[str, int] = {}
         self._holding: Counter[int] = Counter()
-        self._low: list[tuple[int, int, str]] | None = None
-        self._high: list[tuple[int, str]] = []
+        self._low: list[int] | None = None
+        self._high: list[int] = []
 
-    def _build(self) -> list[tuple[int, int, str]]:
+    def _build(self) -> list[int]:
         counts = self._counts
-        self._tie_keys = tie_keys = self._make_tie_keys()
+        self._by_key = by_key = self._make_tie_order()
+        self._key = key = {option: index for index, option in enumerate(by_key)}
+        size = len(by_key)
         self._holding = Counter(counts.values())
-        self._low = low = [(count, tie_keys[option], option) for option, count in counts.items()]
-        self._high = [(-count, option) for option, count in counts.items()]
+        self._low = low = [count * size + key[option] for option, count in counts.items()]
+        self._high = [-count * size + key[option] for option, count in counts.items()]
         heapq.heapify(low)
         heapq.heapify(self._high)
         return low
@@ -599,17 +628,24 @@ class _IrvTally:
         """An option with the most votes, and that count (the option is unique past half)."""
         if self._low is None:
             return max(self._counts.items(), key=_COUNT)
-        high = self._high
-        while self._counts.get(high[0][1]) != -high[0][0]:
+        high, size, counts = self._high, len(self._by_key), self._counts
+        while True:
+            count, key = divmod(high[0], size)
+            option = self._by_key[key]
+            if counts.get(option) == -count:
+                return option, -count
             heapq.heappop(high)
-        return high[0][1], -high[0][0]
 
     def fewest(self) -> tuple[str, int]:
         """The option the tie rule eliminates among those with the fewest votes, and that count."""
         low = self._low if self._low is not None else self._build()
-        while self._counts.get(low[0][2]) != low[0][0]:
+        size, counts = len(self._by_key), self._counts
+        while True:
+            count, key = divmod(low[0], size)
+            option = self._by_key[key]
+            if counts.get(option) == count:
+                return option, count
             heapq.heappop(low)
-        return low[0][2], low[0][0]
 
     def holding(self, count: int) -> int:
         """How many continuing options hold exactly *count* votes."""
@@ -625,24 +661,21 @@ class _IrvTally:
         self._holding[before] -= 1
         self._holding[count] += 1
         assert self._low is not None, "fewest() builds the heaps before any update"
-        heapq.heappush(self._low, (count, self._tie_keys[option], option))
-        heapq.heappush(self._high, (-count, option))
+        size, key = len(self._by_key), self._key[option]
+        heapq.heappush(self._low, count * size + key)
+        heapq.heappush(self._high, -count * size + key)
 
 
-def _tie_keys(
-    options: list[str], order_rank: Mapping[str, int], elimination_order: Sequence[str] | None
-) -> dict[str, int]:
-    """Each option's place in the elimination tie rule: the lowest key goes first.
+def _tie_order(options: list[str], order_rank: Mapping[str, int]) -> list[str]:
+    """*options* in the order the elimination tie rule takes them: first = eliminated first.
 
-    Options listed in *elimination_order* come first, in its order; the others follow, the
+    Options listed in the elimination order come first, in its order; the others follow, the
     one sorting last by code point first. *options* are in code-point order.
     """
-    listed = len(elimination_order) if elimination_order is not None else 0
-    last = len(options) - 1
-    return {
-        option: order_rank.get(option, listed + last - position)
-        for position, option in enumerate(options)
-    }
+    listed = sorted(
+        (option for option in options if option in order_rank), key=order_rank.__getitem__
+    )
+    return listed + [option for option in reversed(options) if option not in order_rank]
 
 
 def _transfer(

@@ -3,6 +3,11 @@
 * every method resolving 3, 100 and 1,000 votes (``ConflictResolver.resolve_conflict``, the
   whole path: checks, count, Resolution) beside ``collections.Counter(...).most_common(1)``;
 * instant runoff over 10,000 ballots ranking 20 options beside a Counter of first preferences;
+* instant runoff with one ballot ranking 6,000 or 100,000 options and a rival ballot (so every
+  option is eliminated in its own round): CPU seconds, tracemalloc peak, the round records'
+  size, and the longest event-loop stall of ``resolve_conflict`` beside a 1 ms ticker
+  (``stall.longest_stall``). These are figures in ``extra_info`` and on stdout, not ratios;
+  only the behaviour (rounds, record sizes) is asserted;
 * a full consensus round (ballot out, every agent's vote back, resolution) through
   ``AgentSwarm.request_consensus`` with 3 and 10 agents, in memory and over NATS, beside the
   same fan-out/fan-in done with bare bus subscriptions (memory) or raw nats-py (NATS).
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -24,6 +31,7 @@ import msgspec
 import nats
 import pytest
 from _util import Figure, NothingToClose, Round, release, run_figure
+from stall import longest_stall
 
 from agentkit import (
     Agent,
@@ -39,6 +47,7 @@ from agentkit import (
     VoteType,
     attach,
 )
+from agentkit._voting import ranked_choice
 from agentkit.testing import NatsServer
 
 OPTIONS = ("approve", "reject", "defer")
@@ -218,6 +227,55 @@ def test_irv_anchor_first_preferences(
         IRV, "anchor", "Counter of first preferences", 1, default_rounds=5, unit="resolutions"
     )
     run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
+
+
+# -- 2b. instant runoff over one ballot ranking very many options ----------------------------
+
+
+def many_option_votes(options: int) -> list[AgentVote]:
+    """One ballot ranking *options* options and a rival ranking them backwards."""
+    names = tuple(f"option-{index:06d}" for index in range(options))
+    return [
+        AgentVote("forward", names[0], ranking=names),
+        AgentVote("backward", names[-1], ranking=names[::-1]),
+    ]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("options", [6_000, 100_000])
+def test_irv_many_options(
+    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, options: int
+) -> None:
+    """Every option but two goes in its own round; the rounds record each count once."""
+    if options > 6_000 and not benchmark.enabled:
+        pytest.skip("the 100,000-option figure runs with --benchmark-only")
+    votes = many_option_votes(options)
+    started = time.process_time()
+    count = ranked_choice(votes)
+    cpu_s = time.process_time() - started
+    tracemalloc.start()
+    try:
+        ranked_choice(votes)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    resolver = ConflictResolver()
+    stall_ms, resolution = bench_loop.run_until_complete(
+        longest_stall(
+            resolver.resolve_conflict("many", ConflictType.DECISION, votes, VoteType.RANKED_CHOICE)
+        )
+    )
+    recorded = sum(len(round_.tallies) for round_ in count.rounds)
+    assert len(count.rounds) == options - 1
+    assert recorded == options
+    assert resolution.rounds == count.rounds
+    figures = {"cpu_s": cpu_s, "tracemalloc_peak_mb": peak_mb, "stall_ms": stall_ms}
+    benchmark.extra_info.update({"figure": f"IRV one ballot x {options:,} options", **figures})
+    print(
+        f"\nIRV one ballot x {options:,} options (+ a rival): {cpu_s:.3f} s CPU,"
+        f" peak {peak_mb:.1f} MB, {len(count.rounds):,} rounds recording {recorded:,} counts,"
+        f" longest loop stall {stall_ms:.1f} ms"
+    )
 
 
 # -- 3. a full consensus round over the bus ------------------------------------------------------

@@ -339,13 +339,13 @@ def _resolver_with(plugin: ThreadRecordingPlugin) -> ConflictResolver:
 
 
 async def test_big_counts_run_in_a_worker_thread_and_small_ones_inline() -> None:
-    """Over 20,000 ballot entries the count leaves the event loop's thread; under, it stays."""
+    """Over 5,000 ballot entries the count leaves the event loop's thread; under, it stays."""
     plugin = ThreadRecordingPlugin()
     resolver = _resolver_with(plugin)
     await resolver.resolve_conflict("small", "decision", [AgentVote("a", "x")], "where")
-    big = [AgentVote(f"a{index}", "x") for index in range(20_001)]
+    big = [AgentVote(f"a{index}", "x") for index in range(5_001)]
     await resolver.resolve_conflict("big", "decision", big, "where")
-    long_ranking = [AgentVote("a", "o0", ranking=tuple(f"o{i}" for i in range(20_000)))]
+    long_ranking = [AgentVote("a", "o0", ranking=tuple(f"o{i}" for i in range(5_000)))]
     await resolver.resolve_conflict("long", "decision", long_ranking, "where")
     here = threading.current_thread()
     assert [thread is here for thread in plugin.threads] == [True, False, False]
