@@ -239,6 +239,7 @@ class SpecReader:
 
     def _resolve(self, origin: Origin, *, where: str, check: bool) -> str:
         scheme, host, port = origin
+        shown = f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
         try:
             return resolve_checked_sync(
                 host,
@@ -250,11 +251,11 @@ class SpecReader:
         except SandboxViolationError as exc:
             reason = str(exc).split("; set ToolsConfig", 1)[0]
             raise OpenAPIError(
-                f"{scheme}://{host}:{port} ({where}) refused: {reason}; pass "
+                f"{shown} ({where}) refused: {reason}; pass "
                 "OpenAPIParser(allow_private_addresses=True) to allow it"
             ) from None
         except (ConnectionError, ValueError) as exc:
-            raise OpenAPIError(f"cannot fetch {scheme}://{host}:{port} ({where}): {exc}") from None
+            raise OpenAPIError(f"cannot fetch {shown} ({where}): {exc}") from None
 
     def _read_body(self, response: Any, where: str) -> bytes:
         declared = response.headers.get("content-length", "")

@@ -384,3 +384,32 @@ def test_devices_and_fifos_fail_at_once(tmp_path: Path) -> None:
         OpenAPIParser().parse_spec(spec)
     with pytest.raises(OpenAPIError, match="not a regular file"):
         OpenAPIParser().parse_spec(Path("/dev/zero"))
+
+
+SPELLINGS = [
+    "{url}/secret.json",
+    "//127.0.0.1:{port}/secret.json",
+    "http://user:pw@127.0.0.1:{port}/secret.json",
+    "HTTP://127.0.0.1:{port}/secret.json",
+    "http://localhost:{port}/secret.json",
+    "http://[::ffff:127.0.0.1]:{port}/secret.json",
+    "http://[::127.0.0.1]:{port}/secret.json",
+    "http://2130706433:{port}/secret.json",
+    "http://127.1:{port}/secret.json",
+]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_refs_to_another_origin_are_refused_in_any_spelling(
+    api: SpecServer, internal: SpecServer, spelling: str
+) -> None:
+    """However the internal service's address is written, a ref to it is refused unsent."""
+    before = len(internal.hits)
+    port = internal.url.rsplit(":", 1)[1]
+    ref = spelling.format(url=internal.url, port=port) + "#/Pet"
+    url = serve_spec(api, spec_with_ref(ref))
+    with pytest.raises(OpenAPIError, match="allow_remote_refs=True"):
+        OpenAPIParser().parse_spec(url)
+    with pytest.raises(OpenAPIError, match="not a public address"):
+        OpenAPIParser(allow_remote_refs=True).parse_spec(url)
+    assert len(internal.hits) == before
