@@ -196,7 +196,7 @@ def compile_schema(
         # The quick walk vouches for common 2020-12 schemas; jsonschema checks everything else
         # (and gives the error message for anything the walk does not vouch for).
         if not (cls is jsonschema.Draft202012Validator and surely_valid_2020_12(schema)):
-            cls.check_schema(schema)
+            cls.check_schema(schema, format_checker=_schema_format_checker(cls))
     except SchemaError as exc:
         where = json_pointer(list(exc.absolute_path))
         raise ToolRegistrationError(
@@ -348,6 +348,21 @@ def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> It
         failed = bool(instance % divisor)
     if failed:
         yield ValidationError(f"{_shown(instance)} is not a multiple of {divisor}")
+
+
+def _is_re2_pattern(instance: Any) -> bool:
+    if isinstance(instance, str):
+        compile_pattern(instance)  # raises PatternError
+    return True
+
+
+@functools.cache
+def _schema_format_checker(cls: Any) -> Any:
+    """*cls*'s metaschema format checker with ``regex`` meaning "RE2 runs it", not ``re``."""
+    checker: Any = jsonschema.FormatChecker(())
+    checker.checkers = dict(cls.FORMAT_CHECKER.checkers)
+    checker.checks("regex", raises=PatternError)(_is_re2_pattern)
+    return checker
 
 
 @functools.cache

@@ -552,3 +552,14 @@ def test_messages_about_huge_values_stay_short(schema: dict[str, Any], instance:
     assert not reference.fast
     other = reference.first_error(instance)
     assert (other is None) == (violation is None)
+
+
+@pytest.mark.parametrize("draft", [None, DRAFT7])
+def test_patterns_are_checked_as_re2_patterns_not_re_ones(draft: str | None) -> None:
+    """A pattern in RE2's syntax that re lacks (\\pN) is accepted at registration and applied."""
+    schema: dict[str, Any] = {"properties": {"n": {"type": "string", "pattern": "^\\pN+$"}}}
+    if draft:
+        schema["$schema"] = draft
+    validator = compile_schema(schema)
+    assert validator.is_valid({"n": "123"})
+    assert not validator.is_valid({"n": "12a"})
