@@ -303,9 +303,10 @@ class ConflictResolver:
         )
         _voting._elimination_ranks(elimination_order)
         order = self.elimination_order if elimination_order is None else tuple(elimination_order)
-        abstained = tuple(sorted(set(abstentions)))
-        if not all(isinstance(agent_id, str) for agent_id in abstained):
+        absent = set(abstentions)
+        if not all(isinstance(agent_id, str) for agent_id in absent):
             raise ConfigurationError("abstentions must be agent ids (str)")
+        abstained = tuple(_voting._code_point_sorted(absent))
         timestamp = self.clock.time()
         resolve = functools.partial(
             self._resolve_now,
@@ -483,7 +484,7 @@ class ConflictResolver:
             tallies=dict(count.tallies),
             rounds=count.rounds,
             resolved_by=RESOLVED_BY_VOTE,
-            participants=tuple(sorted(vote.agent_id for vote in votes)),
+            participants=tuple(_voting._code_point_sorted(vote.agent_id for vote in votes)),
             abstentions=abstentions,
             votes=votes,
             threshold=str(threshold) if vote_type == VoteType.SUPERMAJORITY.value else None,
@@ -589,7 +590,7 @@ def _plugin_tallies_count(name: str, answer: Mapping[Any, Any]) -> VoteCount:
         tallies[option] = float(value) + 0.0
     if not tallies:
         return VoteCount(winner=None, tallies={}, consensus_score=0.0)
-    tallies = {option: tallies[option] for option in sorted(tallies)}
+    tallies = {option: tallies[option] for option in _voting._code_point_sorted(tallies)}
     # At most 1e300 each over at most max_votes-sized answers cannot overflow a float sum
     # for any answer that fits in memory (1.8e308 / 1e300 is 10^8 options at the limit).
     try:

@@ -73,6 +73,11 @@ def _shown(value: object) -> str:
     return _REPR.repr(value)
 
 
+def _agent(vote: AgentVote) -> str:
+    """The vote's agent id as an error message shows it (only built for an error)."""
+    return _shown(vote.agent_id)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class VoteLimits:
     """The largest input a count accepts; over a limit is a ``VoteLimitError`` naming it.
@@ -168,7 +173,7 @@ def validate_votes(
         for vote in checked:
             if vote.agent_id in seen:
                 raise DuplicateVoteError(
-                    f"agent {_shown(vote.agent_id)} voted more than once; one vote per agent"
+                    f"agent {_agent(vote)} voted more than once; one vote per agent"
                 )
             seen.add(vote.agent_id)
     return CheckedVotes(checked)
@@ -212,12 +217,11 @@ def _plain_ranking(ranking: object, good_rankings: set[tuple[str, ...]], longest
 def _full_check(vote: object, limits: VoteLimits) -> AgentVote:
     if not isinstance(vote, AgentVote):
         raise InvalidVoteError(f"expected an AgentVote, got {type(vote).__name__}: {_shown(vote)}")
-    agent = _shown(vote.agent_id)
     if not isinstance(vote.agent_id, str) or not vote.agent_id:
-        raise InvalidVoteError(f"a vote needs a non-empty agent_id, got {agent}")
+        raise InvalidVoteError(f"a vote needs a non-empty agent_id, got {_agent(vote)}")
     if not isinstance(vote.option, str) or not vote.option:
         raise InvalidVoteError(
-            f"agent {agent} voted for {_shown(vote.option)}; an option is a non-empty str"
+            f"agent {_agent(vote)} voted for {_shown(vote.option)}; an option is a non-empty str"
         )
     confidence = vote.confidence
     # Comparisons, not float(): an int too large for a float must not raise OverflowError.
@@ -227,10 +231,10 @@ def _full_check(vote: object, limits: VoteLimits) -> AgentVote:
         or not 0 <= confidence <= 1
     ):
         raise InvalidVoteError(
-            f"agent {agent} gave confidence {_shown(confidence)}; it must be in [0, 1]"
+            f"agent {_agent(vote)} gave confidence {_shown(confidence)}; it must be in [0, 1]"
         )
     if vote.weight is not None:
-        _check_weight(f"the weight of agent {agent}'s vote", vote.weight, limits.max_weight)
+        _check_weight(f"the weight of agent {_agent(vote)}'s vote", vote.weight, limits.max_weight)
     if vote.ranking is not None:
         vote = _checked_ranking(vote, limits.max_ranking_length)
     return vote
@@ -238,31 +242,33 @@ def _full_check(vote: object, limits: VoteLimits) -> AgentVote:
 
 def _checked_ranking(vote: AgentVote, longest: int) -> AgentVote:
     ranking = vote.ranking
-    agent = _shown(vote.agent_id)
     if isinstance(ranking, str) or not isinstance(ranking, Sequence):
         raise InvalidVoteError(
-            f"agent {agent}'s ranking must be a list of options, got {_shown(ranking)}"
+            f"agent {_agent(vote)}'s ranking must be a list of options, got {_shown(ranking)}"
         )
     if len(ranking) > longest:
         raise VoteLimitError(
-            f"agent {agent} ranked {len(ranking)} options, more than"
+            f"agent {_agent(vote)} ranked {len(ranking)} options, more than"
             f" max_ranking_length={longest}; rank fewer or raise the max_ranking_length option"
             " of ConflictResolver"
         )
     ranking = tuple(ranking)
     if not ranking:
-        raise InvalidVoteError(f"agent {agent} gave an empty ranking")
+        raise InvalidVoteError(f"agent {_agent(vote)} gave an empty ranking")
     if any(not isinstance(option, str) or not option for option in ranking):
         raise InvalidVoteError(
-            f"agent {agent}'s ranking holds something that is not an option: {_shown(ranking)}"
+            f"agent {_agent(vote)}'s ranking holds something that is not an option:"
+            f" {_shown(ranking)}"
         )
     if ranking[0] != vote.option:
         raise InvalidVoteError(
-            f"agent {agent} voted for {_shown(vote.option)} but ranked {_shown(ranking[0])}"
+            f"agent {_agent(vote)} voted for {_shown(vote.option)} but ranked {_shown(ranking[0])}"
             " first; a ranking must start with the vote's option"
         )
     if len(set(ranking)) != len(ranking):
-        raise InvalidVoteError(f"agent {agent}'s ranking repeats an option: {_shown(ranking)}")
+        raise InvalidVoteError(
+            f"agent {_agent(vote)}'s ranking repeats an option: {_shown(ranking)}"
+        )
     if ranking is vote.ranking:
         return vote
     return AgentVote(
@@ -309,11 +315,11 @@ def as_threshold(threshold: Fraction | int | str | float) -> Fraction:
     return value
 
 
-#: Larger collections are sorted in runs this long and merged (see _sorted_options).
+#: Larger collections are sorted in runs this long and merged (see _code_point_sorted).
 _SORT_RUN = 4_096
 
 
-def _sorted_options(options: Iterable[str]) -> list[str]:
+def _code_point_sorted(options: Iterable[str]) -> list[str]:
     """*options* in code-point order, without one long C call holding the GIL.
 
     A big count runs in a worker thread, but ``sorted`` over 100,000 strings is a single call
@@ -329,7 +335,7 @@ def _sorted_options(options: Iterable[str]) -> list[str]:
 
 def _counts(votes: Sequence[AgentVote]) -> dict[str, int]:
     counts = Counter(map(_OPTION, votes))
-    return {option: counts[option] for option in _sorted_options(counts)}
+    return {option: counts[option] for option in _code_point_sorted(counts)}
 
 
 def _as_floats(counts: Mapping[str, int]) -> dict[str, float]:
@@ -426,7 +432,7 @@ def _vote_weight(
         agent_weight = float(vote.weight)
     elif agent_weights and vote.agent_id in agent_weights:
         agent_weight = _check_weight(
-            f"agent_weights[{_shown(vote.agent_id)}]",
+            f"agent_weights[{_agent(vote)}]",
             agent_weights[vote.agent_id],
             limits.max_weight,
         )
@@ -461,7 +467,7 @@ def weighted(
         else:
             values.append(weight)
     # fsum is correctly rounded, so the totals do not depend on the order the votes came in.
-    tallies = {option: math.fsum(per_option[option]) for option in _sorted_options(per_option)}
+    tallies = {option: math.fsum(per_option[option]) for option in _code_point_sorted(per_option)}
     total = math.fsum(tallies.values())
     top = max(tallies.values())
     leaders = [option for option, value in tallies.items() if value == top]
@@ -506,7 +512,7 @@ def ranked_choice(
     distinct: set[str] = set()
     for ballot in ballots:  # one C call per ballot, not one over every entry at once
         distinct.update(ballot)
-    options = _sorted_options(distinct)
+    options = _code_point_sorted(distinct)
     # ``counts`` holds the continuing options, in code-point order (deleting keeps it). Every
     # option starts continuing, so each ballot first counts for its first entry; when an
     # option is eliminated only the ballots on its pile move on to their next continuing
@@ -560,7 +566,7 @@ def ranked_choice(
             continue
         moved, newly_exhausted = _transfer(moving, counts, piles)
         exhausted += newly_exhausted
-        changes = {option: counts[option] for option in _sorted_options(moved)}
+        changes = {option: counts[option] for option in _code_point_sorted(moved)}
         for option, before in moved.items():
             tally.update(option, before)
 
