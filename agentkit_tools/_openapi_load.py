@@ -239,7 +239,12 @@ def _resolve(document: dict[str, Any], base: str, reader: SpecReader) -> dict[st
 
 
 def _refuse_leftover_refs(document: Any) -> None:
-    """Make sure no ``$ref`` is left (the validator would fetch it); each shared node once."""
+    """Refuse anything a JSON Schema validator would fetch; each shared node is seen once.
+
+    A ``$ref`` left over, or a ``$dynamicRef``/``$recursiveRef`` to anything but a fragment
+    of its own schema, would make jsonschema (in the validator, or later when a tool's
+    arguments are checked) retrieve the URL itself.
+    """
     seen: set[int] = set()
     stack = [document]
     while stack:
@@ -250,6 +255,13 @@ def _refuse_leftover_refs(document: Any) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("$ref"), str):
                 raise OpenAPIError(f"the $ref {node['$ref']!r} could not be resolved")
+            for keyword in ("$dynamicRef", "$recursiveRef"):
+                target = node.get(keyword)
+                if isinstance(target, str) and not target.startswith("#"):
+                    raise OpenAPIError(
+                        f"{keyword} {target!r} refused: only a fragment of the same schema "
+                        f"(such as '#node') is allowed, never another document"
+                    )
             stack.extend(value for value in node.values() if isinstance(value, dict | list))
         elif isinstance(node, list):
             stack.extend(value for value in node if isinstance(value, dict | list))

@@ -413,3 +413,39 @@ def test_refs_to_another_origin_are_refused_in_any_spelling(
     with pytest.raises(OpenAPIError, match="not a public address"):
         OpenAPIParser(allow_remote_refs=True).parse_spec(url)
     assert len(internal.hits) == before
+
+
+@pytest.mark.parametrize("keyword", ["$dynamicRef", "$recursiveRef"])
+@pytest.mark.parametrize("target", ["{url}/secret.json", "secret.json", "//127.0.0.1:{port}/x"])
+def test_dynamic_refs_to_other_documents_are_refused(
+    internal: SpecServer, keyword: str, target: str
+) -> None:
+    """A $dynamicRef or $recursiveRef naming a document (jsonschema would fetch it) is refused."""
+    before = len(internal.hits)
+    port = internal.url.rsplit(":", 1)[1]
+    schema = {
+        "$id": internal.url + "/base.json",
+        "type": "object",
+        "properties": {"a": {keyword: target.format(url=internal.url, port=port)}},
+    }
+    spec = spec_with_ref("#/components/schemas/S")
+    spec["openapi"] = "3.1.0"
+    spec["components"] = {"schemas": {"S": schema}}
+    for validate in (True, False):
+        with pytest.raises(OpenAPIError, match="only a fragment"):
+            OpenAPIParser(validate=validate).parse_spec(spec)
+    assert len(internal.hits) == before
+
+
+def test_dynamic_refs_to_a_fragment_are_kept() -> None:
+    """A $dynamicRef to an anchor in the same schema is ordinary 3.1 and stays."""
+    schema = {
+        "$dynamicAnchor": "node",
+        "type": "object",
+        "properties": {"a": {"$dynamicRef": "#node"}},
+    }
+    spec = spec_with_ref("#/components/schemas/S")
+    spec["openapi"] = "3.1.0"
+    spec["components"] = {"schemas": {"S": schema}}
+    resolved = OpenAPIParser().parse_spec(spec)
+    assert resolved["components"]["schemas"]["S"]["properties"]["a"] == {"$dynamicRef": "#node"}
