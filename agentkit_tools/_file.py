@@ -23,10 +23,10 @@ from agentkit._regex import compile_pattern, escape
 from agentkit._tool import Tool
 from agentkit.exceptions import LimitExceededError, SandboxViolationError
 from agentkit_tools._config import ToolsConfig
+from agentkit_tools._file_transfer import transfer
 from agentkit_tools._sandbox import (
     Entry,
     Sandbox,
-    Scan,
     glob_pattern,
     kind_of,
     split_path,
@@ -39,8 +39,6 @@ _PATH = string(
     "Path relative to the sandbox root, e.g. 'notes/todo.txt'", minLength=1, maxLength=4096
 )
 _ENCODING = string("Text encoding", default="utf-8", maxLength=40)
-#: Skipped paths listed in a directory copy's result (the count is always complete).
-_MAX_SKIPPED_SHOWN = 50
 
 
 def _show(parts: tuple[str, ...]) -> str:
@@ -111,9 +109,6 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
     """The file tools, bound to *config*'s sandbox."""
     sandbox = Sandbox(config)
 
-    def new_scan() -> Scan:
-        return Scan(max_entries=config.max_scan_entries, max_depth=config.max_scan_depth)
-
     def file_parts(path: str) -> tuple[str, ...]:
         parts = split_path(path)
         if not parts:
@@ -162,109 +157,11 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             "created": created,
         }
 
-    def tree_bytes(dir_fd: int) -> int:
-        scan = new_scan()
-        walk = sandbox.walk(dir_fd, scan, recursive=True, hidden=True)
-        return sum(e.info.st_size for e in walk if stat.S_ISREG(e.info.st_mode))
-
-    def copy_tree(src_fd: int, dst_fd: int, skipped: list[str], shown: str) -> int:
-        """Copy the regular files and directories under *src_fd* into *dst_fd*."""
-        scan = new_scan()
-        entries = list(sandbox.walk(src_fd, scan, recursive=True, hidden=True))
-        if scan.stopped_by or scan.too_deep:
-            raise LimitExceededError(
-                f"{shown!r} holds more than {config.max_scan_entries:,} entries or is deeper "
-                f"than {config.max_scan_depth} levels; nothing was copied (raise "
-                "ToolsConfig.max_scan_entries or max_scan_depth)"
-            )
-        del entries  # counted first so that an oversized tree is refused before any write
-        total = 0
-        stack: list[tuple[tuple[str, ...], int]] = [((), dst_fd)]
-        try:
-            for entry in sandbox.walk(src_fd, new_scan(), recursive=True, hidden=True):
-                while stack[-1][0] != entry.parts[:-1]:
-                    os.close(stack.pop()[1])
-                target = stack[-1][1]
-                if entry.kind == "directory":
-                    os.mkdir(entry.name, 0o755, dir_fd=target)
-                    stack.append((entry.parts, sandbox.directory_at(target, entry.name)))
-                    continue
-                if entry.kind == "file" and entry.info.st_nlink == 1:
-                    try:
-                        data = sandbox.read_at(entry.dir_fd, entry.name, entry.name)
-                    except (SandboxViolationError, LimitExceededError, FileNotFoundError):
-                        pass
-                    else:
-                        sandbox.create_at(
-                            target, entry.name, data, mode=stat.S_IMODE(entry.info.st_mode)
-                        )
-                        total += len(data)
-                        continue
-                skipped.append("/".join(entry.parts))
-        finally:
-            for _, fd in stack[1:]:
-                os.close(fd)
-        return total
-
-    def _transfer(source: str, destination: str, overwrite: bool, move: bool) -> dict[str, Any]:
-        src, dst = split_path(source), split_path(destination)
-        if not src:
-            raise SandboxViolationError("the sandbox root itself cannot be copied or moved")
-        with sandbox.parent(src) as src_dir:
-            info = sandbox.lstat_at(src_dir, src[-1])
-            if info is None:
-                raise FileNotFoundError(f"no such file or directory: {source!r}")
-            if stat.S_ISLNK(info.st_mode) and not move:
-                raise SandboxViolationError(
-                    f"{source!r} is a symlink; file tools never follow symlinks"
-                )
-            is_dir = stat.S_ISDIR(info.st_mode)
-            if not is_dir and sandbox.is_directory(dst):
-                dst = (*dst, src[-1])
-            if not dst:
-                raise SandboxViolationError("the sandbox root cannot be replaced")
-            if dst == src or (is_dir and dst[: len(src)] == src):
-                raise ValueError(f"cannot put {source!r} inside itself")
-            skipped: list[str] = []
-            with sandbox.parent(dst, create=True) as dst_dir:
-                existing = sandbox.lstat_at(dst_dir, dst[-1])
-                if existing is not None:
-                    if not overwrite:
-                        raise FileExistsError(
-                            f"{destination!r} exists; pass overwrite=true to replace it"
-                        )
-                    if is_dir or stat.S_ISDIR(existing.st_mode):
-                        sandbox.remove_at(dst_dir, dst[-1], _show(dst), recursive=True)
-                if move:
-                    try:
-                        os.rename(src[-1], dst[-1], src_dir_fd=src_dir, dst_dir_fd=dst_dir)
-                    except OSError as exc:
-                        raise OSError(
-                            exc.errno, f"cannot move {source!r} to {destination!r}: {exc}"
-                        ) from None
-                    size = info.st_size
-                    if is_dir:
-                        with sandbox.directory(dst) as moved:
-                            size = tree_bytes(moved)
-                elif is_dir:
-                    os.mkdir(dst[-1], 0o755, dir_fd=dst_dir)
-                    with sandbox.directory(src) as src_fd, sandbox.directory(dst) as dst_fd:
-                        size = copy_tree(src_fd, dst_fd, skipped, source)
-                else:
-                    data = sandbox.read_at(src_dir, src[-1], source)
-                    sandbox.replace_at(dst_dir, dst[-1], data, mode=stat.S_IMODE(info.st_mode))
-                    size = len(data)
-        result: dict[str, Any] = {"source": _show(src), "destination": _show(dst), "bytes": size}
-        if skipped:
-            result["skipped"] = len(skipped)
-            result["skipped_paths"] = skipped[:_MAX_SKIPPED_SHOWN]
-        return result
-
     def file_copy(source: str, destination: str, overwrite: bool = False) -> dict[str, Any]:
-        return _transfer(source, destination, overwrite, move=False)
+        return transfer(sandbox, source, destination, overwrite=overwrite, move=False)
 
     def file_move(source: str, destination: str, overwrite: bool = False) -> dict[str, Any]:
-        return _transfer(source, destination, overwrite, move=True)
+        return transfer(sandbox, source, destination, overwrite=overwrite, move=True)
 
     def file_delete(path: str, recursive: bool = False) -> dict[str, Any]:
         parts = split_path(path)
@@ -284,7 +181,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         parts = split_path(path)
         matcher = glob_pattern(pattern)
         entries: list[dict[str, Any]] = []
-        scan = new_scan()
+        scan = sandbox.new_scan()
         truncated = False
         with sandbox.directory(parts) as dir_fd:
             for entry in sandbox.walk(dir_fd, scan, recursive=recursive, hidden=include_hidden):
@@ -387,7 +284,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                         return "max_results"
             return None
 
-        scan = new_scan()
+        scan = sandbox.new_scan()
         if parts and not sandbox.is_directory(parts):
             with sandbox.parent(parts) as dir_fd:
                 info = sandbox.lstat_at(dir_fd, parts[-1])

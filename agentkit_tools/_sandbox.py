@@ -213,6 +213,10 @@ class Sandbox:
         self.config = config
         self.max_file_bytes = config.max_file_bytes
 
+    def new_scan(self) -> Scan:
+        """A fresh walk budget from the config's ``max_scan_entries`` and ``max_scan_depth``."""
+        return Scan(max_entries=self.config.max_scan_entries, max_depth=self.config.max_scan_depth)
+
     # -- walking -------------------------------------------------------------------------------
 
     def _open_root(self) -> int:
