@@ -5,6 +5,21 @@ UNHEALTHY, ``healthy_threshold`` consecutive passed checks make it HEALTHY. A ch
 it returns something falsy (or a ``HealthReport`` with ``healthy=False``), raises, or runs past
 ``check_timeout_seconds``. Passive signals count too: ``report_failure`` (a failed call) and an
 opening circuit breaker (``watch_breaker``) need not wait for the next probe.
+
+Checks and listeners are user code, and the monitor outlives whatever they do. Anything a
+check raises, ``BaseException`` included (``GeneratorExit``, a ``CancelledError`` it raises
+itself), or anything raised while its result is looked at (a ``__bool__``, ``__len__`` or a
+``HealthReport`` attribute that raises) is a failed check, and the probe goes on. The two
+exceptions that mean "stop the process", ``KeyboardInterrupt`` and ``SystemExit``, are let
+through, as asyncio itself does. An async check runs in a task of its own: when it outlives
+``check_timeout_seconds`` it is cancelled, and if it ignores the cancellation for
+``cancel_grace_seconds`` it is abandoned (logged), and no new check of that component starts
+while it still runs (each probe until then fails), so a stuck check costs one task, not one
+per interval. ``stop_monitoring`` waits at most ``cancel_grace_seconds`` the same way. A
+listener that raises is logged; an async one that runs past ``listener_timeout_seconds`` is
+cancelled (one that ignores that gets no further events until it ends, each skip logged).
+Sync checks and listeners run inline on the event loop: they cannot be timed out, so keep them
+quick.
 """
 
 from __future__ import annotations
@@ -14,11 +29,22 @@ import dataclasses
 import enum
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from agentkit._clock import SYSTEM_CLOCK, wait_for
+from agentkit._clock import SYSTEM_CLOCK
+from agentkit._user_code import (
+    MAX_MESSAGE_CHARS,
+    STOP_PROCESS,
+    Outcome,
+    clip,
+    describe,
+    error_text,
+    guarded,
+    own_cancellation,
+    wait_done,
+)
 from agentkit.exceptions import ConfigurationError
 from agentkit.protocols import Clock, HealthCheck
 
@@ -101,6 +127,7 @@ HealthListener = Callable[[HealthEvent], Any]
 class _Component:
     __slots__ = (
         "check",
+        "check_task",
         "checks",
         "consecutive_failures",
         "consecutive_successes",
@@ -129,6 +156,8 @@ class _Component:
         self.last_checked_at: float | None = None
         self.failing_since: float | None = None
         self.task: asyncio.Task[None] | None = None
+        self.check_task: asyncio.Future[Outcome] | None = None
+        """The latest async check; while it runs (say, ignoring cancellation) no new one starts."""
 
     def snapshot(self) -> ComponentHealth:
         return ComponentHealth(
@@ -162,9 +191,14 @@ class HealthMonitor:
         healthy_threshold: Consecutive successes that make it HEALTHY.
         check_timeout_seconds: A check still running after this fails (default: the interval).
         clock: The time source (``agentkit.testing.VirtualClock`` in tests).
+        cancel_grace_seconds: How long a cancelled check (timed out, or stopped by
+            ``stop_monitoring``) may take to end before the monitor abandons it (default 5).
+        listener_timeout_seconds: How long an async listener may run before it is cancelled
+            (default 30).
 
     Sync checks run inline on the event loop (keep them quick, or make them async: only an
-    async check can be timed out).
+    async check can be timed out). See the module docstring for what happens to checks and
+    listeners that raise, hang or ignore cancellation.
     """
 
     def __init__(
@@ -175,7 +209,17 @@ class HealthMonitor:
         check_timeout_seconds: float | None = None,
         *,
         clock: Clock | None = None,
+        cancel_grace_seconds: float = 5.0,
+        listener_timeout_seconds: float = 30.0,
     ) -> None:
+        if not cancel_grace_seconds >= 0:
+            raise ConfigurationError(
+                f"cancel_grace_seconds must be >= 0, not {cancel_grace_seconds!r}"
+            )
+        if not listener_timeout_seconds > 0:
+            raise ConfigurationError(
+                f"listener_timeout_seconds must be > 0, not {listener_timeout_seconds!r}"
+            )
         if not check_interval_seconds > 0:
             raise ConfigurationError(
                 f"check_interval_seconds must be > 0, not {check_interval_seconds!r}"
@@ -190,10 +234,14 @@ class HealthMonitor:
         self.check_timeout_seconds = float(
             check_interval_seconds if check_timeout_seconds is None else check_timeout_seconds
         )
+        self.cancel_grace_seconds = float(cancel_grace_seconds)
+        self.listener_timeout_seconds = float(listener_timeout_seconds)
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         self._components: dict[str, _Component] = {}
         self._listeners: list[HealthListener] = []
         self._background: set[asyncio.Future[Any]] = set()
+        # id(listener) -> (listener, its call that ignored cancellation and still runs)
+        self._stuck_listeners: dict[int, tuple[HealthListener, asyncio.Future[Outcome]]] = {}
         self._running = False
 
     def __repr__(self) -> str:
@@ -353,41 +401,115 @@ class HealthMonitor:
             failing_since=component.failing_since,
         )
         for listener in list(self._listeners):
-            try:
-                outcome = listener(event)
-                if inspect.isawaitable(outcome):
-                    task = asyncio.ensure_future(outcome)
-                    self._background.add(task)
-                    task.add_done_callback(self._listener_done)
-            except Exception:
-                logger.exception("health listener %r failed", listener)
+            self._notify(listener, event)
 
-    def _listener_done(self, task: asyncio.Future[Any]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("health listener failed", exc_info=task.exception())
+    def _notify(self, listener: HealthListener, event: HealthEvent) -> None:
+        """Call *listener*; what it raises is logged, an awaitable it returns runs bounded."""
+        stuck = self._stuck_listeners.get(id(listener))
+        if stuck is not None and stuck[0] is listener:
+            if not stuck[1].done():
+                logger.warning(
+                    "health listener %s skipped for %s -> %s of %r: its earlier call ignored"
+                    " cancellation and still runs",
+                    describe(listener),
+                    event.old.value,
+                    event.new.value,
+                    event.component,
+                )
+                return
+            del self._stuck_listeners[id(listener)]
+        try:
+            outcome = listener(event)
+            if inspect.isawaitable(outcome):
+                task = asyncio.ensure_future(self._deliver(listener, outcome))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+        except STOP_PROCESS:
+            raise
+        except BaseException as exc:  # a sync listener cannot see a cancellation: it is its own
+            logger.error("health listener %s failed: %s", describe(listener), error_text(exc))
+
+    async def _deliver(self, listener: HealthListener, awaitable: Awaitable[Any]) -> None:
+        """Await an async listener's call for at most ``listener_timeout_seconds``."""
+        call = asyncio.ensure_future(guarded(awaitable))
+        try:
+            finished = await wait_done(self.clock, [call], self.listener_timeout_seconds)
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
+        if finished:
+            outcome = call.result() if not call.cancelled() else None
+            if outcome is not None and outcome.error is not None:
+                text = error_text(outcome.error)
+                logger.error("health listener %s failed: %s", describe(listener), text)
+            return
+        call.cancel()
+        if await wait_done(self.clock, [call], self.cancel_grace_seconds):
+            logger.warning(
+                "health listener %s ran past listener_timeout_seconds=%s and was cancelled",
+                describe(listener),
+                self.listener_timeout_seconds,
+            )
+            return
+        self._stuck_listeners[id(listener)] = (listener, call)
+        logger.warning(
+            "health listener %s ignored cancellation for cancel_grace_seconds=%s and was"
+            " abandoned; it gets no events until that call ends",
+            describe(listener),
+            self.cancel_grace_seconds,
+        )
 
     # -- checking ---------------------------------------------------------------------------
 
-    async def _run_check(self, check: HealthCheck) -> HealthReport:
+    async def _run_check(self, component: _Component) -> HealthReport:
+        """Run *component*'s check once; whatever it does (but stop the process) is a report."""
+        assert component.check is not None
+        previous = component.check_task
+        if previous is not None and not previous.done():
+            return HealthReport(
+                False,
+                "the previous check ignored its cancellation and still runs; no new check"
+                " was started",
+            )
         try:
-            result = check()
-            if inspect.isawaitable(result):
-                result = await wait_for(self.clock, result, self.check_timeout_seconds)
-        except TimeoutError:
-            return HealthReport(False, f"check timed out after {self.check_timeout_seconds} s")
-        except Exception as exc:
-            return HealthReport(False, f"check raised {type(exc).__name__}: {exc}")
-        if isinstance(result, HealthReport):
-            return result
-        return HealthReport(bool(result), "" if result else f"check returned {result!r}")
+            result = component.check()
+            pending = inspect.isawaitable(result)
+        except STOP_PROCESS:
+            raise
+        except BaseException as exc:  # a sync call cannot see our cancellation: it is its own
+            return HealthReport(False, f"check raised {error_text(exc)}")
+        if pending:
+            call = asyncio.ensure_future(guarded(result))
+            component.check_task = call
+            try:
+                finished = await wait_done(self.clock, [call], self.check_timeout_seconds)
+            except asyncio.CancelledError:
+                call.cancel()
+                raise
+            if not finished:
+                call.cancel()
+                message = f"check timed out after {self.check_timeout_seconds} s"
+                if not await wait_done(self.clock, [call], self.cancel_grace_seconds):
+                    message += (
+                        f" and ignored its cancellation for {self.cancel_grace_seconds} s;"
+                        " abandoned"
+                    )
+                    logger.warning("component %r: %s", component.name, message)
+                return HealthReport(False, message)
+            if call.cancelled():
+                return HealthReport(False, "check was cancelled")
+            outcome = call.result()
+            if outcome.error is not None:
+                return HealthReport(False, f"check raised {error_text(outcome.error)}")
+            result = outcome.value
+        return _report_from(result)
 
     async def check_now(self, name: str) -> ComponentHealth:
         """Run *name*'s check once, record the result and return the new snapshot."""
         component = self._get(name)
         if component.check is None:
             raise ConfigurationError(f"component {name!r} has no check (passive signals only)")
-        report = await self._run_check(component.check)
+        report = await self._run_check(component)
         if self._components.get(name) is component:
             self._record(component, report)
         return component.snapshot()
@@ -399,12 +521,17 @@ class HealthMonitor:
         return self.snapshot()
 
     async def _probe_loop(self, component: _Component) -> None:
-        assert component.check is not None
         while True:
-            report = await self._run_check(component.check)
-            if self._components.get(component.name) is not component:
-                return
-            self._record(component, report)
+            try:
+                report = await self._run_check(component)
+                if self._components.get(component.name) is not component:
+                    return
+                self._record(component, report)
+            except BaseException as exc:
+                if isinstance(exc, STOP_PROCESS) or own_cancellation(exc):
+                    raise
+                # Not expected (checks and listeners are contained), but a probe never dies.
+                logger.error("probe of %r failed: %s", component.name, error_text(exc))
             await self.clock.sleep(self.check_interval_seconds)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -425,12 +552,30 @@ class HealthMonitor:
                 component.task = loop.create_task(self._probe_loop(component))
 
     async def stop_monitoring(self) -> None:
-        """Cancel the probes and wait until they ended. Statuses are kept."""
+        """Cancel the probes and wait until they ended. Statuses are kept.
+
+        A check that ignores its cancellation is waited for at most ``cancel_grace_seconds``,
+        then abandoned (logged): this always returns.
+        """
         self._running = False
-        tasks = [c.task for c in self._components.values() if c.task is not None]
-        for component in self._components.values():
+        probing = [c for c in self._components.values() if c.task is not None]
+        waiting: list[asyncio.Future[Any]] = []
+        for component in probing:
+            assert component.task is not None
+            waiting.append(component.task)
+            call = component.check_task
+            if call is not None and not call.done():
+                call.cancel()
+                waiting.append(call)
             self._cancel(component)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if waiting and not await wait_done(self.clock, waiting, self.cancel_grace_seconds):
+            stuck = [c.name for c in probing if c.check_task and not c.check_task.done()]
+            logger.warning(
+                "stop_monitoring: the checks of %s ignored cancellation for"
+                " cancel_grace_seconds=%s and were abandoned",
+                ", ".join(map(repr, stuck)) or "some components",
+                self.cancel_grace_seconds,
+            )
 
     def _cancel(self, component: _Component) -> None:
         task, component.task = component.task, None
@@ -448,3 +593,26 @@ class HealthMonitor:
         tb: TracebackType | None,
     ) -> None:
         await self.stop_monitoring()
+
+
+def _report_from(result: object) -> HealthReport:
+    """The report a check's *result* stands for; a result that cannot be looked at fails."""
+    try:
+        if isinstance(result, HealthReport):
+            healthy, message, details = result.healthy, result.message, result.details
+            if (
+                type(result) is HealthReport
+                and type(healthy) is bool
+                and type(message) is str
+                and len(message) <= MAX_MESSAGE_CHARS
+            ):
+                return result
+            message = clip(message) if type(message) is str else describe(message)
+            return HealthReport(bool(healthy), message, details)
+        if bool(result):
+            return HealthReport(True, "")
+        return HealthReport(False, f"check returned {describe(result)}")
+    except STOP_PROCESS:
+        raise
+    except BaseException as exc:  # a sync dunder cannot see a cancellation: it is its own
+        return HealthReport(False, f"check result could not be evaluated: {error_text(exc)}")
