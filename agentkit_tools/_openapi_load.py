@@ -91,8 +91,7 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
             raise too_deep("the spec", limits, stack=True) from None
         base = text_base
     elif isinstance(spec, str | bytes) and len(spec) > limits.max_spec_bytes:
-        reader.take(len(spec), "the spec text")
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise reader.over_budget("the spec text")
     elif isinstance(spec, Path) or (
         isinstance(spec, str) and "\n" not in spec and not _is_url(spec) and _is_file(spec)
     ):
@@ -121,7 +120,8 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
     if not isinstance(document, dict):
         hint = ""
         if isinstance(spec, str) and "\n" not in spec:
-            hint = f" (and {spec!r} is not an existing file or an http(s) URL)"
+            shown = spec if len(spec) <= 200 else spec[:200] + "..."
+            hint = f" (and {shown!r} is not an existing file or an http(s) URL)"
         raise OpenAPIError(f"the spec must be a mapping, got {type(document).__name__}{hint}")
     version = _version_of(document)
     resolved = _resolve(document, base, reader)

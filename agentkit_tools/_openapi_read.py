@@ -76,7 +76,8 @@ class SpecReader:
         """Bytes that may still be read."""
         return self.limits.max_spec_bytes - self.bytes_read
 
-    def _over_budget(self, where: str) -> OpenAPILimitError:
+    def over_budget(self, where: str) -> OpenAPILimitError:
+        """The error for reading past ``max_spec_bytes``."""
         return OpenAPILimitError(
             f"{where}: the spec and the documents it references are over "
             f"max_spec_bytes={self.limits.max_spec_bytes} bytes; pass "
@@ -86,7 +87,7 @@ class SpecReader:
     def take(self, size: int, where: str) -> None:
         """Count *size* bytes against the budget."""
         if size > self.remaining:
-            raise self._over_budget(where)
+            raise self.over_budget(where)
         self.bytes_read += size
 
     def count_reference(self, where: str) -> None:
@@ -147,7 +148,7 @@ class SpecReader:
                 if opened is not None and not _is_under(opened, folder):
                     raise OpenAPIError(f"{where} refused: it leaves the spec's folder {folder!r}")
             if info.st_size > self.remaining:
-                raise self._over_budget(where)
+                raise self.over_budget(where)
             data = _read_at_most(descriptor, self.remaining + 1)
         finally:
             os.close(descriptor)
@@ -260,13 +261,13 @@ class SpecReader:
     def _read_body(self, response: Any, where: str) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.remaining:
-            raise self._over_budget(where)
+            raise self.over_budget(where)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes(_CHUNK):
             size += len(chunk)
             if size > self.remaining:
-                raise self._over_budget(where)
+                raise self.over_budget(where)
             chunks.append(chunk)
         self.take(size, where)
         return b"".join(chunks)
