@@ -30,6 +30,8 @@ __all__ = ["Entry", "Sandbox", "Scan", "glob_pattern", "kind_of", "split_path"]
 
 #: Longest path or glob accepted, in characters.
 MAX_PATH_CHARS: Final = 4096
+#: Longest single file name, in bytes (the Linux limit).
+MAX_NAME_BYTES: Final = 255
 
 _DIR_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: a FIFO or device swapped in after the lstat is opened without waiting for a
@@ -54,9 +56,10 @@ def split_path(path: str) -> tuple[str, ...]:
     no symlink is ever followed.
 
     Raises:
-        SandboxViolationError: *path* is empty, holds a NUL byte, is absolute or climbs above
-            the sandbox root.
-        LimitExceededError: *path* is longer than 4096 characters.
+        SandboxViolationError: *path* is empty, holds a NUL byte or a lone surrogate, is
+            absolute or climbs above the sandbox root.
+        LimitExceededError: *path* is longer than 4096 characters or a component longer than
+            255 bytes.
     """
     if not isinstance(path, str) or not path:
         raise SandboxViolationError("the path is empty: give a path relative to the sandbox root")
@@ -81,6 +84,17 @@ def split_path(path: str) -> tuple[str, ...]:
                 raise SandboxViolationError(f"path {path!r} leads outside the sandbox root")
             parts.pop()
         else:
+            try:
+                size = len(os.fsencode(part))
+            except UnicodeEncodeError:
+                raise SandboxViolationError(
+                    f"path {path!r} holds characters no file name can have (lone surrogates)"
+                ) from None
+            if size > MAX_NAME_BYTES:
+                raise LimitExceededError(
+                    f"the path component {part[:40]!r}... is {size} bytes long, over the file "
+                    f"system's limit of {MAX_NAME_BYTES}"
+                )
             parts.append(part)
     return tuple(parts)
 

@@ -530,6 +530,30 @@ async def test_download_onto_a_symlink_or_hard_link_sends_nothing(
     assert (outside / "secret.txt").read_text() == SECRET
 
 
+@given(
+    path=st.one_of(
+        st.text(max_size=300),
+        st.text(alphabet=st.sampled_from("./\\~:\x00a\udcff\ud800"), max_size=40),
+        st.integers(200, 400).map(lambda size: "n" * size),
+    ),
+    tool=st.sampled_from(
+        ["file_read", "file_write", "file_info", "file_mkdir", "file_delete", "file_list"]
+    ),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+def test_any_text_as_a_path_gives_a_typed_error_or_stays_inside(
+    tools: dict[str, Any], root: Path, outside: Path, path: str, tool: str
+) -> None:
+    """Arbitrary text as a path (surrogates, NUL, huge names) fails typed or acts inside."""
+    params: dict[str, Any] = {"path": path}
+    if tool == "file_write":
+        params["content"] = "x"
+    with contextlib.suppress(AgentkitError, OSError):
+        tools[tool].function(**params)
+    assert (outside / "secret.txt").read_text() == SECRET
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt", "x.txt"]
+
+
 # -- generated attacks -----------------------------------------------------------------------------
 
 _NAMES = ["..", ".", "", "d", "e", "x.txt", "out", "rel", "hl.txt", "pipe", "secret.txt", "new"]
