@@ -203,10 +203,10 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
             "path": _show(parts),
             "entries": entries,
             "count": len(entries),
-            "truncated": truncated or scan.stopped_by is not None,
+            "truncated": truncated or scan.limit_hit is not None,
         }
-        if scan.stopped_by:
-            result["stopped_by"] = scan.stopped_by
+        if scan.limit_hit:
+            result["stopped_by"] = scan.limit_hit
         return result
 
     def file_info(path: str) -> dict[str, Any]:
@@ -299,7 +299,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                         stopped_by = search(entry, "/".join(parts + entry.parts))
                         if stopped_by:
                             break
-        stopped_by = stopped_by or scan.stopped_by
+        stopped_by = stopped_by or scan.limit_hit
         return {
             "matches": matches,
             "count": len(matches),
@@ -542,7 +542,7 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                     "stopped_by": {
                         "type": ["string", "null"],
                         "description": "The limit that ended the search early: max_results, "
-                        "max_search_bytes or max_scan_entries",
+                        "max_search_bytes, max_scan_entries or max_scan_depth",
                     },
                 },
                 ["matches", "count"],

@@ -219,6 +219,11 @@ class Scan:
     stopped_by: str | None = None
     too_deep: int = field(default=0)
 
+    @property
+    def limit_hit(self) -> str | None:
+        """The option whose limit cut the walk short, if one did."""
+        return self.stopped_by or ("max_scan_depth" if self.too_deep else None)
+
 
 class Sandbox:
     """File operations confined to ``config.root``, every path opened through descriptors."""
@@ -528,7 +533,8 @@ class Sandbox:
                 shutil.rmtree(name, dir_fd=dir_fd)
             except RecursionError:
                 raise LimitExceededError(
-                    f"{shown!r} is nested too deeply to delete recursively"
+                    f"{shown!r} is nested too deeply to delete in one call (the delete "
+                    "stopped part-way): delete its deepest directories first"
                 ) from None
         return kind
 

@@ -503,6 +503,30 @@ async def test_walks_stop_at_max_scan_entries(make_caller: Any, root: Path) -> N
     assert not (root / "copy").exists()
 
 
+def test_deep_trees_are_walked_to_max_scan_depth_only(config: ToolsConfig, root: Path) -> None:
+    """A 1,500-level tree is walked to max_scan_depth only and deleted only in slices."""
+    tools = {t.name: t for t in file_tools(config)}
+    fd = os.open(root, os.O_RDONLY)
+    for _level in range(1500):
+        os.mkdir("a", dir_fd=fd)
+        child = os.open("a", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    os.close(fd)
+    listing = tools["file_list"].function(recursive=True)
+    assert listing["count"] == config.max_scan_depth
+    assert listing["stopped_by"] == "max_scan_depth"
+    search = tools["file_search"].function(pattern="x")
+    assert search["stopped_by"] == "max_scan_depth"
+    with pytest.raises(LimitExceededError, match="deepest directories first"):
+        tools["file_delete"].function(path="a", recursive=True)
+    assert (root / "a").is_dir()
+    for depth in (1200, 900, 600, 300, 1):
+        path = "/".join(["a"] * depth)
+        assert tools["file_delete"].function(path=path, recursive=True)["type"] == "directory"
+    assert list(root.iterdir()) == []
+
+
 async def test_read_larger_than_the_limit_names_the_option(make_caller: Any, root: Path) -> None:
     """Reading a file over max_file_bytes is a LimitExceededError naming the option."""
     call = make_caller(max_file_bytes=10)
