@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import stat
 import tempfile
 import threading
@@ -291,6 +292,8 @@ def test_racing_swapper_never_lets_a_tool_touch_outside(
         spare = root / "spare"
         while not stop.is_set():
             with contextlib.suppress(OSError):
+                if spare.is_dir():  # left over when a tool re-created d mid-swap
+                    shutil.rmtree(spare)
                 (root / "d").rename(spare)
                 (root / "d").symlink_to(outside)
                 (root / "d").unlink()
@@ -503,6 +506,18 @@ async def test_walks_stop_at_max_scan_entries(make_caller: Any, root: Path) -> N
     assert not (root / "copy").exists()
 
 
+def remove_chain(root: Path) -> None:
+    """Remove a chain of nested 'a' directories without recursion (pytest's cleanup recurses)."""
+    fds = [os.open(root, os.O_RDONLY)]
+    with contextlib.suppress(OSError):
+        while True:
+            fds.append(os.open("a", os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY, dir_fd=fds[-1]))
+    while len(fds) > 1:
+        os.close(fds.pop())
+        os.rmdir("a", dir_fd=fds[-1])
+    os.close(fds[0])
+
+
 def test_deep_trees_are_walked_to_max_scan_depth_only(config: ToolsConfig, root: Path) -> None:
     """A 1,500-level tree is walked to max_scan_depth only and deleted only in slices."""
     tools = {t.name: t for t in file_tools(config)}
@@ -513,17 +528,20 @@ def test_deep_trees_are_walked_to_max_scan_depth_only(config: ToolsConfig, root:
         os.close(fd)
         fd = child
     os.close(fd)
-    listing = tools["file_list"].function(recursive=True)
-    assert listing["count"] == config.max_scan_depth
-    assert listing["stopped_by"] == "max_scan_depth"
-    search = tools["file_search"].function(pattern="x")
-    assert search["stopped_by"] == "max_scan_depth"
-    with pytest.raises(LimitExceededError, match="deepest directories first"):
-        tools["file_delete"].function(path="a", recursive=True)
-    assert (root / "a").is_dir()
-    for depth in (1200, 900, 600, 300, 1):
-        path = "/".join(["a"] * depth)
-        assert tools["file_delete"].function(path=path, recursive=True)["type"] == "directory"
+    try:
+        listing = tools["file_list"].function(recursive=True)
+        assert listing["count"] == config.max_scan_depth
+        assert listing["stopped_by"] == "max_scan_depth"
+        search = tools["file_search"].function(pattern="x")
+        assert search["stopped_by"] == "max_scan_depth"
+        with pytest.raises(LimitExceededError, match="deepest directories first"):
+            tools["file_delete"].function(path="a", recursive=True)
+        assert (root / "a").is_dir()
+        for depth in (1200, 900, 600, 300, 1):
+            path = "/".join(["a"] * depth)
+            assert tools["file_delete"].function(path=path, recursive=True)["type"] == "directory"
+    finally:
+        remove_chain(root)
     assert list(root.iterdir()) == []
 
 
