@@ -207,6 +207,13 @@ def _reference_irv(
         continuing.remove(eliminated)
 
 
+def _tied_count(record: tuple[object, ...]) -> int:
+    """How many options the reference recorded as tied in a round."""
+    tied = record[5]
+    assert isinstance(tied, tuple)
+    return len(tied)
+
+
 @given(profile=_irv_profiles())
 def test_ranked_choice_matches_a_plain_recount_every_round(
     profile: tuple[list[AgentVote], list[str] | None],
@@ -227,7 +234,7 @@ def test_ranked_choice_matches_a_plain_recount_every_round(
             round_.tied,
         )
         for round_ in count.rounds
-    ] == [(*record[:5], len(record[5])) for record in rounds]
+    ] == [(*record[:5], _tied_count(record)) for record in rounds]
     # Each round records exactly the counts that changed since the round before.
     for previous, round_ in zip(count.rounds, count.rounds[1:], strict=False):
         before = count.round_tallies(previous.number)
@@ -238,3 +245,31 @@ def test_ranked_choice_matches_a_plain_recount_every_round(
     final_tallies = rounds[-1][0]
     assert isinstance(final_tallies, list)
     assert list(count.tallies.items()) == [(option, float(n)) for option, n in final_tallies]
+
+
+@st.composite
+def _wide_irv_profiles(draw: st.DrawFn) -> tuple[list[AgentVote], list[str] | None]:
+    """Up to 12 options over a few ballots: many options nobody ranks first, many ties."""
+    options = [f"o{index:02d}" for index in range(draw(st.integers(2, 12)))]
+    votes = []
+    for index in range(draw(st.integers(1, 8))):
+        ranking = draw(st.permutations(options))[: draw(st.integers(1, len(options)))]
+        votes.append(AgentVote(f"agent-{index:02d}", ranking[0], ranking=tuple(ranking)))
+    order = draw(st.none() | st.lists(st.sampled_from(options), max_size=4))
+    return votes, order
+
+
+@given(profile=_wide_irv_profiles())
+def test_ranked_choice_matches_a_plain_recount_with_many_empty_options(
+    profile: tuple[list[AgentVote], list[str] | None],
+) -> None:
+    """With more options than ballots, the heaps eliminate exactly as the plain recount does."""
+    votes, order = profile
+    count = ranked_choice(votes, order)
+    winner, score, rounds = _reference_irv(votes, order)
+    assert (count.winner, count.consensus_score) == (winner, score)
+    assert [round_.eliminated for round_ in count.rounds] == [r[4] for r in rounds]
+    assert [round_.tied for round_ in count.rounds] == [_tied_count(r) for r in rounds]
+    assert [list(count.round_tallies(r.number).items()) for r in count.rounds] == [
+        r[0] for r in rounds
+    ]
