@@ -276,7 +276,10 @@ def _absolute_ref(base: str, ref: Any, where: tuple[Any, ...]) -> str:
         raise OpenAPIError(f"$ref at {pointer(where)} must be a string, not {type(ref).__name__}")
     if ref.startswith("#"):
         return _resource(base) + ref
-    return urljoin(base, ref)
+    try:
+        return urljoin(base, ref)
+    except ValueError as exc:
+        raise OpenAPIError(f"$ref {ref!r} at {pointer(where)} is not a usable URL: {exc}") from None
 
 
 def _refs(node: Any, where: tuple[Any, ...]) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:

@@ -119,7 +119,12 @@ class SpecReader:
             )
         if parts.netloc not in ("", "localhost"):
             raise OpenAPIError(f"$ref {url!r} at {where} refused: a file URL names another host")
-        real = os.path.realpath(unquote(parts.path))
+        try:
+            real = os.path.realpath(unquote(parts.path, errors="strict"))
+        except (ValueError, OSError) as exc:  # a NUL byte, bad percent-encoding
+            raise OpenAPIError(
+                f"$ref {url!r} at {where} is not a usable file path: {exc}"
+            ) from None
         if not _is_under(real, self.folder):
             raise OpenAPIError(
                 f"$ref {url!r} at {where} refused: it leaves the spec's folder {self.folder!r} "
@@ -132,6 +137,8 @@ class SpecReader:
         flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
             descriptor = os.open(real, flags)
+        except ValueError as exc:
+            raise OpenAPIError(f"cannot read {where}: {exc}") from None
         except OSError as exc:
             raise OpenAPIError(f"cannot read {where}: {exc.strerror or exc}") from None
         try:
@@ -207,11 +214,11 @@ class SpecReader:
 
         try:
             parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError) as exc:
+            origin = _origin_of(parsed)  # decodes the host: IDNA errors are ValueErrors
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise OpenAPIError(f"invalid URL {url!r} ({where}): {exc}") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
+        if parsed.scheme not in ("http", "https") or not origin[1]:
             raise OpenAPIError(f"{url!r} ({where}) refused: only http(s) URLs with a host")
-        origin = _origin_of(parsed)
         if self.origin is None and not reference:
             self.origin = origin  # the URL the user named
         if origin == self.origin:
@@ -233,7 +240,7 @@ class SpecReader:
         }
         extensions: dict[str, Any] = {}
         if parsed.scheme == "https":
-            extensions["sni_hostname"] = parsed.host
+            extensions["sni_hostname"] = origin[1]
         return client.build_request(
             "GET", parsed.copy_with(host=address), headers=headers, extensions=extensions
         )

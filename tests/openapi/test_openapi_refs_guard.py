@@ -449,3 +449,46 @@ def test_dynamic_refs_to_a_fragment_are_kept() -> None:
     spec["components"] = {"schemas": {"S": schema}}
     resolved = OpenAPIParser().parse_spec(spec)
     assert resolved["components"]["schemas"]["S"]["properties"]["a"] == {"$dynamicRef": "#node"}
+
+
+AWKWARD_REFS = [
+    "a%00b.json",
+    "\x00",
+    "file:///%00",
+    "http://[::1",
+    "http://a b/",
+    "http://\x00/",
+    "http://xn--/",
+    "http://" + "a" * 300 + "/",
+    "http://host:99999/",
+    "http://127.0.0.1:0/",
+    "sub/%ff%fe.json",
+    "#/" + "a/" * 50,
+    "#%",
+]
+
+
+def read_with_any_ref(folder: Path, ref: str) -> None:
+    """Read a spec file and a dict spec holding *ref*: a result or an OpenAPIError, nothing sent."""
+    transport = LoopbackOnlyTransport()
+    spec = spec_folder(folder, ref)
+    for given_spec in (spec, spec_with_ref(ref)):
+        with contextlib.suppress(OpenAPIError):
+            OpenAPIParser(transport=transport).parse_spec(given_spec)
+    assert transport.hosts == []
+
+
+@pytest.mark.parametrize("ref", AWKWARD_REFS)
+def test_awkward_refs_give_a_result_or_an_openapi_error(tmp_path: Path, ref: str) -> None:
+    """NUL bytes, broken URLs, bad ports and bad encodings in a $ref give OpenAPIError."""
+    read_with_any_ref(tmp_path, ref)
+
+
+@SHARED
+@given(
+    ref=st.text(max_size=40)
+    | st.from_regex(r"(file|http|https|ftp|data|jar)?:?/{0,3}[^#]{0,20}(#.*)?")
+)
+def test_any_ref_string_gives_a_result_or_an_openapi_error(tmp_path: Path, ref: str) -> None:
+    """Whatever a $ref says, reading the spec succeeds or raises OpenAPIError, sending nothing."""
+    read_with_any_ref(tmp_path, ref)
