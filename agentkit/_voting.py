@@ -297,11 +297,15 @@ def as_threshold(threshold: Fraction | int | str | float) -> Fraction:
     """*threshold* as a Fraction in (1/2, 1]; ``ConfigurationError`` otherwise.
 
     Pass a ``Fraction`` (or ``"2/3"``) for exactness; a float is read from its decimal text,
-    so ``0.75`` is 3/4 but ``0.6667`` is 6667/10000, not 2/3.
+    so ``0.75`` is 3/4 but ``0.6667`` is 6667/10000, not 2/3. A string is at most 64
+    characters without an exponent; other types (``Decimal``) are refused.
     """
     try:
-        if isinstance(threshold, bool):
+        if isinstance(threshold, bool) or not isinstance(threshold, Fraction | int | str | float):
             raise TypeError(threshold)
+        # "1e-999999999" (or such a Decimal) would make Fraction build a billion-digit int.
+        if isinstance(threshold, str) and (len(threshold) > 64 or "e" in threshold.lower()):
+            raise ValueError(threshold)
         value = Fraction(str(threshold)) if isinstance(threshold, float) else Fraction(threshold)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         raise ConfigurationError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -392,3 +393,16 @@ def test_default_limits_are_documented_values() -> None:
     """The defaults are the ones docs/voting.md states."""
     assert (DEFAULT_LIMITS.max_votes, DEFAULT_LIMITS.max_ranking_length) == (100_000, 100_000)
     assert DEFAULT_LIMITS.max_weight == 1e12
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "threshold",
+    ["1e-999999999", "9" * 5_000 + "/1", "0." + "6" * 100, Decimal("1e-999999999"), 10**400],
+)
+def test_thresholds_that_would_build_giant_numbers_are_refused(threshold: object) -> None:
+    """Exponent strings, long strings, Decimals and huge ints are a ConfigurationError at once."""
+    with pytest.raises(ConfigurationError, match="threshold"):
+        supermajority([AgentVote("a", "x")], threshold)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="threshold"):
+        ConflictResolver(supermajority_threshold=threshold)  # type: ignore[arg-type]
