@@ -114,7 +114,7 @@ def parse_text(text: str, format: str | None, *, where: str, limits: SpecLimits)
         raise OpenAPIError(f"{where} is not valid YAML: {exc}") from None
     except RecursionError:
         raise too_deep(where, limits, stack=True) from None
-    plain = _plain(document)
+    plain = _plain(document, where)
     measure(plain, where=where, limits=limits)
     return plain
 
@@ -165,14 +165,26 @@ def _check_yaml_events(events: Iterator[Any], *, where: str, limits: SpecLimits)
             raise too_many_nodes(where, limits)
 
 
-def _plain(value: Any) -> Any:
-    """YAML's extras made JSON-like: integer keys (status codes) and dates become strings."""
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any, where: str) -> Any:
+    """YAML's extras made JSON-like: integer keys (status codes) and dates become strings.
+
+    Raises:
+        OpenAPIError: a value JSON has no form for (``!!binary``, ``!!set``).
+    """
     if isinstance(value, dict):
-        return {_key(key): _plain(item) for key, item in value.items()}
+        return {_key(key): _plain(item, where) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [_plain(item, where) for item in value]
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
+    if not isinstance(value, _JSON_SCALARS):
+        raise OpenAPIError(
+            f"{where} holds a YAML {type(value).__name__} value (such as !!binary or !!set), "
+            "which JSON cannot represent; use a string or a list"
+        )
     return value
 
 

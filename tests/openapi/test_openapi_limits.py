@@ -345,3 +345,39 @@ def test_a_dict_spec_that_contains_itself_is_an_error() -> None:
     spec["x-self"] = spec
     with pytest.raises(OpenAPIError, match=r"contains itself|max_spec_depth"):
         OpenAPIParser().parse_spec(spec)
+
+
+YAML_HEAD = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+YAML_ODDITIES = [
+    YAML_HEAD + "x-y: !!binary aGVsbG8=\n",
+    YAML_HEAD + "x-y: !!set {a, b}\n",
+    YAML_HEAD + "x-y: !!python/object:os.system {}\n",
+    YAML_HEAD + "x-y: .nan\n? [a, b]\n: c\n",
+    "openapi: 3.0.3\n---\nopenapi: 3.0.3\n",
+    YAML_HEAD + "x-y: *nowhere\n",
+    "\x00",
+    "\ufeff{",
+]
+
+
+def read_any_text(text: str) -> None:
+    """Read *text* with and without validation: plain JSON data or an OpenAPIError."""
+    for validate in (True, False):
+        try:
+            document = OpenAPIParser(validate=validate).parse_spec(text)
+        except OpenAPIError:
+            continue
+        json.dumps(document)  # what comes out is plain JSON data
+
+
+@pytest.mark.parametrize("text", YAML_ODDITIES)
+def test_yaml_oddities_give_json_data_or_an_openapi_error(text: str) -> None:
+    """YAML tags, sets, binary, complex keys, several documents and NULs give typed results."""
+    read_any_text(text)
+
+
+@SHARED
+@given(text=st.text(max_size=200).filter(lambda text: "://" not in text))
+def test_any_spec_text_gives_a_result_or_an_openapi_error(text: str) -> None:
+    """Whatever the spec text holds, the result is JSON data or an OpenAPIError."""
+    read_any_text(text)
