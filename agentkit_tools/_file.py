@@ -16,10 +16,11 @@ import hashlib
 import mimetypes
 import os
 import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
-from agentkit._regex import compile_pattern, escape
+from agentkit._regex import SafePattern, compile_pattern, escape
 from agentkit._tool import Tool
 from agentkit.exceptions import LimitExceededError, SandboxViolationError
 from agentkit_tools._config import ToolsConfig
@@ -39,6 +40,8 @@ _PATH = string(
     "Path relative to the sandbox root, e.g. 'notes/todo.txt'", minLength=1, maxLength=4096
 )
 _ENCODING = string("Text encoding", default="utf-8", maxLength=40)
+#: Lines file_search tries at once before it looks at them one by one.
+_BATCH_LINES: Final = 256
 
 
 def _show(parts: tuple[str, ...]) -> str:
@@ -91,6 +94,19 @@ def _lines(text: str) -> list[str]:
     """*text* split at \\n, \\r\\n and \\r, as a text-mode file reads it."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return lines[:-1] if lines and not lines[-1] else lines
+
+
+def _matching_lines(
+    compiled: SafePattern, quick: SafePattern | None, lines: list[str]
+) -> Iterator[tuple[int, str]]:
+    """The (1-based number, text) of each line *compiled* finds something in."""
+    for start in range(0, len(lines), _BATCH_LINES):
+        batch = lines[start : start + _BATCH_LINES]
+        if quick is not None and not quick.search("\n".join(batch)):
+            continue
+        for offset, line in enumerate(batch):
+            if compiled.search(line):
+                yield start + offset + 1, line
 
 
 def _decode(data: bytes, encoding: str, shown: str) -> str:
@@ -252,8 +268,15 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
         case_sensitive: bool = False,
         max_results: int = 100,
     ) -> dict[str, Any]:
-        compiled = compile_pattern(
-            pattern if regex else escape(pattern), ignore_case=not case_sensitive
+        source = pattern if regex else escape(pattern)
+        compiled = compile_pattern(source, ignore_case=not case_sensitive)
+        # Whole batches of lines are tried first with ^ and $ at line breaks; a batch without
+        # a match skips its lines. \A, \z and inline flags such as (?-m) mean something else
+        # in a batch than in a line, so such patterns are tried line by line only.
+        quick = (
+            None
+            if any(marker in source for marker in ("\\A", "\\z", "(?"))
+            else compile_pattern(source, ignore_case=not case_sensitive, multiline=True)
         )
         matcher = glob_pattern(glob)
         parts = split_path(path)
@@ -277,11 +300,11 @@ def file_tools(config: ToolsConfig) -> list[Tool]:
                 return None
             scanned += len(data)
             searched += 1
-            for number, line in enumerate(_lines(data.decode("utf-8", "replace")), start=1):
-                if compiled.search(line):
-                    matches.append({"path": shown, "line": number, "text": line[:500]})
-                    if len(matches) >= max_results:
-                        return "max_results"
+            lines = _lines(data.decode("utf-8", "replace"))
+            for number, line in _matching_lines(compiled, quick, lines):
+                matches.append({"path": shown, "line": number, "text": line[:500]})
+                if len(matches) >= max_results:
+                    return "max_results"
             return None
 
         scan = sandbox.new_scan()

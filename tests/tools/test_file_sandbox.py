@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentkit import AgentkitError, PatternError, SandboxViolationError, ToolRegistry
+from agentkit._regex import compile_pattern
 from agentkit.exceptions import LimitExceededError
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
 from agentkit_tools._file import file_tools
@@ -166,6 +167,28 @@ async def test_search_regex_runs_in_linear_time_and_refuses_backreferences(
     assert [m["line"] for m in result["matches"]] == [2]
     with pytest.raises(PatternError, match="backreferences"):
         await call("file_search", pattern=r"(a)\1", regex=True)
+
+
+@given(
+    lines=st.lists(st.text(alphabet="ab !\r", max_size=12), max_size=700),
+    pattern=st.sampled_from(
+        ["a", "^a", "b$", "a+b", r"\bab\b", "(?i)A", r"\Aa", "a|b$", "^$", "x*", "a b", "!$"]
+    ),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=100)
+def test_search_finds_exactly_the_lines_a_line_by_line_scan_finds(
+    search: Callable[..., Any], root: Path, lines: list[str], pattern: str
+) -> None:
+    """Batching lines for speed changes no answer: the same lines as one search per line."""
+    text = "\n".join(lines)
+    (root / "t.txt").write_text(text, newline="")
+    result = search(pattern=pattern, regex=True, case_sensitive=True, max_results=10000)
+    compiled = compile_pattern(pattern)
+    split = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if split and not split[-1]:
+        split.pop()
+    expected = [n for n, line in enumerate(split, start=1) if compiled.search(line)]
+    assert [m["line"] for m in result["matches"]] == expected
 
 
 # -- the check-then-use race -----------------------------------------------------------------------
