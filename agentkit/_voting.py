@@ -555,7 +555,7 @@ def ranked_choice(
     # A comprehension, not dict.fromkeys: a loop the GIL can leave between options.
     counts = {option: 0 for option in options}  # noqa: C420
     piles: dict[str, list[_Place]] = {}
-    #: Per option, how many of its ballots rank only it.
+    # Per option, how many of its ballots rank only it.
     alone: dict[str, int] = {}
     for ballot, weight in ballots.items():
         if type(ballot) is str:
@@ -603,7 +603,7 @@ def ranked_choice(
         tally.remove(eliminated)
         exhausted += alone.pop(eliminated, 0)
         moving = piles.pop(eliminated, None)
-        if not moving:  # an option nobody's ballot counts for: nothing moves
+        if not moving:  # no ballot that ranks more options counts for it: nothing moves
             changes = {}
             continue
         moved, newly_exhausted = _transfer(moving, counts, piles)
