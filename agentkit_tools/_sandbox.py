@@ -19,7 +19,7 @@ import secrets
 import shutil
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from agentkit._regex import SafePattern, compile_pattern, escape
@@ -217,7 +217,7 @@ class Scan:
     max_depth: int
     entries: int = 0
     stopped_by: str | None = None
-    too_deep: int = field(default=0)
+    too_deep: int = 0
 
     @property
     def limit_hit(self) -> str | None:
@@ -239,7 +239,15 @@ class Sandbox:
     # -- walking -------------------------------------------------------------------------------
 
     def _open_root(self) -> int:
-        return os.open(self.config.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        # The root is a real path (resolved by ToolsConfig); O_NOFOLLOW refuses it if it has
+        # since been replaced by a symlink.
+        try:
+            return os.open(self.config.root, _DIR_FLAGS)
+        except OSError as exc:
+            raise SandboxViolationError(
+                f"the sandbox root {str(self.config.root)!r} cannot be opened as a real "
+                f"directory: {exc.strerror}"
+            ) from None
 
     def _refusal(self, exc: OSError, dir_fd: int, name: str, shown: str) -> OSError:
         """Translate an ``openat`` failure into the error a caller should see."""

@@ -365,6 +365,22 @@ def test_racing_swapper_never_lets_a_tool_touch_outside(
     assert snapshot(outside) == before
 
 
+def test_sandbox_root_replaced_by_a_symlink_is_refused(
+    tools: dict[str, Any], root: Path, outside: Path
+) -> None:
+    """If the root directory itself is swapped for an outward symlink, every call is refused."""
+    root.rename(root.with_name("sandbox.moved"))
+    root.symlink_to(outside)
+    for tool, params in [
+        ("file_read", {"path": "secret.txt"}),
+        ("file_write", {"path": "x.txt", "content": "overwritten"}),
+        ("file_list", {}),
+    ]:
+        with pytest.raises(SandboxViolationError, match="sandbox root"):
+            tools[tool].function(**params)
+    assert (outside / "x.txt").read_text() == SECRET
+
+
 # -- copies, moves, deletes ----------------------------------------------------------------------
 
 
