@@ -234,11 +234,17 @@ class Puller:
                     logger.debug("in-progress ack failed: %r", exc)
 
     async def stop(self) -> None:
-        """Stop keeping held messages alive (the subscription has ended)."""
+        """The subscription has ended: stop the in-progress acks, give back what is left.
+
+        By now its workers handled or gave back everything queued; a message still held was
+        fetched but never queued (the pull loop was stopped in between).
+        """
         task, self._keep_alive = self._keep_alive, None
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        for delivery in list(self.held):
+            await delivery.give_back()
 
 
 def delivery_limit_error(subject: str, delivered: int, limit: int) -> LimitExceededError:
