@@ -68,7 +68,9 @@ class NatsPubSub(JetStreamBus):
     subject, reply and sizes against ``max_control_line`` (nats-server's default 4096 bytes;
     pass the server's value if you changed it) and body plus headers against the server's
     ``max_payload``. ``max_ack_pending`` (1000) caps unacknowledged messages per durable
-    consumer across all processes.
+    consumer across all processes; ``max_deliveries`` (20) is how often a message may be
+    delivered without any process settling it; ``fetch_timeout`` (1 s) is how long one pull
+    waits for messages.
 
     Connection options are nats-py's: ``servers``, ``name``, ``token``, ``user``,
     ``password``, ``creds`` (a credentials file), ``tls`` (an ``ssl.SSLContext``),
