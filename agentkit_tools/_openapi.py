@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from agentkit._tool import Tool, ToolHints
 from agentkit.exceptions import ConfigurationError, ToolRegistrationError
-from agentkit_tools._openapi_call import CallSettings, build_request, send
+from agentkit_tools._openapi_call import CallGuard, CallSettings, build_request, origin_of, send
 from agentkit_tools._openapi_load import (
     FetchSettings,
     LoadedSpec,
@@ -73,9 +73,9 @@ class OpenAPIParser:
         allow_remote_refs: Fetch ``$ref`` documents from origins other than the spec's own
             (scheme, host and port of the URL it was read from); they still pass the
             private-address guard.
-        allow_private_addresses: Let remote refs and redirects away from the spec's origin
-            reach loopback, private, link-local and other non-public addresses (the spec's
-            own URL, which you chose, is never checked).
+        allow_private_addresses: Let remote refs, calls to servers the spec names and
+            redirects away from the origins you chose (``base_url`` and the spec's URL, never
+            checked) reach loopback, private, link-local and other non-public addresses.
         validate: Check the spec with openapi-spec-validator (about 2 ms per operation).
         timeout: Seconds for fetching a spec and for each call (also each tool's timeout).
         max_response_bytes: A larger response body of a call fails.
@@ -203,7 +203,7 @@ class OpenAPIParser:
             ConfigurationError: ``auth`` names a scheme the spec does not define.
         """
         loaded = self._load(spec, format)
-        settings = self._settings(loaded.document)
+        settings = self._settings(loaded)
         with self._depth_guard():
             return [
                 self._tool(operation, settings)
@@ -353,7 +353,8 @@ class OpenAPIParser:
             return False
         return self._path_pattern is None or fnmatch.fnmatchcase(operation.path, self._path_pattern)
 
-    def _settings(self, document: Mapping[str, Any]) -> CallSettings:
+    def _settings(self, loaded: LoadedSpec) -> CallSettings:
+        document = loaded.document
         schemes = (document.get("components") or {}).get("securitySchemes") or document.get(
             "securityDefinitions"
         )
@@ -364,18 +365,27 @@ class OpenAPIParser:
                 f"auth names security schemes the spec does not define: {unknown} "
                 f"(it defines {sorted(schemes) or 'none'})"
             )
+        # Origins the user chose: base_url and the URL the spec was read from. Servers the
+        # spec names elsewhere pass the private-address guard at call time.
+        chosen = (origin_of(url) for url in (self.base_url, loaded.source_url) if url)
+        fetch = self._load_options.fetch
         return CallSettings(
             base_url=self.base_url,
             headers=self._headers,
             credentials=self._auth,
             schemes=schemes,
             max_bytes=self.max_response_bytes,
+            guard=CallGuard(
+                trusted=frozenset(origin for origin in chosen if origin is not None),
+                allow_private_addresses=fetch.allow_private_addresses,
+                resolver=fetch.resolver,
+            ),
         )
 
     def _tool(self, operation: Operation, settings: CallSettings) -> Tool:
         async def call_operation(**arguments: Any) -> Any:
             parts = build_request(operation, arguments, settings)
-            return await send(self._client(), parts, settings.max_bytes)
+            return await send(self._client(), parts, settings.max_bytes, settings.guard)
 
         call_operation.__name__ = operation.name
         call_operation.__qualname__ = operation.name

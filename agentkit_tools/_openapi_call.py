@@ -1,5 +1,11 @@
 """Calling an operation: arguments to an HTTP request (styles, bodies, auth), answer to output.
 
+Where a call may go: an origin the user chose (``base_url``, or the URL the spec was read from)
+is used as it is; any other — an absolute server URL the spec names, or where a redirect leads
+— must pass the private-address guard of the web tools (resolved first, loopback, private,
+link-local and their IPv6 forms refused, the connection pinned to the checked address) unless
+``allow_private_addresses`` is set. Redirects are followed by hand, each hop checked again.
+
 A 2xx answer gives its body (parsed JSON, else text; ``None`` when empty). Any other status
 raises :class:`~agentkit.exceptions.APIResponseError` carrying the status and the body, so the
 registry reports ``success=False``, ``error_type="APIResponseError"`` and a message
@@ -11,15 +17,23 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
-from urllib.parse import quote, urlencode
+from typing import Any, Final, cast
+from urllib.parse import quote, urlencode, urljoin
 
-from agentkit.exceptions import APIResponseError, ToolNotConfiguredError
+from agentkit.exceptions import APIResponseError, SandboxViolationError, ToolNotConfiguredError
 from agentkit_tools._openapi_ops import Binding, Body, Operation
 
-__all__ = ["CallSettings", "RequestParts", "build_request", "decode_body", "send"]
+__all__ = [
+    "CallGuard",
+    "CallSettings",
+    "RequestParts",
+    "build_request",
+    "decode_body",
+    "origin_of",
+    "send",
+]
 
 _FORM: Final = "application/x-www-form-urlencoded"
 _MULTIPART: Final = "multipart/form-data"
@@ -28,17 +42,51 @@ _DELIMITERS: Final = {"spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited
 _COOKIE_SAFE: Final = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 #: The longest body quoted in an error message.
 _ERROR_BODY_CHARS: Final = 2000
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+#: Headers not carried to another origin by a redirect (httpx's own rule when it follows).
+_CREDENTIAL_HEADERS: Final = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+Origin = tuple[str, str, int]
+
+
+def origin_of(url: str) -> Origin | None:
+    """(scheme, host, port) of an absolute http(s) URL, else None."""
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host.lower().rstrip(".")
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+    if parsed.scheme not in ("http", "https") or not host:
+        return None
+    return parsed.scheme, host, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+@dataclass(frozen=True, slots=True)
+class CallGuard:
+    """Which call targets pass unchecked (origins the user chose) and how others are checked.
+
+    The attribute names match ``ToolsConfig``'s, so the web tools' guard reads it directly.
+    """
+
+    trusted: frozenset[Origin] = frozenset()
+    allow_private_addresses: bool = False
+    resolver: Callable[[str], Sequence[str]] | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    max_redirects: int = 5
 
 
 @dataclass(frozen=True, slots=True)
 class CallSettings:
-    """Per-spec settings for every call: base URL, extra headers, credentials."""
+    """Per-spec settings for every call: base URL, extra headers, credentials, the guard."""
 
     base_url: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     credentials: Mapping[str, Any] = field(default_factory=dict)
     schemes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     max_bytes: int = 10 * 1024 * 1024
+    guard: CallGuard = field(default_factory=CallGuard)
 
 
 @dataclass(slots=True)
@@ -326,44 +374,100 @@ def decode_body(content: bytes, content_type: str, charset: str | None) -> Any:
         return {"content_type": media, "content_base64": base64.b64encode(content).decode()}
 
 
-async def send(client: Any, parts: RequestParts, max_bytes: int) -> Any:
+async def send(client: Any, parts: RequestParts, max_bytes: int, guard: CallGuard) -> Any:
     """Send *parts* with the httpx *client*; the decoded body of a 2xx answer.
 
     Raises:
         APIResponseError: a non-2xx status (with the status and body).
+        SandboxViolationError: the target (or a redirect) is a refused address.
         TimeoutError: the server did not answer in time.
-        ConnectionError: the request failed.
+        ConnectionError: the request failed, or too many redirects.
         ValueError: the body is over *max_bytes*.
     """
     import httpx
 
     from agentkit_tools._netguard import read_capped
 
-    request = client.build_request(
-        parts.method,
-        parts.url,
-        params=parts.params or None,
-        headers=parts.headers,
-        content=parts.content,
-        files=parts.files,
-    )
+    logical = httpx.URL(parts.url)
+    if parts.params:
+        logical = logical.copy_merge_params(tuple(parts.params))
+    url = str(logical)
+    method, headers = parts.method, dict(parts.headers)
+    content, files = parts.content, parts.files
+    for _hop in range(guard.max_redirects + 1):
+        target, extensions, host_header = await _checked_target(url, guard)
+        request = client.build_request(
+            method,
+            target,
+            headers={**headers, **host_header},
+            content=content,
+            files=files,
+            extensions=extensions,
+        )
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            raise TimeoutError(f"{method} {url} timed out: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"{method} {url} failed: {exc}") from exc
+        location = response.headers.get("location")
+        if response.status_code in _REDIRECTS and location:
+            await response.aclose()
+            following = urljoin(url, location)
+            if origin_of(following) != origin_of(url):
+                headers = {
+                    name: value
+                    for name, value in headers.items()
+                    if name.lower() not in _CREDENTIAL_HEADERS
+                }
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method, content, files = "GET", None, None
+                headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+            url = following
+            continue
+        try:
+            content_bytes = await read_capped(response, max_bytes, url)
+        finally:
+            await response.aclose()
+        return _answer(parts, response, content_bytes, url)
+    raise ConnectionError(f"{parts.method} {parts.url}: more than {guard.max_redirects} redirects")
+
+
+async def _checked_target(url: str, guard: CallGuard) -> tuple[Any, dict[str, Any], dict[str, str]]:
+    """The URL to send to, its extensions and a Host header: pinned unless the user chose it."""
+    import httpx
+
+    from agentkit_tools._netguard import resolve_pinned
+
+    origin = origin_of(url)
+    if origin is None:
+        raise ValueError(f"cannot call {url!r}: only absolute http(s) URLs")
+    if origin in guard.trusted or guard.allow_private_addresses:
+        return httpx.URL(url), {}, {}
     try:
-        response = await client.send(request, stream=True)
-    except httpx.TimeoutException as exc:
-        raise TimeoutError(f"{parts.method} {parts.url} timed out: {exc}") from exc
-    except httpx.HTTPError as exc:
-        raise ConnectionError(f"{parts.method} {parts.url} failed: {exc}") from exc
-    try:
-        content = await read_capped(response, max_bytes, parts.url)
-    finally:
-        await response.aclose()
+        parsed, address = await resolve_pinned(url, cast(Any, guard))
+    except SandboxViolationError as exc:
+        reason = str(exc).split("; set ToolsConfig", 1)[0]
+        raise SandboxViolationError(
+            f"call to {url} refused: {reason}; the spec, not you, chose this server: pass "
+            "OpenAPIParser(base_url=...) to choose it yourself, or allow_private_addresses=True"
+        ) from None
+    extensions: dict[str, Any] = {}
+    if parsed.scheme == "https":
+        extensions["sni_hostname"] = parsed.host
+    return parsed.copy_with(host=address), extensions, {"Host": parsed.netloc.decode("ascii")}
+
+
+def _answer(parts: RequestParts, response: Any, content: bytes, url: str) -> Any:
+    """The decoded body of a 2xx *response*; APIResponseError for any other status."""
     body = decode_body(content, response.headers.get("content-type", ""), response.charset_encoding)
     if 200 <= response.status_code < 300:
         return body
     shown = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
     if len(shown) > _ERROR_BODY_CHARS:
         shown = shown[:_ERROR_BODY_CHARS] + "..."
-    url = str(response.request.url)
     raise APIResponseError(
         f"{parts.method} {url} returned HTTP {response.status_code}: {shown}",
         status_code=response.status_code,

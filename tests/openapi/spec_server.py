@@ -30,6 +30,7 @@ class SpecServer:
     url: str = ""
     routes: dict[str, Route] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     bytes_sent: int = 0
 
 
@@ -39,6 +40,7 @@ def _handler(server: SpecServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.hits.append(self.path)
+            server.headers.append({key.lower(): value for key, value in self.headers.items()})
             route = server.routes.get(self.path.split("?", 1)[0], Route(404, b"not found"))
             self.send_response(route.status)
             for name, value in route.headers.items():
@@ -64,6 +66,8 @@ def _handler(server: SpecServer) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client stopped reading: what a size cap does
 
+        do_POST = do_PUT = do_DELETE = do_GET
+
         def log_message(self, format: str, *args: Any) -> None:
             """Keep test output quiet."""
 
@@ -87,15 +91,16 @@ def serving(routes: dict[str, Route] | None = None) -> Iterator[SpecServer]:
         thread.join(5)
 
 
-class LoopbackOnlyTransport(httpx.BaseTransport):
+class LoopbackOnlyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """A real transport that records every address asked for and connects only to 127.0.0.1.
 
     A request for any other address is recorded and answered 599 without a connection, so a
-    test can prove that nothing was sent there.
+    test can prove that nothing was sent there. It serves sync and async clients.
     """
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
+        self.inner_async = httpx.AsyncHTTPTransport()
         self.hosts: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -104,8 +109,17 @@ class LoopbackOnlyTransport(httpx.BaseTransport):
             return httpx.Response(599, request=request)
         return self.inner.handle_request(request)
 
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.hosts.append(request.url.host)
+        if request.url.host != "127.0.0.1":
+            return httpx.Response(599, request=request)
+        return await self.inner_async.handle_async_request(request)
+
     def close(self) -> None:
         self.inner.close()
+
+    async def aclose(self) -> None:
+        await self.inner_async.aclose()
 
     @property
     def elsewhere(self) -> list[str]:
