@@ -268,7 +268,7 @@ def nested_dict(depth: int) -> dict[str, Any]:
     """A dict spec with a mapping nested *depth* deep (built without recursion)."""
     root: dict[str, Any] = {}
     current = root
-    for _ in range(depth):
+    for _ in range(depth - 1):
         current["a"] = {}
         current = current["a"]
     return {"openapi": "3.0.3", "x": root}
