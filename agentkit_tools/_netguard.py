@@ -286,10 +286,15 @@ async def guarded_request(
                 raise TimeoutError(f"{method} {current} timed out: {exc}") from exc
             except httpx.HTTPError as exc:
                 raise ConnectionError(f"{method} {current} failed: {exc}") from exc
+            except (httpx.InvalidURL, ValueError) as exc:  # httpx parses Location eagerly
+                raise ConnectionError(f"{method} {current} gave a bad redirect: {exc}") from exc
             try:
                 location = response.headers.get("location")
                 if follow_redirects and response.status_code in _REDIRECTS and location:
-                    current = urljoin(current, location)
+                    try:
+                        current = urljoin(current, location)
+                    except ValueError as exc:
+                        raise ConnectionError(f"{method} {current} gave a bad redirect") from exc
                     redirects.append(current)
                     if response.status_code == 303 or (
                         response.status_code in (301, 302) and method == "POST"

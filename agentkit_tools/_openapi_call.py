@@ -410,10 +410,15 @@ async def send(client: Any, parts: RequestParts, max_bytes: int, guard: CallGuar
             raise TimeoutError(f"{method} {url} timed out: {exc}") from exc
         except httpx.HTTPError as exc:
             raise ConnectionError(f"{method} {url} failed: {exc}") from exc
+        except (httpx.InvalidURL, ValueError) as exc:  # a Location httpx cannot parse
+            raise ConnectionError(f"{method} {url} gave a bad redirect: {exc}") from exc
         location = response.headers.get("location")
         if response.status_code in _REDIRECTS and location:
             await response.aclose()
-            following = urljoin(url, location)
+            try:
+                following = urljoin(url, location)
+            except ValueError as exc:
+                raise ConnectionError(f"{method} {url} gave a bad redirect: {exc}") from exc
             if origin_of(following) != origin_of(url):
                 headers = {
                     name: value

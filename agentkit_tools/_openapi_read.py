@@ -187,19 +187,20 @@ class SpecReader:
                 request = self._request(client, current, reference=reference, where=where)
                 try:
                     response = client.send(request, stream=True)
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+                    # httpx parses a redirect's Location even when not following it.
                     raise OpenAPIError(f"cannot fetch {current} ({where}): {exc}") from None
                 try:
                     location = response.headers.get("location")
                     if response.status_code in _REDIRECTS and location:
-                        current = urljoin(current, location)
+                        current = _follow(current, location, where)
                         continue
                     if response.status_code >= 400:
                         raise OpenAPIError(
                             f"cannot fetch {current} ({where}): HTTP {response.status_code}"
                         )
                     data = self._read_body(response, f"{current} ({where})")
-                    return data.decode(response.encoding or "utf-8", errors="replace"), current
+                    return _decode(data, response.charset_encoding), current
                 except httpx.HTTPError as exc:
                     raise OpenAPIError(f"cannot fetch {current} ({where}): {exc}") from None
                 finally:
@@ -278,6 +279,22 @@ class SpecReader:
             chunks.append(chunk)
         self.take(size, where)
         return b"".join(chunks)
+
+
+def _follow(current: str, location: str, where: str) -> str:
+    """The URL a redirect's *location* leads to from *current*."""
+    try:
+        return urljoin(current, location)
+    except ValueError as exc:
+        raise OpenAPIError(f"bad redirect from {current} ({where}): {exc}") from None
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    """Text of a body in its declared charset, else UTF-8 (bad bytes replaced)."""
+    try:
+        return data.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # an unknown charset name
+        return data.decode("utf-8", errors="replace")
 
 
 def _is_under(path: str, folder: str) -> bool:

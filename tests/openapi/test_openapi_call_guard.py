@@ -166,3 +166,12 @@ async def test_generated_private_targets_are_never_called(
     assert not result.success
     assert "not a public address" in (result.error or "")
     assert transport.elsewhere == []
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://xn--/", "data:text/plain,x"])
+async def test_a_bad_redirect_fails_the_call(api: SpecServer, location: str) -> None:
+    """A Location that is not a usable URL fails the call with a typed error, nothing else."""
+    api.routes["/bad"] = Route(status=302, headers={"Location": location})
+    result = await call(spec_calling(None), base_url=api.url + "/bad?x=")
+    assert not result.success
+    assert result.error_type in ("ConnectionError", "ValueError")

@@ -492,3 +492,25 @@ def test_awkward_refs_give_a_result_or_an_openapi_error(tmp_path: Path, ref: str
 def test_any_ref_string_gives_a_result_or_an_openapi_error(tmp_path: Path, ref: str) -> None:
     """Whatever a $ref says, reading the spec succeeds or raises OpenAPIError, sending nothing."""
     read_with_any_ref(tmp_path, ref)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        Route(status=302, headers={"Location": "http://[::1"}),
+        Route(status=302, headers={"Location": "http://xn--/"}),
+        Route(status=302, headers={"Location": "ftp://127.0.0.1/x"}),
+        Route(status=302, headers={"Location": "data:text/plain,hello"}),
+        Route(
+            body=b'{"openapi": "3.0.3"}', headers={"Content-Type": "application/json; charset=nope"}
+        ),
+        Route(body=b"\xff\xfe\x00{", headers={"Content-Type": "application/json"}),
+        Route(status=500, body=b"oops"),
+        Route(status=302),
+    ],
+)
+def test_odd_answers_give_an_openapi_error(api: SpecServer, route: Route) -> None:
+    """Broken redirects, unknown charsets, bad bytes and errors give OpenAPIError, nothing else."""
+    api.routes["/odd.json"] = route
+    with pytest.raises(OpenAPIError):
+        OpenAPIParser().parse_spec(api.url + "/odd.json")

@@ -342,3 +342,17 @@ async def test_the_refusing_transport_would_catch_a_request(make_caller: Any) ->
     call = make_caller(http_transport=refusing_transport(), allow_private_addresses=True)
     with pytest.raises(pytest.fail.Exception, match="reached the network layer"):
         await call("web_fetch", url="http://10.0.0.1/")
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "location", ["http://[::1", "http://xn--/", "data:text/plain,x", "http://a:99999/"]
+)
+async def test_a_bad_redirect_is_a_connection_error(
+    make_caller: Any, local_server: Any, location: str
+) -> None:
+    """A Location that is not a usable URL fails the request with ConnectionError or ValueError."""
+    local_server.route("/bad", status=302, headers={"Location": location})
+    call = make_caller(allow_private_addresses=True)
+    with pytest.raises((ConnectionError, ValueError)):
+        await call("web_fetch", url=local_server.url + "/bad")
