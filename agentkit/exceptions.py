@@ -28,7 +28,7 @@ Hierarchy::
     │   ├── ToolNotFoundError (KeyError)          no tool by that name
     │   ├── ToolRegistrationError (ValueError)    bad name or schema, or the name is taken
     │   │   └── OpenAPIError                      an OpenAPI spec that cannot be imported
-    │   │       └── OpenAPILimitError (LimitExceededError) a spec over a size, depth or count limit
+    │   │       └── OpenAPILimitError (ValueError)   a spec over a limit; also a LimitExceededError
     │   ├── ToolNotConfiguredError                a tool's outside service is not configured
     │   ├── ToolInputError (ValueError)           arguments a tool cannot work with
     │   ├── APIResponseError                      an imported API answered non-2xx
