@@ -328,7 +328,10 @@ class ToolRegistry:
         except (SystemExit, GeneratorExit) as exc:  # the tool's own, not a request to stop
             return self._failure(name, exc, limit, clock.monotonic() - started)
         if self._validate_output and entry.returns is not None:
-            wrong = entry.returns.first_error(output)
+            if _size_at_most({"output": output}, self._inline_size):
+                wrong = entry.returns.first_error(output)
+            else:  # a big output is checked off the loop too
+                wrong = await self._threads.run(entry.returns.first_error, output)
             if wrong is not None:
                 return ToolResult(
                     tool=name,

@@ -601,3 +601,12 @@ def test_results_do_not_depend_on_where_the_call_runs(params: dict[str, Any]) ->
         in_thread.error_path,
         in_thread.error,
     )
+
+
+async def test_big_outputs_are_checked_against_returns_too() -> None:
+    """With validate_output, a big wrong output is reported like a small one."""
+    registry = ToolRegistry(validate_output=True)
+    registry.register_tool(make_tool(function=lambda **_: [1] * 100_000, blocking=False))
+    result = await registry.execute_tool("text_shorten", {"text": "a"})
+    assert result.error_type == "output_validation"
+    assert result.error_path == ""
