@@ -288,14 +288,25 @@ class ToolRegistry:
                     error_type=VALIDATION,
                     error_path="",
                 )
-            arguments = dict(arguments)
+            try:
+                arguments = dict(arguments)
+            except Exception as exc:  # a Mapping whose items cannot be read
+                return ToolResult(
+                    tool=name,
+                    success=False,
+                    error=f"parameters could not be read as a JSON object: {exc}",
+                    error_type=VALIDATION,
+                    error_path="",
+                )
         limit = entry.tool.timeout if timeout is None else timeout
         small = _size_at_most(arguments, self._inline_size)
         if small:
             violation = entry.parameters.first_error(arguments)
             if violation is not None:
                 return self._invalid(name, violation, clock.monotonic() - started)
-        if limit is not None and not limit > 0:
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0
+        ):
             return ToolResult(
                 tool=name,
                 success=False,

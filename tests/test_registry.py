@@ -370,7 +370,7 @@ async def test_blocking_tool_times_out_without_blocking_the_loop() -> None:
     assert result.error_type == "timeout"
 
 
-@pytest.mark.parametrize("timeout", [0, -1, float("nan")])
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "5", True, [1]])
 async def test_a_bad_timeout_argument_is_reported_not_raised(timeout: float) -> None:
     """A timeout that is not a positive number comes back as a validation failure."""
     registry = ToolRegistry()
@@ -610,3 +610,21 @@ async def test_big_outputs_are_checked_against_returns_too() -> None:
     result = await registry.execute_tool("text_shorten", {"text": "a"})
     assert result.error_type == "output_validation"
     assert result.error_path == ""
+
+
+class _BrokenMapping(dict[str, Any]):
+    """A Mapping whose items raise when read."""
+
+    def keys(self) -> Any:
+        raise RuntimeError("broken mapping")
+
+    def __iter__(self) -> Any:
+        raise RuntimeError("broken mapping")
+
+
+async def test_a_mapping_that_cannot_be_read_is_a_validation_failure() -> None:
+    """Parameters whose items raise when read come back as a validation failure, not raised."""
+    registry = ToolRegistry()
+    registry.register_tool(make_tool())
+    result = await registry.execute_tool("text_shorten", _BrokenMapping(text="a"))
+    assert (result.success, result.error_type) == (False, "validation")
