@@ -421,7 +421,21 @@ def _size_at_most(arguments: dict[str, Any], budget: int) -> bool:
     """Whether *arguments* are at most *budget* big: string characters plus values, counted
     without recursion and stopping as soon as the budget is spent."""
     remaining = budget - len(arguments)
-    stack: list[Any] = [*arguments.values()]
+    nested: list[Any] = []
+    for value in arguments.values():  # the common case: a flat object of scalars
+        kind = type(value)
+        if kind is str:
+            remaining -= len(value)
+        elif kind is int:
+            remaining -= value.bit_length() >> 6
+        elif not (kind is float or kind is bool or value is None):
+            nested.append(value)
+    if remaining < 0:
+        return False
+    return not nested or _nested_size_at_most(nested, remaining)
+
+
+def _nested_size_at_most(stack: list[Any], remaining: int) -> bool:
     while stack:
         item = stack.pop()
         kind = type(item)
@@ -439,11 +453,11 @@ def _size_at_most(arguments: dict[str, Any], budget: int) -> bool:
                 return False
             stack.extend(item)
         elif kind is int:
-            remaining -= 1 + item.bit_length() // 64
+            remaining -= 1 + (item.bit_length() >> 6)
         elif kind is float or kind is bool or item is None:
             remaining -= 1
         elif isinstance(item, str | bytes | bytearray | Mapping | list | tuple | set | int):
-            return False  # subclasses and byte strings: let the thread deal with them
+            return False  # subclasses and byte strings: let a tool thread deal with them
         else:
             remaining -= 1
         if remaining < 0:
