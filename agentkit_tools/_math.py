@@ -132,7 +132,9 @@ def math_statistics(values: list[float], percentiles: list[float] | None = None)
         # and linear in floats instead of big-integer arithmetic.
         squares = math.fsum((value - mean) ** 2 for value in data)
     except OverflowError as exc:
-        raise ValueError(f"the values are too large to sum ({exc}); scale them down") from None
+        raise ValueError(
+            f"the values are too large for finite statistics ({exc}); scale them down"
+        ) from None
     result: dict[str, Any] = {
         "count": count,
         "sum": total,
