@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Final
 
-from agentkit._regex import SafeMatch, SafePattern
+from agentkit._regex import SafePattern
 from agentkit.exceptions import ToolInputError
 from agentkit_tools._limits import ToolLimits, check_output_chars
 
@@ -20,7 +20,7 @@ __all__ = [
     "WORD",
     "Template",
     "bounded",
-    "expand_template",
+    "iter_groups",
     "iter_spans",
     "parse_template",
     "replace_all",
@@ -53,37 +53,81 @@ def bounded(pattern: str, *, before: str = WORD, after: str | None = WORD) -> st
     return f"(?:^|[^{before}])({pattern}){tail}"
 
 
-def iter_spans(compiled: SafePattern, text: str, group: int = 0) -> Iterator[tuple[int, int]]:
-    """Character spans of *group* in each match of *compiled* over *text*, left to right.
+Span = tuple[int, int]
 
-    The text is encoded once and each search resumes where *group* ended, so the whole scan
-    is linear in the text (``search(text, pos)`` on a ``str`` would re-encode it every time).
-    """
+
+def _scan(
+    compiled: SafePattern, text: str, group: int, every_group: bool
+) -> Iterator[list[Span | None]]:
     # 'replace' turns a lone surrogate into one '?' byte, so character offsets stay aligned.
     encoded = text.encode("utf-8", "replace")
     engine: Any = compiled
+    numbers = range(engine.groups + 1) if every_group else (group,)
     cursor_bytes = cursor_chars = 0
 
     def chars(offset: int) -> int:
+        # Offsets only move forward, so all the decoding together is one pass over the text.
         nonlocal cursor_bytes, cursor_chars
         cursor_chars += len(encoded[cursor_bytes:offset].decode("utf-8"))
         cursor_bytes = offset
         return cursor_chars
 
-    position, end = 0, len(encoded)
+    position, end, last_empty = 0, len(encoded), -1
     while position <= end:
         match = engine.search(encoded, position)
         if match is None:
             return
         start, stop = match.span(group)
-        yield chars(start), chars(stop)
-        if stop > position:
-            position = stop
+        if start == stop == last_empty:
+            # The empty match just reported: as in re, the next one starts a character later.
+            position = stop + 1
+            while position < end and encoded[position] & 0xC0 == 0x80:
+                position += 1
             continue
-        # An empty match: step over one whole UTF-8 character to make progress.
-        position = stop + 1
-        while position < end and encoded[position] & 0xC0 == 0x80:
-            position += 1
+        byte_spans = [match.span(number) for number in numbers]
+        mapped = {offset: 0 for span in byte_spans for offset in span if offset >= 0}
+        for offset in sorted(mapped):
+            mapped[offset] = chars(offset)
+        yield [(mapped[a], mapped[b]) if a >= 0 else None for a, b in byte_spans]
+        last_empty = stop if start == stop else -1
+        position = stop
+
+
+def iter_spans(compiled: SafePattern, text: str, group: int = 0) -> Iterator[Span]:
+    """Character spans of *group* in each match of *compiled* over *text*, left to right.
+
+    Matches follow ``re.finditer``'s rules (an empty match right after another empty match at
+    the same place is skipped). The text is encoded once and each search resumes where
+    *group* ended, so the whole scan is linear in the text (``search(text, pos)`` on a
+    ``str`` would re-encode it every time, and RE2's own ``finditer`` repeats an empty match
+    at the end of the text).
+    """
+    for spans in _scan(compiled, text, group, every_group=False):
+        span = spans[0]
+        if span is not None:
+            yield span
+
+
+def iter_groups(compiled: SafePattern, text: str) -> Iterator[list[Span | None]]:
+    """For each match, the character span of every group (None where a group took no part)."""
+    return _scan(compiled, text, 0, every_group=True)
+
+
+def _octal_escape(template: str, start: int) -> str:
+    """The octal digits of an escape starting at *start* ('' when it is not one)."""
+    head = template[start : start + 3]
+    if head[:1] == "0":
+        digits = "0"
+        for char in head[1:]:
+            if char not in "01234567":
+                break
+            digits += char
+        return digits
+    if len(head) == 3 and all(char in "01234567" for char in head):
+        if int(head, 8) > 0o377:
+            raise ToolInputError(f"bad replacement: octal escape \\{head} is above \\377")
+        return head
+    return ""
 
 
 def parse_template(template: str, group_count: int, names: dict[str, int]) -> Template:
@@ -103,7 +147,12 @@ def parse_template(template: str, group_count: int, names: dict[str, int]) -> Te
             continue
         following = template[index + 1]
         reference: int | None = None
-        if following.isdigit() and following.isascii():
+        octal = _octal_escape(template, index + 1)
+        if octal:
+            # As in re: \0 or three octal digits are a character code, not a group.
+            literal.append(chr(int(octal, 8)))
+            index += 1 + len(octal)
+        elif following in "123456789":
             digits = template[index + 1 : index + 3]
             digits = digits if len(digits) == 2 and digits.isdigit() else following
             reference, index = int(digits), index + 1 + len(digits)
@@ -136,13 +185,6 @@ def parse_template(template: str, group_count: int, names: dict[str, int]) -> Te
     return pieces
 
 
-def expand_template(pieces: Template, match: SafeMatch) -> str:
-    """The replacement for *match*: literals and the text of the referenced groups."""
-    return "".join(
-        piece if isinstance(piece, str) else (match.group(piece) or "") for piece in pieces
-    )
-
-
 def replace_all(
     compiled: SafePattern,
     text: str,
@@ -154,18 +196,22 @@ def replace_all(
     """Replace the first *count* matches (0: all); the result may not pass the output limit."""
     out: list[str] = []
     size = replaced = last = 0
-    remaining = len(text)
-    for match in compiled.finditer(text):
+    for spans in iter_groups(compiled, text):
         if count and replaced == count:
             break
-        start, stop = match.span()
-        replacement = expand_template(pieces, match)
+        start, stop = spans[0] or (0, 0)
+        replacement = "".join(
+            piece if isinstance(piece, str) else _group_text(text, spans[piece]) for piece in pieces
+        )
         size += start - last + len(replacement)
-        remaining = len(text) - stop
-        check_output_chars(size + remaining, limits, "the replaced text")
+        check_output_chars(size + len(text) - stop, limits, "the replaced text")
         out.append(text[last:start])
         out.append(replacement)
         last = stop
         replaced += 1
     out.append(text[last:])
     return "".join(out), replaced
+
+
+def _group_text(text: str, span: Span | None) -> str:
+    return text[span[0] : span[1]] if span is not None else ""
