@@ -49,12 +49,12 @@ class ToolLimits:
     max_rows: int = 100_000
     max_output_chars: int = 10_000_000
     max_output_items: int = 1_000_000
-    max_output_cells: int = 10_000_000
+    max_output_cells: int = 1_000_000
     max_depth: int = 64
     max_pattern_chars: int = 1_000
     max_list_items: int = 1_000
     max_diff_cells: int = 25_000_000
-    max_validation_steps: int = 1_000_000
+    max_validation_steps: int = 250_000
 
     def __post_init__(self) -> None:
         for option in fields(self):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import jsonschema
+import referencing
 import referencing.exceptions
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
@@ -217,7 +218,10 @@ def validate_data(data: Any, schema: dict[str, Any], *, limits: ToolLimits) -> d
     """Check *data* against *schema*; at most MAX_ERRORS errors, each with its path."""
     check_depth(schema, limits, "the schema")
     check_depth(data, limits, "the data")
-    validator: Validator = _validator_class(schema, limits)(schema)
+    # Only references inside the schema resolve: an empty registry retrieves nothing, where
+    # jsonschema left to itself would fetch http(s) and file: references.
+    registry: referencing.Registry[Any] = referencing.Registry()
+    validator: Validator = _validator_class(schema, limits)(schema, registry=registry)
     try:
         found = list(itertools.islice(validator.iter_errors(data), MAX_ERRORS + 1))
     except referencing.exceptions.Unresolvable as exc:

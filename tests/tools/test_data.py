@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agentkit import LimitExceededError, PatternError, Tool, ToolInputError
+from agentkit_tools import ToolsConfig, create_builtin_tools_library
+from agentkit_tools._limits import ToolLimits
+from tests.tools.conftest import call_tool
 
 SALES = [
     {"region": "north", "product": "tea", "units": 10, "price": 2.5},
@@ -244,3 +255,246 @@ async def test_merge_deep(call: Any) -> None:
 def test_merge_needs_objects(rejects: Any) -> None:
     """An empty object list fails validation."""
     assert rejects("data_merge", objects=[])
+
+
+# -- linear-time patterns, bounded outputs and typed errors -------------------------------------
+
+EVIL = "(a+)+$"
+EVIL_TEXT = "a" * 25 + "!"
+
+
+@functools.cache
+def library(**limits: int) -> dict[str, Tool]:
+    """The data tools built once per set of limits (hypothesis reuses them across examples)."""
+    config = ToolsConfig(sandbox_root=Path(tempfile.gettempdir()), limits=ToolLimits(**limits))
+    return {tool.name: tool for tool in create_builtin_tools_library(config)}
+
+
+async def run(name: str, limits: dict[str, int] | None = None, **params: Any) -> Any:
+    """Call a data tool (schema-checked) from a library with *limits*."""
+    return await call_tool(library(**(limits or {}))[name], **params)
+
+
+async def test_validate_catastrophic_pattern_is_linear(call: Any) -> None:
+    """pattern (a+)+$ on 25 a's and '!' is just a mismatch, in pattern and patternProperties."""
+    result = await call("data_validate", data=EVIL_TEXT, schema={"pattern": EVIL})
+    assert result["valid"] is False
+    assert "does not match" in result["errors"][0]["message"]
+    keys = {"patternProperties": {EVIL: {"type": "string"}}, "additionalProperties": False}
+    closed = await call("data_validate", data={EVIL_TEXT: 1}, schema=keys)
+    assert closed["valid"] is False
+    assert "do" in closed["errors"][0]["message"]
+    matched = await call("data_validate", data={"a" * 25: 1}, schema=keys)
+    assert matched["valid"] is False
+    assert matched["errors"][0]["path"] == "/" + "a" * 25
+    unevaluated = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "patternProperties": {EVIL: True},
+        "unevaluatedProperties": False,
+    }
+    assert (await call("data_validate", data={EVIL_TEXT: 1}, schema=unevaluated))["valid"] is False
+    assert (await call("data_validate", data={"aaa": 1}, schema=unevaluated))["valid"] is True
+
+
+async def test_validate_refuses_what_it_cannot_do_safely(
+    call: Any, local_server: Any, tmp_path: Path
+) -> None:
+    """Lookaround, http and file refs (nothing is fetched), $ref blowups and depth fail typed."""
+    with pytest.raises(PatternError, match="RE2"):
+        await call("data_validate", data="ab", schema={"pattern": "a(?=b)"})
+    local_server.route("/schema.json", body={"type": "string"})
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"type": "string"}')
+    for ref in (f"{local_server.url}/schema.json", secret.as_uri()):
+        with pytest.raises(ToolInputError, match="does not fetch"):
+            await call("data_validate", data=1, schema={"$ref": ref})
+    assert local_server.requests == []
+    # Each level refers to the next twice: 2**40 evaluations from a schema of 40 entries.
+    defs = {f"d{i}": {"allOf": [{"$ref": f"#/$defs/d{i + 1}"}] * 2} for i in range(40)}
+    defs["d40"] = {"type": "integer"}
+    with pytest.raises(LimitExceededError, match="max_validation_steps"):
+        await call("data_validate", data=1, schema={"$defs": defs, "$ref": "#/$defs/d0"})
+    deep: Any = 1
+    for _ in range(10_000):
+        deep = [deep]
+    with pytest.raises(LimitExceededError, match="max_depth"):
+        await call("data_validate", data=deep, schema={})
+
+
+async def test_validate_unique_items_is_linear_and_exact(call: Any) -> None:
+    """uniqueItems over 20,000 objects answers at once, with JSON equality (1 == 1.0, not True)."""
+    rows = [{"id": i, "tags": [i, "x"]} for i in range(20_000)]
+    unique = {"type": "array", "uniqueItems": True}
+    assert (await call("data_validate", data=rows, schema=unique))["valid"] is True
+    assert (
+        await call("data_validate", data=[*rows, {"tags": [0, "x"], "id": 0.0}], schema=unique)
+    )["valid"] is False
+    assert (await call("data_validate", data=[1, True], schema=unique))["valid"] is True
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from([1.0, 0.5])
+    | st.text("ab", max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text("ab", max_size=2), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+SCHEMAS = st.sampled_from(
+    [
+        {"uniqueItems": True},
+        {"pattern": "^a+b?$"},
+        {"patternProperties": {"^a": {"type": "integer"}}, "additionalProperties": False},
+        {"properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "null"}},
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "patternProperties": {"b$": True},
+            "properties": {"a": True},
+            "unevaluatedProperties": False,
+        },
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "anyOf": [{"properties": {"a": True}}, {"patternProperties": {"^b": True}}],
+            "unevaluatedProperties": {"type": "integer"},
+        },
+        {"items": {"pattern": "a"}, "contains": {"type": "string"}},
+        {"propertyNames": {"pattern": "^[ab]{0,1}$"}},
+    ]
+)
+
+
+@given(data=JSON_VALUES, schema=SCHEMAS)
+@settings(max_examples=200)
+async def test_validate_agrees_with_jsonschema(data: Any, schema: dict[str, Any]) -> None:
+    """On patterns both engines run, data_validate's verdict and paths are jsonschema's."""
+    expected = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(
+        "/" + "/".join(str(p) for p in error.absolute_path) for error in expected.iter_errors(data)
+    )
+    result = await run("data_validate", data=data, schema=schema)
+    assert result["valid"] is (not errors)
+    assert sorted(error["path"] for error in result["errors"]) == errors
+
+
+async def test_join_blowup_is_refused(call: Any) -> None:
+    """2,000 x 2,000 rows on one key (a few hundred KB) fail before any row is joined."""
+    rows = [{"k": 1, "v": i} for i in range(2_000)]
+    with pytest.raises(LimitExceededError, match="max_output"):
+        await call("data_join", left=rows, right=rows, on="k")
+
+
+@given(
+    left_keys=st.lists(st.integers(0, 4), max_size=40),
+    right_keys=st.lists(st.integers(0, 4) | st.just([1]), max_size=40),
+    how=st.sampled_from(["inner", "left", "right", "outer"]),
+)
+@settings(max_examples=100)
+async def test_join_is_exact_or_refused(
+    left_keys: list[int], right_keys: list[Any], how: str
+) -> None:
+    """Any join returns exactly the matching pairs within max_output_items, or is refused."""
+    left = [{"k": key, "l": i} for i, key in enumerate(left_keys)]
+    right = [{"k": key, "r": i} for i, key in enumerate(right_keys)]
+    pairs = [(a, b) for a in left for b in right if a["k"] == b["k"]]
+    expected = len(pairs)
+    if how in ("left", "outer"):
+        expected += sum(1 for a in left if all(a["k"] != b["k"] for b in right))
+    if how in ("right", "outer"):
+        expected += sum(1 for b in right if all(a["k"] != b["k"] for a in left))
+    limits = {"max_output_items": 100}
+    try:
+        result = await run("data_join", limits, left=left, right=right, on="k", how=how)
+    except LimitExceededError:
+        assert expected > 100
+        return
+    assert result["count"] == expected <= 100
+    assert sorted((r.get("l"), r.get("r")) for r in result["rows"] if "l" in r and "r" in r) == (
+        sorted((a["l"], b["r"]) for a, b in pairs)
+    )
+
+
+async def test_pivot_blowup_is_refused_and_any_index_works(call: Any) -> None:
+    """2,000 index values x 2,000 columns are refused; object index values no longer crash."""
+    rows = [{"i": i, "c": i, "v": 1} for i in range(2_000)]
+    with pytest.raises(LimitExceededError, match="max_output_cells"):
+        await call("data_pivot", rows=rows, index="i", columns="c", values="v")
+    odd = [{"i": {"x": 1}, "c": "a", "v": 1}, {"i": {"x": 1}, "c": "b", "v": 2}]
+    table = await call("data_pivot", rows=odd, index="i", columns="c", values="v")
+    assert table["rows"] == [{"i": {"x": 1}, "a": 1, "b": 2}]
+
+
+@given(
+    indexes=st.integers(1, 40),
+    columns=st.integers(1, 40),
+    rows=st.integers(1, 200),
+)
+@settings(max_examples=60)
+async def test_pivot_is_bounded(indexes: int, columns: int, rows: int) -> None:
+    """A pivot's table fits max_output_cells or the call fails with LimitExceededError."""
+    records = [{"i": n % indexes, "c": n % columns, "v": n} for n in range(rows)]
+    limits = {"max_output_cells": 300}
+    try:
+        result = await run("data_pivot", limits, rows=records, index="i", columns="c", values="v")
+    except LimitExceededError:
+        return
+    assert len(result["rows"]) * len(result["columns"]) <= 300
+
+
+async def test_deep_and_wide_inputs_fail_typed(call: Any) -> None:
+    """Deep values fail with LimitExceededError; merging many lists stays linear and exact."""
+    deep: dict[str, Any] = {}
+    for _ in range(5_000):
+        deep = {"a": deep}
+    for name, params in (
+        ("data_flatten", {"data": deep}),
+        ("data_merge", {"objects": [deep, deep]}),
+        ("data_deduplicate", {"rows": [deep]}),
+    ):
+        with pytest.raises(LimitExceededError, match="max_depth"):
+            await call(name, **params)
+    merged = await call("data_merge", objects=[{"l": [i]} for i in range(5_000)], lists="concat")
+    assert merged["data"]["l"] == list(range(5_000))
+    many = await call(
+        "data_filter",
+        rows=[{"n": i} for i in range(1_000)],
+        conditions=[{"field": "n", "op": "in", "value": list(range(0, 100_000, 2))}],
+    )
+    assert many["count"] == 500
+
+
+@given(width=st.integers(1, 30), depth=st.integers(1, 6), key=st.integers(1, 30))
+@settings(max_examples=40)
+async def test_flatten_keys_are_bounded(width: int, depth: int, key: int) -> None:
+    """Flattened keys repeat their path: their total length fits max_output_chars or fails."""
+    data: Any = 0
+    for level in range(depth):
+        data = {f"{level}{'k' * key}{n}": data for n in range(width if level == 0 else 2)}
+    limits = {"max_output_chars": 2_000}
+    try:
+        result = await run("data_flatten", limits, data=data)
+    except LimitExceededError:
+        return
+    assert sum(map(len, result["data"])) <= 2_000
+
+
+async def test_csv_and_selection_are_bounded() -> None:
+    """CSV parsing, CSV writing and selections count their cells against max_output_cells."""
+    limits = {"max_output_cells": 1_000}
+    with pytest.raises(LimitExceededError, match="max_output_cells"):
+        await run("data_parse_csv", limits, text="a,b\n" + "1,2\n" * 600)
+    sparse = [{f"k{i}": i} for i in range(100)]
+    with pytest.raises(LimitExceededError, match="max_output_cells"):
+        await run("data_format_csv", limits, rows=sparse)
+    with pytest.raises(LimitExceededError, match="max_output_cells"):
+        await run("data_select", limits, rows=[{"a": 1}] * 600, fields=["a", "b"])
+
+
+def test_rows_are_bounded_by_the_schema(rejects: Any) -> None:
+    """More rows than max_rows fail validation before the tool runs."""
+    assert any(
+        e.startswith("/rows")
+        for e in rejects("data_sort", rows=[{}] * 100_001, by=[{"field": "a"}])
+    )
