@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from agentkit import LimitExceededError, ToolInputError
 from agentkit.testing import VirtualClock
+from agentkit_tools import ToolsConfig, create_builtin_tools_library
+from tests.tools.conftest import call_tool
+from tests.tools.conftest import schema_errors as jsonschema_errors
 
 # 2024-03-09T12:00:00Z, a Saturday, the day before US DST starts.
 NOW = 1_709_985_600.0
@@ -256,3 +265,102 @@ async def test_format_duration(call: Any, style: str, text: str) -> None:
 def test_format_duration_rejects_unknown_style(rejects: Any) -> None:
     """A style outside the enum fails validation."""
     assert rejects("time_format_duration", seconds=1, style="poetic")
+
+
+# -- any input ends in a result or a typed error ------------------------------------------------
+
+TIME_TOOLS = {
+    tool.name: tool
+    for tool in create_builtin_tools_library(
+        ToolsConfig(sandbox_root=Path(tempfile.gettempdir()), clock=VirtualClock(1_700_000_000))
+    )
+    if tool.category == "time"
+}
+
+
+async def test_extreme_inputs_fail_typed(call: Any) -> None:
+    """Out-of-range numbers and phrases raise ToolInputError or LimitExceededError, not Overflow."""
+    for name, params, error in (
+        ("time_parse", {"text": "9" * 190 + " days ago"}, ToolInputError),
+        ("time_parse", {"text": "1" + "0" * 30}, ToolInputError),
+        ("time_add", {"timestamp": "2024-01-01", "hours": 1e10}, LimitExceededError),
+        ("time_add", {"timestamp": "2024-01-01", "years": 100_000}, ToolInputError),
+        (
+            "time_business_days",
+            {"start_date": "1800-01-01", "end_date": "2000-01-01"},
+            LimitExceededError,
+        ),
+        (
+            "time_date_range",
+            {"start_date": "1800-01-01", "end_date": "2000-01-01"},
+            LimitExceededError,
+        ),
+    ):
+        with pytest.raises(error):
+            await call(name, **params)
+
+
+def test_every_parameter_is_bounded_by_the_schema() -> None:
+    """Every string, list and integer parameter of a time tool has a documented bound."""
+    for tool in TIME_TOOLS.values():
+        for name, schema in tool.parameters["properties"].items():
+            kind = schema.get("type")
+            if kind == "string":
+                assert "enum" in schema or schema.get("maxLength", 10**9) <= 200, (tool.name, name)
+            elif kind == "array":
+                assert schema.get("maxItems", 10**9) <= 1_000, (tool.name, name)
+            elif kind in ("integer", "number"):
+                assert "maximum" in schema, (tool.name, name)
+                assert "minimum" in schema, (tool.name, name)
+
+
+TEXTS = st.one_of(
+    st.text(max_size=200),
+    st.from_regex(r"-?[0-9]{1,40}(\.[0-9]{1,5})?", fullmatch=True),
+    st.from_regex(r"(in )?[0-9]{1,30} (second|minute|hour|day|week)s?( ago)?", fullmatch=True),
+    st.sampled_from(["now", "today", "0001-01-01", "9999-12-31T23:59:59-14:00", "31/12/9999"]),
+)
+ZONES = st.sampled_from(["UTC", "Pacific/Kiritimati", "America/St_Johns", "Nowhere/City", "Z"])
+
+
+@given(
+    name=st.sampled_from(sorted(TIME_TOOLS)),
+    text=TEXTS,
+    other=TEXTS,
+    number=st.integers(-100_000, 100_000),
+    zone=ZONES,
+)
+@settings(max_examples=300)
+async def test_any_input_gives_a_result_or_a_typed_error(
+    name: str, text: str, other: str, number: int, zone: str
+) -> None:
+    """Generated arguments (huge numbers, far dates, bad zones) never escape agentkit's errors."""
+    properties = TIME_TOOLS[name].parameters["properties"]
+    candidates: dict[str, Any] = {
+        "timestamp": text,
+        "text": text,
+        "birth_date": text,
+        "start_date": text,
+        "date_text": text,
+        "start": text,
+        "end": other,
+        "end_date": other,
+        "on_date": other,
+        "timezone": zone,
+        "to_timezone": zone,
+        "from_timezone": zone,
+        "days": max(-10_000, min(10_000, number)),
+        "years": number,
+        "months": number,
+        "hours": float(number) * 1e5,
+        "seconds": float(number) * 1e7,
+        "step": abs(number) or 1,
+        "holidays": [other],
+        "contains": zone[:3],
+    }
+    params = {key: value for key, value in candidates.items() if key in properties}
+    if jsonschema_errors(TIME_TOOLS[name].parameters, params):
+        return
+    # Anything but these two (an OverflowError, a KeyError) fails the test.
+    with contextlib.suppress(ToolInputError, LimitExceededError):
+        await call_tool(TIME_TOOLS[name], **params)
