@@ -247,7 +247,9 @@ def text_tools(config: ToolsConfig) -> list[Tool]:
             parameters=obj(
                 {
                     "text": text_param,
-                    "kinds": array(string(enum=EXTRACT_KINDS), uniqueItems=True),
+                    "kinds": array(
+                        string(enum=EXTRACT_KINDS), uniqueItems=True, maxItems=len(EXTRACT_KINDS)
+                    ),
                 },
                 ["text"],
             ),

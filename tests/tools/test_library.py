@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
@@ -15,7 +16,9 @@ import pytest
 import agentkit_tools
 from agentkit import PluginManager, Tool, ToolRegistry
 from agentkit._tool import TOOL_NAME_PATTERN
+from agentkit.exceptions import ConfigurationError
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
+from agentkit_tools._limits import ToolLimits
 
 CATEGORIES = ("text", "data", "file", "web", "math", "time")
 SEED_TOOLS = (
@@ -216,3 +219,56 @@ def test_plugin_registers_the_library() -> None:
     assert any(p["name"] == "tools" and p["status"] == "active" for p in manager.list_plugins())
     assert len(registry) >= 60
     assert "text_summarize" in registry
+
+
+def _bounded_schemas(schema: Any, where: str) -> list[str]:
+    """Every string, array and integer inside *schema* without a bound, as JSON pointers."""
+    unbounded = []
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if kind == "string" and "enum" not in schema and "maxLength" not in schema:
+        unbounded.append(where)
+    if kind == "array" and "maxItems" not in schema:
+        unbounded.append(where)
+    if kind == "integer" and "enum" not in schema and "maximum" not in schema:
+        unbounded.append(where)
+    if isinstance(schema, dict):
+        for key in ("properties", "additionalProperties", "items"):
+            child = schema.get(key)
+            if key == "properties" and isinstance(child, dict):
+                for name, sub in child.items():
+                    unbounded += _bounded_schemas(sub, f"{where}/{name}")
+            elif isinstance(child, dict):
+                unbounded += _bounded_schemas(child, f"{where}/{key}")
+    return unbounded
+
+
+def test_text_data_time_parameters_are_bounded(tools: dict[str, Tool]) -> None:
+    """Each string, list and integer parameter of a text, data or time tool has a maximum."""
+    for tool in tools.values():
+        if tool.category in ("text", "data", "time"):
+            assert _bounded_schemas(tool.parameters, tool.name) == []
+
+
+def test_inline_tools_take_only_small_inputs(tools: dict[str, Tool]) -> None:
+    """Text, data and time tools that run on the event loop accept only short strings and lists."""
+    for tool in tools.values():
+        # Async tools wait on I/O; their parsing runs in a thread.
+        inline = not tool.blocking and not inspect.iscoroutinefunction(tool.function)
+        if tool.category not in ("text", "data", "time") or not inline:
+            continue
+        for name, schema in tool.parameters["properties"].items():
+            assert schema.get("maxLength", 0) <= 2_000, (tool.name, name)
+            assert schema.get("maxItems", 0) <= 1_000, (tool.name, name)
+
+
+def test_limits_are_configurable(tmp_path: Path) -> None:
+    """ToolsConfig.limits sets the schemas' bounds; bad limits are refused."""
+    limits = ToolLimits(max_text_chars=50, max_rows=7)
+    tools = {
+        tool.name: tool
+        for tool in create_builtin_tools_library(ToolsConfig(sandbox_root=tmp_path, limits=limits))
+    }
+    assert tools["text_search"].parameters["properties"]["text"]["maxLength"] == 50
+    assert tools["data_sort"].parameters["properties"]["rows"]["maxItems"] == 7
+    with pytest.raises(ConfigurationError, match="max_rows"):
+        ToolLimits(max_rows=0)
