@@ -9,8 +9,10 @@ boundary character consumed after one match can still begin the next. Replacemen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final
+
+import re2
 
 from agentkit._regex import SafePattern
 from agentkit.exceptions import ToolInputError
@@ -56,13 +58,32 @@ def bounded(pattern: str, *, before: str = WORD, after: str | None = WORD) -> st
 Span = tuple[int, int]
 
 
+def _matcher(compiled: SafePattern) -> Callable[[bytes, int, int], list[Span]]:
+    """A function giving the byte spans of every group of the first match from a position."""
+    engine: Any = compiled
+    native = getattr(engine, "_regexp", None)
+    if native is not None:
+        # The binding's own search() builds a generator and a match object per call; its
+        # underlying RE2 object answers the same question several times faster.
+        unanchored = re2._re2.RE2.Anchor.UNANCHORED
+        return lambda text, position, end: list(native.Match(unanchored, text, position, end))
+
+    def search(text: bytes, position: int, end: int) -> list[Span]:
+        found = engine.search(text, position, end)
+        if found is None:
+            return [(-1, -1)]
+        return [found.span(number) for number in range(engine.groups + 1)]
+
+    return search
+
+
 def _scan(
     compiled: SafePattern, text: str, group: int, every_group: bool
 ) -> Iterator[list[Span | None]]:
     # 'replace' turns a lone surrogate into one '?' byte, so character offsets stay aligned.
     encoded = text.encode("utf-8", "replace")
-    engine: Any = compiled
-    numbers = range(engine.groups + 1) if every_group else (group,)
+    ascii_only = len(encoded) == len(text)
+    match = _matcher(compiled)
     cursor_bytes = cursor_chars = 0
 
     def chars(offset: int) -> int:
@@ -74,21 +95,24 @@ def _scan(
 
     position, end, last_empty = 0, len(encoded), -1
     while position <= end:
-        match = engine.search(encoded, position)
-        if match is None:
+        spans = match(encoded, position, end)
+        start, stop = spans[group]
+        if spans[0][0] < 0:
             return
-        start, stop = match.span(group)
         if start == stop == last_empty:
             # The empty match just reported: as in re, the next one starts a character later.
             position = stop + 1
             while position < end and encoded[position] & 0xC0 == 0x80:
                 position += 1
             continue
-        byte_spans = [match.span(number) for number in numbers]
-        mapped = {offset: 0 for span in byte_spans for offset in span if offset >= 0}
-        for offset in sorted(mapped):
-            mapped[offset] = chars(offset)
-        yield [(mapped[a], mapped[b]) if a >= 0 else None for a, b in byte_spans]
+        wanted = spans if every_group else [spans[group]]
+        if ascii_only:
+            yield [span if span[0] >= 0 else None for span in wanted]
+        else:
+            mapped = {offset: 0 for span in wanted for offset in span if offset >= 0}
+            for offset in sorted(mapped):
+                mapped[offset] = chars(offset)
+            yield [(mapped[a], mapped[b]) if a >= 0 else None for a, b in wanted]
         last_empty = stop if start == stop else -1
         position = stop
 
