@@ -285,8 +285,8 @@ def hostile_result(error: type[BaseException], dunders: frozenset[str]) -> objec
 class FakeReport(HealthReport):
     """A HealthReport whose fields raise when read."""
 
-    @property  # type: ignore[misc]
-    def healthy(self) -> bool:  # type: ignore[override]
+    @property
+    def healthy(self) -> bool:
         raise OwnBaseException("no verdict")
 
 
@@ -360,17 +360,16 @@ async def test_a_report_with_a_hostile_message_is_kept_short_and_safe() -> None:
     """A report whose message is a huge string or an object with a raising repr is stored safely."""
     monitor = HealthMonitor(unhealthy_threshold=1, clock=VirtualClock())
     monitor.register_component("big", "agent", lambda: HealthReport(False, "x" * 10**6))
-    monitor.register_component(
-        "odd",
-        "agent",
-        lambda: HealthReport(True, hostile_result(ValueError, frozenset({"__repr__"}))),  # type: ignore[arg-type]
-    )
+    odd_message: Any = hostile_result(ValueError, frozenset({"__repr__"}))
+    monitor.register_component("odd", "agent", lambda: HealthReport(True, odd_message))
     big = await monitor.check_now("big")
     odd = await monitor.check_now("odd")
     assert big.status is HealthStatus.UNHEALTHY
-    assert big.last_report is not None and len(big.last_report.message) <= 500
+    assert big.last_report is not None
+    assert len(big.last_report.message) <= 500
     assert odd.status is HealthStatus.HEALTHY
-    assert odd.last_report is not None and odd.last_report.message.startswith("<Hostile ")
+    assert odd.last_report is not None
+    assert odd.last_report.message.startswith("<Hostile ")
 
 
 @pytest.mark.parametrize("error", CONTAINED_ERRORS)
