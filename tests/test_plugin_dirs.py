@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -610,3 +611,246 @@ def test_cli_show_a_directory_plugin(weather: Path, capsys: pytest.CaptureFixtur
     assert fields["source"].strip() == f"directory {weather.resolve()}"
     assert fields["tools"].strip() == "weather_beaufort, weather_comfort"
     assert main(["plugins", "show", "weather_tools"]) == 2
+
+
+# -- hostile plugins and manifests ----------------------------------------------------------------
+
+#: Import-time code that raises BaseException subclasses, and the error each one leaves.
+HOSTILE_IMPORTS = [
+    ("import sys\nsys.exit()\n", "SystemExit: the plugin called sys.exit()"),
+    ("import sys\nsys.exit(3)\n", "SystemExit: 3"),
+    ("raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+    ("raise GeneratorExit('bye')\n", "GeneratorExit: bye"),
+    ("import asyncio\nraise asyncio.CancelledError('self')\n", "CancelledError: self"),
+    ("class Own(BaseException): pass\nraise Own('own')\n", "Own: own"),
+    ("import sys\nsys.setrecursionlimit(10**6)\ndef f(): f()\n", None),  # defines only: works
+]
+
+
+@pytest.mark.parametrize(("source", "error"), HOSTILE_IMPORTS)
+async def test_base_exception_at_import_fails_only_that_plugin(
+    plugins: PluginFolder, source: str, error: str | None
+) -> None:
+    """sys.exit(), KeyboardInterrupt or any BaseException at import fails only that plugin."""
+    plugins.add_good()
+    plugins.add("aa_hostile", manifest("aa_hostile"), init_source=source)
+    plugins.add("zz_other", manifest("zz_other"), init_source="")
+    manager, registry = manager_for(plugins)
+    info = manager.plugin_info("aa_hostile")
+    assert info is not None
+    if error is None:
+        assert info.status is PluginStatus.ACTIVE
+    else:
+        assert info.status is PluginStatus.ERROR
+        assert info.error == error
+        assert info.module not in sys.modules
+    other = manager.plugin_info("zz_other")
+    assert other is not None
+    assert other.status is PluginStatus.ACTIVE
+    await assert_others_work(manager, registry)
+
+
+@pytest.mark.parametrize(("raise_statement", "error"), [(s, e) for s, e in HOSTILE_IMPORTS if e])
+async def test_base_exception_in_a_hook_fails_only_that_plugin(
+    plugins: PluginFolder, raise_statement: str, error: str
+) -> None:
+    """A register hook raising any BaseException is an error and the tools it added are removed."""
+    plugins.add_good()
+    body = textwrap.indent(raise_statement, "    ")
+    plugins.add(
+        "aa_hook",
+        manifest("aa_hook"),
+        init_source=(
+            "from agentkit import Tool, hookimpl\n\n"
+            "@hookimpl\n"
+            "def agentkit_register_tools(registry):\n"
+            "    registry.register_tool(Tool(name='aa_first', description='x',"
+            " parameters={'type': 'object'}, blocking=False, function=lambda: 1))\n"
+            f"{body}"
+        ),
+    )
+    manager, registry = manager_for(plugins)
+    info = manager.plugin_info("aa_hook")
+    assert info is not None
+    assert info.status is PluginStatus.ERROR
+    assert info.error == error
+    assert "aa_first" not in registry
+    await assert_others_work(manager, registry)
+
+
+def deep_json(depth: int) -> str:
+    """An array nested *depth* deep."""
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: (folder / MANIFEST_NAME).write_text(deep_json(10**5)), "nested more"),
+        (
+            lambda folder: (folder / MANIFEST_NAME).write_text(
+                json.dumps(manifest("x", tags=[{}] * 10**5))
+            ),
+            "more than 64 tags",
+        ),
+        (
+            lambda folder: (folder / MANIFEST_NAME).write_text(
+                json.dumps(manifest("x")).replace('"1.0.0"', "1" * 5000)
+            ),
+            "not valid JSON",
+        ),
+        (
+            lambda folder: (folder / MANIFEST_NAME).write_text(
+                json.dumps(manifest("x", version="1" * 5000))
+            ),
+            'field "version"',
+        ),
+        (lambda folder: (folder / MANIFEST_NAME).symlink_to("/dev/zero"), "out of the plugin"),
+        (lambda folder: (folder / MANIFEST_NAME).symlink_to("/etc/passwd"), "out of the plugin"),
+        (lambda folder: os.mkfifo(folder / MANIFEST_NAME), "not a regular file"),
+        (lambda folder: (folder / MANIFEST_NAME).mkdir(), "not a regular file"),
+        (lambda folder: (folder / MANIFEST_NAME).symlink_to(MANIFEST_NAME), "cannot be read"),
+        (lambda folder: sparse(folder / "big.json", 2 << 30, MANIFEST_NAME), "larger than"),
+    ],
+)
+async def test_hostile_manifest_fails_only_that_plugin_at_once(
+    plugins: PluginFolder, make: Any, message: str
+) -> None:
+    """Deep nesting, huge or special files and symlinks out fail that plugin, nothing more."""
+    plugins.add_good()
+    folder = plugins.add("aa_bad", None, init_source="raise SystemExit('never run')\n")
+    make(folder)
+    manager, registry = manager_for(plugins)
+    info = manager.plugin_info("aa_bad")
+    assert info is not None
+    assert info.status is PluginStatus.ERROR
+    assert info.error is not None
+    assert message in info.error
+    assert len(info.error) <= 1000
+    await assert_others_work(manager, registry)
+
+
+def sparse(path: Path, size: int, link: str) -> None:
+    """A sparse file of *size* bytes at *path*, with *link* in its folder pointing at it."""
+    with path.open("wb") as file:
+        file.truncate(size)
+    (path.parent / link).symlink_to(path.name)
+
+
+def test_a_manifest_symlinked_inside_its_folder_is_read(plugins: PluginFolder) -> None:
+    """A plugin.json that is a symlink to a file in the plugin's own folder is allowed."""
+    folder = plugins.add("linked", None)
+    (folder / "real.json").write_text(json.dumps(manifest("linked")))
+    (folder / MANIFEST_NAME).symlink_to("real.json")
+    manager, _ = manager_for(plugins, entry_points=False)
+    info = manager.plugin_info("linked")
+    assert info is not None
+    assert info.status is PluginStatus.ACTIVE, info.error
+
+
+def test_manifest_limits_are_configurable_and_named_in_the_error(plugins: PluginFolder) -> None:
+    """max_manifest_bytes and max_manifest_depth are options; the error names the one hit."""
+    plugins.add("wordy", manifest("wordy", description="x" * 2000))
+    plugins.add("nested", manifest("nested", tags=["a"]))
+    manager, _ = manager_for(
+        plugins, entry_points=False, max_manifest_bytes=1024, max_manifest_depth=1
+    )
+    wordy, nested = manager.plugin_info("wordy"), manager.plugin_info("nested")
+    assert wordy is not None
+    assert wordy.error is not None
+    assert "max_manifest_bytes" in wordy.error
+    assert nested is not None
+    assert nested.error is not None
+    assert "max_manifest_depth" in nested.error
+    roomy, _ = manager_for(plugins, entry_points=False, max_manifest_depth=2)
+    nested = roomy.plugin_info("nested")
+    assert nested is not None
+    assert nested.status is PluginStatus.ACTIVE, nested.error
+
+
+@pytest.mark.parametrize("option", ["max_manifest_bytes", "max_manifest_depth"])
+@pytest.mark.parametrize("value", [0, -1, 1.5, True])
+def test_bad_manifest_limits_are_refused(option: str, value: Any) -> None:
+    """A manifest limit that is not a whole number >= 1 raises ConfigurationError naming it."""
+    with pytest.raises(agentkit.ConfigurationError, match=option):
+        PluginManager(**{option: value})
+
+
+#: Import-time behaviours of a generated plugin: (source, whether it activates).
+IMPORT_BEHAVIOURS = [(source, error is None) for source, error in HOSTILE_IMPORTS] + [
+    (GOOD_INIT.replace("acme_echo", "gen_echo"), True),
+    ("raise RuntimeError('x')\n", False),
+    ("raise MemoryError\n", False),
+    ("import sys\nsys.modules.clear\n", True),
+]
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@st.composite
+def manifest_texts(draw: st.DrawFn) -> str:
+    """plugin.json text: valid, random JSON, deep nesting, oversized, wrong types or not JSON."""
+    kind = draw(st.sampled_from(["valid", "random", "deep", "huge", "wrong_types", "garbage"]))
+    name = draw(st.from_regex(r"\Agen_[a-z]{1,8}\Z"))
+    if kind == "valid":
+        return json.dumps(manifest(name))
+    if kind == "random":
+        return json.dumps(draw(json_values))
+    if kind == "deep":
+        depth = draw(st.integers(min_value=33, max_value=20_000))
+        return json.dumps(manifest(name)).replace('"1.0.0"', deep_json(depth))
+    if kind == "huge":
+        return json.dumps(manifest(name, description="x" * draw(st.integers(4_000, 20_000))))
+    if kind == "wrong_types":
+        field = draw(st.sampled_from(["name", "version", "description", "tags", "entry_module"]))
+        data = manifest(name)
+        data[field] = draw(json_values)
+        return json.dumps(data)
+    return draw(st.binary(max_size=200)).decode("latin-1")
+
+
+@settings(max_examples=40)
+@given(
+    generated=st.lists(
+        st.tuples(manifest_texts(), st.sampled_from(IMPORT_BEHAVIOURS)), min_size=1, max_size=5
+    )
+)
+def test_generated_plugin_folders_never_stop_discovery(
+    generated: list[tuple[str, tuple[str, bool]]],
+) -> None:
+    """Whatever the manifests and import-time code, discovery completes and the good plugin is
+    active; each generated plugin ends active or in error with a reason."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        folder_set = PluginFolder(root)
+        folder_set.add_good("zz_good")
+        for index, (text, (source, _)) in enumerate(generated):
+            folder_set.add(f"gen{index}", text, init_source=source)
+        try:
+            manager = PluginManager(
+                plugin_dirs=[root],
+                registry=ToolRegistry(),
+                entry_points=False,
+                max_manifest_bytes=4096,
+            )
+            manager.discover_plugins()
+            good = manager.plugin_info("acme_good")
+            assert good is not None
+            assert good.status is PluginStatus.ACTIVE, good.error
+            for info in manager.plugins():
+                if info.source == "core" or info.name == "acme_good":
+                    continue
+                assert info.status in (PluginStatus.ACTIVE, PluginStatus.ERROR)
+                if info.status is PluginStatus.ERROR:
+                    assert info.error
+        finally:
+            for module_name, module in list(sys.modules.items()):
+                if str(getattr(module, "__file__", None) or "").startswith(directory):
+                    del sys.modules[module_name]
