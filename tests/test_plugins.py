@@ -582,6 +582,62 @@ def test_tools_plugin_keeps_tools_the_user_registered_first() -> None:
     registry.register_tool(mine)
     manager = PluginManager(registry=registry)
     manager.discover_plugins()
-    assert manager.plugin_info("tools").status.value == "active"
+    tools = manager.plugin_info("tools")
+    assert tools is not None
+    assert tools.status.value == "active"
     assert registry.get_tool("text_summarize") is mine
     assert len(registry.list_tools()) >= 60
+
+
+#: Module bodies raising BaseException subclasses, and the error each one leaves.
+HOSTILE_BODIES = [
+    ("import sys\nsys.exit(2)\n", "SystemExit: 2"),
+    ("raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+    ("raise GeneratorExit('bye')\n", "GeneratorExit: bye"),
+    ("import asyncio\nraise asyncio.CancelledError('self')\n", "CancelledError: self"),
+    ("class Own(BaseException): pass\nraise Own('own')\n", "Own: own"),
+]
+
+
+@pytest.mark.parametrize(("body", "error"), HOSTILE_BODIES)
+def test_entry_point_raising_base_exception_at_import_fails_only_itself(
+    fake_site: FakeSite, body: str, error: str
+) -> None:
+    """sys.exit(), KeyboardInterrupt or any BaseException while importing an entry point is
+    that plugin's error; the plugins after it are still found and activated."""
+    fake_site.add_distribution(
+        "acme-plugins",
+        entry_points={"aa_hostile": "acme_hostile_plugin", "zz_good": "acme_good_plugin"},
+        modules={"acme_hostile_plugin": body, "acme_good_plugin": GOOD_PLUGIN},
+    )
+    registry = RecordingRegistry()
+    plugins = by_name(PluginManager(registry=registry))
+    assert plugins["aa_hostile"].status is PluginStatus.ERROR
+    assert plugins["aa_hostile"].error == error
+    assert plugins["zz_good"].status is PluginStatus.ACTIVE
+    assert "acme_tool" in registry.tools
+    for name in OWN_PLUGINS:
+        assert plugins[name].status is expected_status(name)
+
+
+@pytest.mark.parametrize(("body", "error"), HOSTILE_BODIES)
+def test_entry_point_hook_raising_base_exception_fails_only_itself(
+    fake_site: FakeSite, body: str, error: str
+) -> None:
+    """A register hook raising any BaseException is that plugin's error; others stay active."""
+    hook = (
+        "from agentkit.hookspecs import hookimpl\n\n"
+        "@hookimpl\n"
+        "def agentkit_register_tools(registry):\n" + textwrap.indent(body, "    ")
+    )
+    fake_site.add_distribution(
+        "acme-plugins",
+        entry_points={"aa_hostile": "acme_hostile_plugin", "zz_good": "acme_good_plugin"},
+        modules={"acme_hostile_plugin": hook, "acme_good_plugin": GOOD_PLUGIN},
+    )
+    registry = RecordingRegistry()
+    plugins = by_name(PluginManager(registry=registry))
+    assert plugins["aa_hostile"].status is PluginStatus.ERROR
+    assert plugins["aa_hostile"].error == error
+    assert plugins["zz_good"].status is PluginStatus.ACTIVE
+    assert "acme_tool" in registry.tools
