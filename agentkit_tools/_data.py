@@ -12,6 +12,7 @@ import copy
 import csv
 import functools
 import io
+import json
 import math
 import statistics
 from collections.abc import Callable
@@ -274,17 +275,26 @@ def data_deduplicate(
 ) -> dict[str, Any]:
     _check_reads(len(rows), len(fields or []), limits, "deduplicating")
     check_depth(rows, limits, "rows")
-    seen: set[Any] = set()
+    seen: set[str] = set()
     ordered = rows if keep == "first" else list(reversed(rows))
     unique = []
     for row in ordered:
-        key = _hashable([_get(row, f) for f in fields] if fields else row)
+        # Canonical JSON text as the key: strings are not tracked by the garbage collector,
+        # so 100,000 keys do not trigger full collections that pause every thread.
+        value = [_get(row, f) for f in fields] if fields else row
+        key = json.dumps(value, sort_keys=True, default=_missing_as_null)
         if key not in seen:
             seen.add(key)
             unique.append(row)
     if keep == "last":
         unique.reverse()
     return {"rows": unique, "count": len(unique), "removed": len(rows) - len(unique)}
+
+
+def _missing_as_null(value: Any) -> None:
+    if value is _MISSING:
+        return
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def data_join(
