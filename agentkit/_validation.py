@@ -40,6 +40,7 @@ from typing import Any, Final, cast
 import jsonschema
 import jsonschema.validators
 from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema_specifications import REGISTRY as _METASCHEMAS
 
 from agentkit._metaschema import surely_valid_2020_12
 from agentkit._regex import compile_pattern
@@ -202,7 +203,9 @@ def compile_schema(
         raise ToolRegistrationError(
             f"{what} is not valid JSON Schema at {where or '/'}: {exc.message}"
         ) from None
-    validator = _linear_time(cls)(schema)
+    # Only the drafts' own meta-schemas resolve: jsonschema's default registry fetches any
+    # other remote $ref over HTTP, which would let a schema author aim requests anywhere.
+    validator = _linear_time(cls)(schema, registry=_METASCHEMAS)
     check: _Check | None = None
     if cls in _FAST_DRAFTS:
         try:

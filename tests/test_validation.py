@@ -563,3 +563,36 @@ def test_patterns_are_checked_as_re2_patterns_not_re_ones(draft: str | None) -> 
     validator = compile_schema(schema)
     assert validator.is_valid({"n": "123"})
     assert not validator.is_valid({"n": "12a"})
+
+
+def test_remote_refs_are_never_fetched() -> None:
+    """A schema's remote $ref is not fetched: a counting loopback server gets no request."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+
+    class Counting(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            body = b'{"type": "string"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/schema.json"
+        validator = compile_schema({"type": "object", "properties": {"a": {"$ref": url}}})
+        error = validator.first_error({"a": 1})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == []
+    assert error is not None
+    assert "could not be applied" in error.message
