@@ -4,6 +4,9 @@ OpenAPI 3.1 schemas are JSON Schema 2020-12 already. OpenAPI 3.0 and Swagger 2.0
 converted: ``nullable: true`` adds ``"null"`` to the type, boolean ``exclusiveMinimum``/
 ``exclusiveMaximum`` become the numeric form, Swagger's ``type: file`` becomes a binary string,
 and OpenAPI-only annotations (``example``, ``xml``, ``discriminator``, ``x-...``) are dropped.
+A ``pattern`` that the linear-time regex engine cannot run (a backreference or lookaround) is
+dropped too, with a note in the schema's description, so one such pattern does not keep the
+whole API from importing; the server still checks it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from agentkit._regex import compile_pattern
 from agentkit._tool import TOOL_NAME_PATTERN
+from agentkit.exceptions import PatternError
 
 __all__ = ["NameAllocator", "SchemaConverter", "base_tool_name", "merge_all_of"]
 
@@ -77,8 +82,14 @@ class SchemaConverter:
                 result[name] = {key: self.convert(item) for key, item in value.items()}
             elif name in _OPENAPI_ONLY or (name.startswith("x-") and name != "x-recursive-ref"):
                 continue
+            elif name == "pattern" and not _runnable(value):
+                continue
             else:
                 result[name] = value
+        if "pattern" in schema and "pattern" not in result:
+            note = f"Pattern {schema['pattern']!r} is not checked here (the server checks it)."
+            description = result.get("description")
+            result["description"] = f"{description} {note}" if description else note
         if self._legacy:
             self._legacy_keywords(schema, result)
         return result
@@ -106,6 +117,17 @@ class SchemaConverter:
                 inner = dict(result)
                 result.clear()
                 result["anyOf"] = [inner, {"type": "null"}]
+
+
+def _runnable(pattern: Any) -> bool:
+    """Whether the registry can check *pattern* (anything not a string is left to it)."""
+    if not isinstance(pattern, str):
+        return True
+    try:
+        compile_pattern(pattern)
+    except PatternError:
+        return False
+    return True
 
 
 def merge_all_of(schema: Mapping[str, Any]) -> dict[str, Any] | None:

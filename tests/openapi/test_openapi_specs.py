@@ -593,3 +593,40 @@ def test_plugin_imports_specs_named_in_the_environment(
     info = manager.plugin_info("openapi")
     assert info is not None
     assert info.status.value == "active"
+
+
+@given(
+    st.sampled_from([r"^(?!admin).*$", r"(a)\1", r"(?<=x)y", r"^(?=.*\d).+$"]),
+    st.sampled_from(["3.0.3", "3.1.0"]),
+)
+def test_pattern_the_safe_engine_cannot_run_is_dropped_with_a_note(
+    pattern: str, version: str
+) -> None:
+    """A lookaround or backreference pattern leaves the tool importable, with a note, unchecked."""
+    spec = {
+        "openapi": version,
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/x": {
+                "get": {
+                    "operationId": "x",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": pattern, "description": "Q"},
+                        },
+                        {"name": "k", "in": "query", "schema": {"pattern": "^[a-z]+$"}},
+                    ],
+                    "responses": OK,
+                }
+            }
+        },
+    }
+    tool = tools_of(spec)["x"]
+    ToolRegistry().register_tool(tool)
+    properties = tool.parameters["properties"]
+    assert "pattern" not in properties["q"]
+    assert properties["q"]["description"].startswith("Q")
+    assert repr(pattern) in properties["q"]["description"]
+    assert properties["k"]["pattern"] == "^[a-z]+$"
