@@ -80,11 +80,7 @@ class SchemaConverter:
                 result[name] = [self.convert(item) for item in value]
             elif name in _NAMED and isinstance(value, Mapping):
                 result[name] = {key: self.convert(item) for key, item in value.items()}
-            elif name in _OPENAPI_ONLY or (name.startswith("x-") and name != "x-recursive-ref"):
-                continue
-            elif name == "pattern" and not _runnable(value):
-                continue
-            else:
+            elif not _dropped(name, value):
                 result[name] = value
         if "pattern" in schema and "pattern" not in result:
             note = f"Pattern {schema['pattern']!r} is not checked here (the server checks it)."
@@ -117,6 +113,13 @@ class SchemaConverter:
                 inner = dict(result)
                 result.clear()
                 result["anyOf"] = [inner, {"type": "null"}]
+
+
+def _dropped(keyword: str, value: Any) -> bool:
+    """Whether *keyword* is left out: OpenAPI-only, an extension, or a pattern we cannot run."""
+    if keyword in _OPENAPI_ONLY or (keyword.startswith("x-") and keyword != "x-recursive-ref"):
+        return True
+    return keyword == "pattern" and not _runnable(value)
 
 
 def _runnable(pattern: Any) -> bool:
