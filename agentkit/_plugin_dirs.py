@@ -6,7 +6,7 @@ directory or ``sys.path`` by itself. Its ``plugin.json`` is checked against the 
 shipped as ``agentkit/plugin.schema.json`` before any of its code runs; its ``name`` is the
 plugin's name. The manifest is read defensively, since its folder may come from anyone: a
 regular file only (a FIFO, a device or a directory is refused without being read), a symlink
-only when it stays inside the plugin folder, at most ``max_manifest_bytes`` (1 MiB) read, and
+only when it stays inside the plugin folder, at most ``max_manifest_bytes`` (64 KiB) read, and
 arrays and objects nested at most ``max_manifest_depth`` (32) deep, checked before parsing.
 Whatever is wrong with one manifest becomes that plugin's error; discovery goes on.
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
+    from agentkit._regex import SafePattern
+
 __all__ = [
     "DEFAULT_ENTRY_MODULE",
     "DEFAULT_MAX_MANIFEST_BYTES",
@@ -65,8 +67,9 @@ SCHEMA_RESOURCE = "plugin.schema.json"
 #: ``entry_module`` when the manifest names none: the plugin folder's own ``__init__.py``.
 DEFAULT_ENTRY_MODULE = "__init__"
 
-#: The largest ``plugin.json`` read, in bytes (``PluginManager(max_manifest_bytes=...)``).
-DEFAULT_MAX_MANIFEST_BYTES = 1 << 20
+#: The largest ``plugin.json`` read, in bytes (``PluginManager(max_manifest_bytes=...)``); a
+#: real one is a few hundred bytes, and anything this size parses and validates in milliseconds.
+DEFAULT_MAX_MANIFEST_BYTES = 64 << 10
 
 #: The deepest nesting of arrays and objects in ``plugin.json``
 #: (``PluginManager(max_manifest_depth=...)``); a valid manifest needs 2.
@@ -74,9 +77,11 @@ DEFAULT_MAX_MANIFEST_DEPTH = 32
 
 _MODULE_PREFIX = "_agentkit_dir_plugin_"
 
-# The characters that matter for nesting depth: brackets, and quotes and backslashes (a
-# bracket inside a string does not count). Single characters: no backtracking.
-_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+# For the nesting check: JSON strings (a bracket inside one does not count), then whatever
+# is not a bracket.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
 
 # Schema messages quote the offending value, which may be a megabyte long.
 _MAX_PROBLEM_CHARS = 500
@@ -308,29 +313,30 @@ def _too_large(path: Path, max_bytes: int) -> str:
 
 
 def _nested_deeper_than(text: str, limit: int) -> bool:
-    """Whether JSON *text* nests arrays and objects more than *limit* deep (linear time)."""
-    depth = 0
-    in_string = False
-    escaped = -1
-    for match in _JSON_SPECIAL.finditer(text):
-        position = match.start()
-        if position == escaped:
-            continue
-        char = text[position]
-        if in_string:
-            if char == "\\":
-                escaped = position + 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    """Whether JSON *text* nests arrays and objects more than *limit* deep.
+
+    Linear time at C speed: strings are cut out (by RE2, whose time is linear even for an
+    unterminated string), then each round removes the innermost ``[]`` / ``{}`` pairs, at
+    most *limit* rounds. Pairs left after that are nested deeper; unmatched openers left over
+    (invalid JSON) count as depth too, so the parser never recurses on them.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _json_strings().subn("", text)[0])
+    for _ in range(limit):
+        brackets, removed = _INNERMOST_PAIR.subn("", brackets)
+        if not removed:
+            break
+    if _INNERMOST_PAIR.search(brackets):
+        return True
+    return brackets.count("[") + brackets.count("{") > limit
+
+
+@functools.cache
+def _json_strings() -> SafePattern:
+    from agentkit._regex import compile_pattern
+
+    return compile_pattern(_JSON_STRING, dotall=True)
 
 
 def _precheck(data: object) -> str | None:

@@ -156,7 +156,7 @@ class PluginManager:
         entry_points: Scan the ``agentkit`` entry-point group (off: core plugins only).
         disabled: Plugin names never activated, on top of ``AGENTKIT_DISABLE_PLUGINS``
             (read here, when the manager is created).
-        max_manifest_bytes: The largest ``plugin.json`` read (default 1 MiB); a larger one
+        max_manifest_bytes: The largest ``plugin.json`` read (default 64 KiB); a larger one
             puts its plugin in status ``error``.
         max_manifest_depth: The deepest nesting of arrays and objects in ``plugin.json``
             (default 32), checked before parsing.

@@ -687,10 +687,11 @@ def deep_json(depth: int) -> str:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda folder: (folder / MANIFEST_NAME).write_text(deep_json(10**5)), "nested more"),
+        (lambda folder: (folder / MANIFEST_NAME).write_text(deep_json(10**5)), "larger than"),
+        (lambda folder: (folder / MANIFEST_NAME).write_text(deep_json(30_000)), "nested more"),
         (
             lambda folder: (folder / MANIFEST_NAME).write_text(
-                json.dumps(manifest("x", tags=[{}] * 10**5))
+                json.dumps(manifest("x", tags=[{}] * 10_000))
             ),
             "more than 64 tags",
         ),
@@ -854,3 +855,23 @@ def test_generated_plugin_folders_never_stop_discovery(
             for module_name, module in list(sys.modules.items()):
                 if str(getattr(module, "__file__", None) or "").startswith(directory):
                     del sys.modules[module_name]
+
+
+def json_depth(value: Any) -> int:
+    """How deep *value* nests lists and dicts."""
+    if isinstance(value, list):
+        return 1 + max(map(json_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(json_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=200)
+@given(value=json_values, limit=st.integers(min_value=1, max_value=6))
+def test_the_nesting_check_agrees_with_the_real_depth(value: Any, limit: int) -> None:
+    """The pre-parse nesting check flags a document exactly when it nests deeper than the limit,
+    brackets inside strings not counting."""
+    from agentkit._plugin_dirs import _nested_deeper_than
+
+    text = json.dumps(value, ensure_ascii=False)
+    assert _nested_deeper_than(text, limit) == (json_depth(value) > limit)
