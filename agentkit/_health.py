@@ -341,7 +341,7 @@ class HealthMonitor:
         """
         component = self._get(name)
         if isinstance(error, BaseException):
-            message = f"passive: {type(error).__name__}: {error}"
+            message = f"passive: {error_text(error)}"
         else:
             message = f"passive: {error or 'call failed'}"
         self._record(component, HealthReport(False, message), immediate=immediate)

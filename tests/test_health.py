@@ -660,3 +660,16 @@ def test_generated_hostile_checks_and_listeners_never_stop_the_state_machine(
                 await swallower.release()
 
     asyncio.run(scenario())
+
+
+async def test_a_passive_failure_with_an_unprintable_exception_is_recorded() -> None:
+    """report_failure with an exception whose __str__ raises still counts, with a safe message."""
+    monitor = HealthMonitor(unhealthy_threshold=1, clock=VirtualClock())
+    monitor.register_component("a", "agent")
+    unprintable = type("Unprintable", (Exception,), {"__str__": raising(OwnBaseException)})()
+    monitor.report_failure("a", unprintable)
+    health = monitor.get_health("a")
+    assert health.status is HealthStatus.UNHEALTHY
+    assert health.last_report == HealthReport(
+        False, "passive: Unprintable: <message cannot be shown>"
+    )
