@@ -1,6 +1,6 @@
 """The circuit breaker: stop calling what keeps failing, probe it, close again when it works.
 
-States and transitions (DESIGN.md section 8)::
+States and transitions::
 
     CLOSED --failure_threshold consecutive failures (or the failure rate)--> OPEN
     OPEN --timeout_seconds of clock time (checked when a call arrives)--> HALF_OPEN
@@ -112,8 +112,8 @@ class CircuitBreaker:
     than *slow_call_seconds* also counts as a failure (its result is still returned). When the
     circuit rejects a call, ``CircuitOpenError`` is raised, or the fallback runs. The fallback
     also runs when a counted failure happens; it is called with the exception if it takes one
-    argument and with nothing if it takes none (the seed's form). Excluded exceptions are
-    re-raised as they are and never reach the fallback.
+    argument and with nothing if it takes none (the Enterprise Features Guide's form).
+    Excluded exceptions are re-raised as they are and never reach the fallback.
 
     Args:
         name: Shown in errors, logs and stats.

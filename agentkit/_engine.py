@@ -1,4 +1,7 @@
-"""``DistributedEngine``: the seed's facade over an executor (local, or Ray through a plugin)."""
+"""``DistributedEngine``: the Enterprise Features Guide's facade over an executor.
+
+The executor is local, or Ray through a plugin.
+"""
 
 from __future__ import annotations
 

@@ -264,7 +264,7 @@ class FailoverManager:
                     logger.error("%s", exc)
 
     def active_component(self, primary: str) -> str:
-        """The component of *primary*'s chain to use now (sync form of the seed's call)."""
+        """The component of *primary*'s chain to use now (the guide's call, synchronous)."""
         return self._evaluate(primary)
 
     async def get_active_component(self, primary: str) -> str:

@@ -1,7 +1,7 @@
 """The ``failover`` plugin: agentkit's reliability parts, declared like any other plugin.
 
 It is listed under ``[project.entry-points.agentkit]`` so that health monitoring, failover and
-circuit breaking load through the path every third-party plugin uses (DESIGN.md section 1).
+circuit breaking load through the path every third-party plugin uses .
 The classes themselves live in the core (``agentkit.HealthMonitor``, ``FailoverManager``,
 ``CircuitBreaker``) and need no extra; no hook is implemented yet, so activating the plugin
 only proves it loads. Nothing heavy is imported here.

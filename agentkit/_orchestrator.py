@@ -1,6 +1,6 @@
 """``Orchestrator``: give a task to a group of agents and decide between their proposals.
 
-The seed's migration guide::
+The Enterprise Features Guide's migration guide::
 
     orchestrator = Orchestrator(
         agents,

@@ -122,7 +122,7 @@ class PluginInfo:
     """Names of the tools this plugin added to the manager's registry while active."""
 
     def as_dict(self) -> dict[str, Any]:
-        """The seed's dict: name, version, source, status, error, and the other fields."""
+        """The guide's dict: name, version, source, status, error, and the other fields."""
         return {
             "name": self.name,
             "version": self.version,
@@ -321,7 +321,7 @@ class PluginManager:
         return [self._infos[name] for name in sorted(self._infos)]
 
     def list_plugins(self) -> list[dict[str, Any]]:
-        """The seed's listing: one dict per plugin (see :meth:`PluginInfo.as_dict`), by name."""
+        """The guide's listing: one dict per plugin (see :meth:`PluginInfo.as_dict`), by name."""
         return [info.as_dict() for info in self.plugins()]
 
     def plugin_info(self, name: str) -> PluginInfo | None:

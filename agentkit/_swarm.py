@@ -190,7 +190,7 @@ class _Collector:
 
 
 class AgentSwarm:
-    """A named group of agents on a bus (the seed's ``AgentSwarm(name, pubsub, members)``).
+    """A named group of agents on a bus: ``AgentSwarm(name, pubsub, members)``.
 
     *members* are agent ids or agent objects; objects are attached to *pubsub* in this
     process when the swarm starts (at its first use, or ``await swarm.start()``). Deadlines

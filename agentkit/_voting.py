@@ -1,6 +1,6 @@
 """The voting methods: pure, deterministic functions from votes to a :class:`VoteCount`.
 
-Rules (DESIGN.md section 4, ``docs/voting.md``):
+Rules (``docs/voting.md``):
 
 * one vote per agent; confidence in [0, 1]; at least one vote; a ranking led by its option;
 * arithmetic is order-independent: thresholds are ``Fraction``\\ s, weight totals are

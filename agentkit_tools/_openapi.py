@@ -52,8 +52,9 @@ Credential = str | tuple[str, str]
 class OpenAPIParser:
     """Reads OpenAPI specs and makes one tool per operation.
 
-    The seed's API: ``parse_spec(spec, format=...)``, ``extract_tools(spec, tool_prefix=...)``
-    and ``register_tools_from_spec(spec, registry, format=..., tool_prefix=...)``. A spec is
+    The Enterprise Features Guide's API: ``parse_spec(spec, format=...)``,
+    ``extract_tools(spec, tool_prefix=...)`` and
+    ``register_tools_from_spec(spec, registry, format=..., tool_prefix=...)``. A spec is
     YAML/JSON text, a dict, a file path or an http(s) URL (fetched with httpx). Everything
     else is set once here, for every spec this parser reads.
 
@@ -172,7 +173,7 @@ class OpenAPIParser:
     def __repr__(self) -> str:
         return f"OpenAPIParser(base_url={self.base_url!r}, schemes={sorted(self._auth)})"
 
-    # -- the seed's API --------------------------------------------------------------------
+    # -- the Enterprise Features Guide's API -------------------------------------------------
 
     def parse_spec(self, spec: Any, format: str | None = None) -> dict[str, Any]:
         """Read, resolve (``$ref`` inlined, cycles cut) and validate *spec*; return it.
