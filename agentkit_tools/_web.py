@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Any
@@ -101,7 +102,11 @@ def web_tools(config: ToolsConfig) -> list[Tool]:
 
     async def page(url: str, selector: str | None = None) -> tuple[GuardedResponse, Any]:
         response = _ok(await get(url, headers={"Accept": "text/html,*/*;q=0.5"}))
-        return response, parse_html(response.text, base_url=response.url, selector=selector)
+        # Parsing a page of megabytes takes a second: off the event loop.
+        parsed = await asyncio.to_thread(
+            parse_html, response.text, base_url=response.url, selector=selector
+        )
+        return response, parsed
 
     async def web_scrape(
         url: str, selector: str | None = None, max_chars: int = 100_000
