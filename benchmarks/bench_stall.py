@@ -128,7 +128,7 @@ def _rows(count: int, key: Callable[[int], Any], width: int = 3) -> list[dict[st
 
 
 def cheap_cases() -> list[Case]:
-    """The issue's reproductions: small inputs, quick to build and to refuse (CI runs these)."""
+    """The reported reproductions: small inputs, quick to build and to refuse (CI runs these)."""
     same_key = _rows(600, lambda i: 1)
     wide = [{"i": i, "c": i, "v": 1} for i in range(2_000)]
     holidays = [f"{2000 + i // 365}-01-01" for i in range(1_000)]

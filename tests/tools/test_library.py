@@ -21,7 +21,7 @@ from agentkit_tools import ToolsConfig, create_builtin_tools_library
 from agentkit_tools._limits import ToolLimits
 
 CATEGORIES = ("text", "data", "file", "web", "math", "time")
-SEED_TOOLS = (
+GUIDE_TOOLS = (
     "text_search",
     "text_summarize",
     "text_translate",
@@ -58,11 +58,11 @@ def test_public_names() -> None:
 
 
 def test_library_has_ten_or_more_tools_per_category(tools: dict[str, Tool]) -> None:
-    """More than 60 tools, at least 10 in each of the six categories, the seed's among them."""
+    """More than 60 tools, at least 10 in each of the six categories, the guide's among them."""
     counts = Counter(tool.category for tool in tools.values())
     assert len(tools) >= 60
     assert all(counts[category] >= 10 for category in CATEGORIES), counts
-    assert set(SEED_TOOLS) <= set(tools)
+    assert set(GUIDE_TOOLS) <= set(tools)
 
 
 def test_names_follow_category_verb(tools: dict[str, Tool]) -> None:
@@ -144,8 +144,8 @@ def registry(config: ToolsConfig) -> ToolRegistry:
     return registry
 
 
-async def test_seed_example_returns_a_real_summary(registry: ToolRegistry) -> None:
-    """The seed's execute_tool('text_summarize', ...) returns an extractive summary."""
+async def test_guide_example_returns_a_real_summary(registry: ToolRegistry) -> None:
+    """The guide's execute_tool('text_summarize', ...) returns an extractive summary."""
     text = (
         "Agents cooperate over a message bus. The bus carries messages between agents. "
         "Voting lets agents decide together when they disagree. Lunch was at noon."

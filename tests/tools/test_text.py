@@ -564,7 +564,7 @@ async def test_extract_agrees_with_the_lookaround_patterns(text: str) -> None:
 
 
 async def test_text_tools_through_the_registry_fail_typed(config: ToolsConfig) -> None:
-    """The issue's inputs through execute_tool end in typed failures or bounded results."""
+    """The reported inputs through execute_tool end in typed failures or bounded results."""
     registry = ToolRegistry()
     for tool in create_builtin_tools_library(config):
         registry.register_tool(tool)
