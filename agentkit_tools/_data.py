@@ -607,7 +607,11 @@ def data_tools(config: ToolsConfig | None = None) -> list[Tool]:
                     "columns": _FIELD,
                     "values": _FIELD,
                     "function": string(enum=functions, default="sum"),
-                    "fill_value": ANY,
+                    # A scalar: it is repeated in every empty cell of the table.
+                    "fill_value": {
+                        "type": ["string", "number", "boolean", "null"],
+                        "maxLength": 1000,
+                    },
                 },
                 ["rows", "index", "columns", "values"],
             ),

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import json
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import agentkit_tools
 from agentkit import PluginManager, Tool, ToolRegistry
@@ -19,6 +24,7 @@ from agentkit._tool import TOOL_NAME_PATTERN
 from agentkit.exceptions import ConfigurationError
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
 from agentkit_tools._limits import ToolLimits
+from tests.tools.conftest import schema_errors
 
 CATEGORIES = ("text", "data", "file", "web", "math", "time")
 GUIDE_TOOLS = (
@@ -272,3 +278,109 @@ def test_limits_are_configurable(tmp_path: Path) -> None:
     assert tools["data_sort"].parameters["properties"]["rows"]["maxItems"] == 7
     with pytest.raises(ConfigurationError, match="max_rows"):
         ToolLimits(max_rows=0)
+
+
+SMALL_LIMITS = ToolLimits(
+    max_text_chars=2_000,
+    max_rows=30,
+    max_output_chars=20_000,
+    max_output_items=2_000,
+    max_output_cells=2_000,
+    max_list_items=10,
+    max_diff_cells=10_000,
+    max_validation_steps=5_000,
+)
+TYPED_FAILURES = frozenset(
+    {"validation", "not_configured", "ToolInputError", "LimitExceededError", "PatternError"}
+)
+
+
+SMALL_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-1e3, 1e3) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELD_NAMES = st.sampled_from(["k", "a", "a.b", "0", "user.age", "x"])
+
+
+def from_schema(schema: Any) -> st.SearchStrategy[Any]:
+    """Values for the schema shapes the built-in tools use (sizes capped for speed)."""
+    if not isinstance(schema, dict) or not schema.get("type"):
+        return SMALL_JSON
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema["type"]
+    if isinstance(kind, list):
+        return st.one_of(*(from_schema({**schema, "type": one}) for one in kind))
+    if kind == "string":
+        size = min(schema.get("maxLength", 50), 300)
+        low = min(schema.get("minLength", 0), size)
+        return st.text(min_size=low, max_size=size) | FIELD_NAMES.filter(
+            lambda v: low <= len(v) <= size
+        )
+    if kind == "integer":
+        return st.integers(schema.get("minimum", -(10**6)), schema.get("maximum", 10**6))
+    if kind == "number":
+        return st.floats(schema.get("minimum", -1e6), schema.get("maximum", 1e6))
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
+    if kind == "array":
+        return st.lists(
+            from_schema(schema.get("items", {})),
+            min_size=schema.get("minItems", 0),
+            max_size=max(schema.get("minItems", 0), min(schema.get("maxItems", 10), 10)),
+            unique_by=(lambda v: json.dumps(v, sort_keys=True))
+            if schema.get("uniqueItems")
+            else None,
+        )
+    properties = schema.get("properties")
+    if not properties:
+        rows = st.dictionaries(FIELD_NAMES, SMALL_JSON, max_size=4)
+        return rows | st.dictionaries(st.text(max_size=4), SMALL_JSON, max_size=4)
+    required = set(schema.get("required", []))
+    return st.fixed_dictionaries(
+        {key: from_schema(sub) for key, sub in properties.items() if key in required},
+        optional={key: from_schema(sub) for key, sub in properties.items() if key not in required},
+    )
+
+
+@functools.cache
+def small_registry() -> tuple[ToolRegistry, dict[str, Tool]]:
+    """Every text, data and time tool with SMALL_LIMITS, registered once."""
+    config = ToolsConfig(sandbox_root=Path(tempfile.gettempdir()), limits=SMALL_LIMITS)
+    chosen = {
+        tool.name: tool
+        for tool in create_builtin_tools_library(config)
+        if tool.category in ("text", "data", "time")
+    }
+    registry = ToolRegistry()
+    for tool in chosen.values():
+        registry.register_tool(tool)
+    return registry, chosen
+
+
+@given(data=st.data(), name=st.sampled_from(sorted(small_registry()[1])))
+@settings(
+    max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+async def test_any_valid_arguments_give_bounded_output_or_a_typed_error(
+    data: st.DataObject, name: str
+) -> None:
+    """Arguments generated from each schema end in output bounded by the limits, or refused."""
+    registry, chosen = small_registry()
+    params = data.draw(from_schema(chosen[name].parameters), label="params")
+    if schema_errors(chosen[name].parameters, params):
+        return  # the registry refuses these before the tool runs (tested elsewhere)
+    result = await registry.execute_tool(name, params)
+    event(f"{name}: {'ok' if result.success else result.error_type}")
+    if not result.success:
+        assert result.error_type in TYPED_FAILURES, (name, result.error_type, result.error)
+        return
+    size = len(json.dumps(result.output, default=str))
+    given_size = len(json.dumps(params, default=str))
+    # Outputs grow at most by a constant factor of the input, or up to the output limits.
+    assert size <= 4 * given_size + 3 * SMALL_LIMITS.max_output_chars, (name, size, given_size)
