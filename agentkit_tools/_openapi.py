@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import os
 import re
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -40,7 +41,11 @@ from agentkit_tools._openapi_text import (
 if TYPE_CHECKING:
     from agentkit.protocols import Registry
 
-__all__ = ["OpenAPIParser"]
+__all__ = ["PRIVATE_ADDRESSES_VARIABLE", "OpenAPIParser"]
+
+#: Set to 1 to let every ``OpenAPIParser`` without an explicit ``allow_private_addresses``
+#: reach private addresses (for deployments whose APIs live on a private network).
+PRIVATE_ADDRESSES_VARIABLE: Final = "AGENTKIT_OPENAPI_ALLOW_PRIVATE_ADDRESSES"
 
 _PREFIX: Final = re.compile(r"^[a-zA-Z0-9_-]{0,60}$")
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -77,6 +82,9 @@ class OpenAPIParser:
         allow_private_addresses: Let remote refs, calls to servers the spec names and
             redirects away from the origins you chose (``base_url`` and the spec's URL, never
             checked) reach loopback, private, link-local and other non-public addresses.
+            Default (None): the ``AGENTKIT_OPENAPI_ALLOW_PRIVATE_ADDRESSES`` environment
+            variable (``1``/``true``/``yes``), else False — a switch for deployments whose
+            APIs all live on a private network.
         validate: Check the spec with openapi-spec-validator (about 2 ms per operation).
         timeout: Seconds for fetching a spec and for each call (also each tool's timeout).
         max_response_bytes: A larger response body of a call fails.
@@ -109,7 +117,7 @@ class OpenAPIParser:
         path_pattern: str | None = None,
         include_deprecated: bool = False,
         allow_remote_refs: bool = False,
-        allow_private_addresses: bool = False,
+        allow_private_addresses: bool | None = None,
         validate: bool = True,
         timeout: float = 30.0,
         max_response_bytes: int = 10 * 1024 * 1024,
@@ -154,6 +162,9 @@ class OpenAPIParser:
             )
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
+        if allow_private_addresses is None:
+            flag = os.environ.get(PRIVATE_ADDRESSES_VARIABLE, "").strip().lower()
+            allow_private_addresses = flag in {"1", "true", "yes"}
         self._load_options = LoadOptions(
             validate=validate,
             limits=limits,

@@ -135,7 +135,7 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
 def _is_file(text: str) -> bool:
     try:
         return Path(text).expanduser().is_file()
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: "~user" with no home
         return False
 
 

@@ -32,6 +32,8 @@ __all__ = ["Entry", "Sandbox", "Scan", "glob_pattern", "kind_of", "split_path"]
 MAX_PATH_CHARS: Final = 4096
 #: Longest single file name, in bytes (the Linux limit).
 MAX_NAME_BYTES: Final = 255
+#: Deepest directory tree one recursive delete removes (shutil.rmtree recurses per level).
+MAX_DELETE_DEPTH: Final = 256
 
 _DIR_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: a FIFO or device swapped in after the lstat is opened without waiting for a
@@ -535,15 +537,17 @@ class Sandbox:
                 raise OSError(
                     errno.ENOTEMPTY, f"{shown!r} is a non-empty directory; pass recursive=true"
                 ) from None
+            # shutil.rmtree recurses once per level: measure first, so a deep tree is refused
+            # before anything is deleted instead of stopping part-way at the recursion limit.
+            if _depth_over(dir_fd, name, MAX_DELETE_DEPTH):
+                raise LimitExceededError(
+                    f"{shown!r} is nested more than {MAX_DELETE_DEPTH} directories deep, too "
+                    "deep to delete in one call (nothing was deleted): delete its deepest "
+                    "directories first"
+                ) from None
             # shutil.rmtree works through descriptors on Linux (avoids_symlink_attacks) and
             # refuses a top directory swapped for a symlink.
-            try:
-                shutil.rmtree(name, dir_fd=dir_fd)
-            except RecursionError:
-                raise LimitExceededError(
-                    f"{shown!r} is nested too deeply to delete in one call (the delete "
-                    "stopped part-way): delete its deepest directories first"
-                ) from None
+            shutil.rmtree(name, dir_fd=dir_fd)
         return kind
 
     def is_directory(self, parts: tuple[str, ...]) -> bool:
@@ -553,3 +557,35 @@ class Sandbox:
                 return True
         except (FileNotFoundError, NotADirectoryError):
             return False
+
+
+def _depth_over(dir_fd: int, name: str, limit: int) -> bool:
+    """Whether the directory *name* in *dir_fd* has directories nested more than *limit* deep.
+
+    Iterative, through descriptors that follow no symlink: one open descriptor per level
+    walked, so at most *limit* + 1 at a time.
+    """
+    stack: list[tuple[int, list[str]]] = []
+    try:
+        top = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+        stack.append((top, _subdirectories(top)))
+        while stack:
+            fd, pending = stack[-1]
+            if not pending:
+                os.close(stack.pop()[0])
+                continue
+            if len(stack) > limit:
+                return True
+            child = os.open(pending.pop(), _DIR_FLAGS, dir_fd=fd)
+            stack.append((child, _subdirectories(child)))
+        return False
+    except OSError:
+        return False  # changed meanwhile: rmtree sees the tree as it is now
+    finally:
+        for fd, _pending in stack:
+            os.close(fd)
+
+
+def _subdirectories(fd: int) -> list[str]:
+    with os.scandir(fd) as entries:
+        return [entry.name for entry in entries if entry.is_dir(follow_symlinks=False)]

@@ -98,6 +98,21 @@ async def test_a_server_the_spec_names_elsewhere_must_be_public(
     assert result.success, result.error
 
 
+@pytest.mark.parametrize(("value", "allowed"), [("1", True), ("true", True), ("0", False)])
+async def test_the_operator_variable_sets_the_default_for_private_addresses(
+    internal: SpecServer, monkeypatch: pytest.MonkeyPatch, value: str, allowed: bool
+) -> None:
+    """The operator variable lets spec-named private servers through; an explicit False wins."""
+    monkeypatch.setenv("AGENTKIT_OPENAPI_ALLOW_PRIVATE_ADDRESSES", value)
+    before = len(internal.hits)
+    result = await call(spec_calling(internal.url))
+    assert result.success is allowed, result.error
+    assert len(internal.hits) == before + (1 if allowed else 0)
+    refused = await call(spec_calling(internal.url), allow_private_addresses=False)
+    assert not refused.success
+    assert len(internal.hits) == before + (1 if allowed else 0)
+
+
 @pytest.mark.parametrize(
     "host", ["169.254.169.254", "[::ffff:169.254.169.254]", "[64:ff9b::a9fe:a9fe]", "meta.test"]
 )

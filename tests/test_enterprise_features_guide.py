@@ -1,4 +1,4 @@
-"""The seed guide's examples run against agentkit, as DESIGN.md section 0 promises."""
+"""The Enterprise Features Guide's examples run against agentkit, every block for real."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import agentkit
 
-GUIDE = Path(__file__).parents[1] / "examples" / "seed_guide.py"
+GUIDE = Path(__file__).parents[1] / "examples" / "enterprise_features_guide.py"
 
 
-def test_seed_guide_runs_every_block() -> None:
-    """examples/seed_guide.py exits 0 and each block prints what the guide says it does."""
+def test_the_guide_runs_every_block() -> None:
+    """The guide runner exits 0 and each block prints what the guide says it does."""
     result = subprocess.run(
         [sys.executable, str(GUIDE)], capture_output=True, text=True, timeout=120, check=False
     )
