@@ -39,6 +39,8 @@ class ToolsConfig:
             or ``file_move`` call looks at before it stops (and says so in its result).
         max_scan_depth: Directory levels those walks descend below their start.
         max_search_bytes: File bytes one ``file_search`` call reads before it stops.
+        max_json_bytes: The largest JSON body a web tool decodes (decoding is one call that
+            holds the event loop's thread, so it is kept short).
         translate_url: Base URL of a LibreTranslate server (``POST {url}/translate``).
         translate_api_key: Its API key, if it needs one.
         search_url: Base URL of a SearXNG instance (``GET {url}/search?format=json``).
@@ -61,6 +63,7 @@ class ToolsConfig:
     max_scan_entries: int = 100_000
     max_scan_depth: int = 64
     max_search_bytes: int = 64 * 1024 * 1024
+    max_json_bytes: int = 2 * 1024 * 1024
     translate_url: str | None = None
     translate_api_key: str | None = None
     search_url: str | None = None
@@ -76,9 +79,12 @@ class ToolsConfig:
             raise ConfigurationError(f"http_timeout must be positive, got {self.http_timeout}")
         if self.max_response_bytes <= 0 or self.max_file_bytes <= 0:
             raise ConfigurationError("max_response_bytes and max_file_bytes must be positive")
-        if min(self.max_scan_entries, self.max_scan_depth, self.max_search_bytes) <= 0:
+        if min(self.max_scan_entries, self.max_scan_depth, self.max_search_bytes) <= 0 or (
+            self.max_json_bytes <= 0
+        ):
             raise ConfigurationError(
-                "max_scan_entries, max_scan_depth and max_search_bytes must be positive"
+                "max_scan_entries, max_scan_depth, max_search_bytes and max_json_bytes must be "
+                "positive"
             )
         if self.max_redirects < 0:
             raise ConfigurationError(f"max_redirects must be >= 0, got {self.max_redirects}")

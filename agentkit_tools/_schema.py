@@ -24,9 +24,6 @@ __all__ = [
 
 Schema = dict[str, Any]
 
-# Tools of these categories report bad input only through agentkit's own errors.
-_TYPED_CATEGORIES = frozenset({"text", "data", "time"})
-
 #: Any JSON value.
 ANY: Schema = {}
 
@@ -99,10 +96,9 @@ def make_tool(
 ) -> Tool:
     """A built-in Tool; the defaults fit a pure, fast, read-only function.
 
-    A text, data or time tool's function is wrapped by :func:`typed_errors`.
+    Every built-in tool's function is wrapped by :func:`typed_errors`.
     """
-    if category in _TYPED_CATEGORIES:
-        function = typed_errors(function)
+    function = typed_errors(function)
     return Tool(
         name=name,
         description=description,

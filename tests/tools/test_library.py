@@ -167,7 +167,7 @@ async def test_guide_example_returns_a_real_summary(registry: ToolRegistry) -> N
     [
         ("text_summarize", {"text": "x", "max_length": "long"}, "validation", "/max_length"),
         ("math_calculate", {"expression": "1/0"}, "ZeroDivisionError", None),
-        ("math_calculate", {"expression": "__import__('os')"}, "ValueError", None),
+        ("math_calculate", {"expression": "__import__('os')"}, "ToolInputError", None),
         ("file_read", {"path": "../../etc/passwd"}, "sandbox", None),
         ("text_translate", {"text": "hi", "target": "de"}, "not_configured", None),
         ("web_search", {"query": "tea"}, "not_configured", None),

@@ -404,7 +404,7 @@ async def test_math_random_refuses_infinite_bounds_and_stays_finite() -> None:
         for kind in ("float", "integer"):
             result = await registry.execute_tool("math_random", {"kind": kind, **bounds})
             assert not result.success
-            assert result.error_type == "ValueError"
+            assert result.error_type == "ToolInputError"
 
 
 @given(

@@ -6,8 +6,10 @@ import hashlib
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from agentkit import SandboxViolationError, ToolNotConfiguredError
+from agentkit import LimitExceededError, SandboxViolationError, ToolNotConfiguredError
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -66,6 +68,31 @@ async def test_fetch_json(web: Any, local_server: Any) -> None:
         await web("web_fetch_json", url=local_server.url + "/page")
     with pytest.raises(ConnectionError, match="HTTP 404"):
         await web("web_fetch_json", url=local_server.url + "/nothing")
+
+
+@given(depth=st.integers(min_value=2_000, max_value=200_000))
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+async def test_fetch_json_nested_too_deep_is_a_limit_error(
+    make_caller: Any, local_server: Any, depth: int
+) -> None:
+    """JSON nested thousands deep is a LimitExceededError, never a RecursionError."""
+    call = make_caller(allow_private_addresses=True)
+    local_server.route("/deep", body=b"[" * depth + b"]" * depth, content_type="application/json")
+    with pytest.raises(LimitExceededError, match="nested too deeply"):
+        await call("web_fetch_json", url=local_server.url + "/deep")
+
+
+async def test_fetch_json_over_max_json_bytes_names_the_option(
+    make_caller: Any, local_server: Any
+) -> None:
+    """A JSON body over max_json_bytes is refused before decoding; post_json keeps the text."""
+    call = make_caller(allow_private_addresses=True, max_json_bytes=100)
+    local_server.route("/big", body={"items": list(range(100))})
+    with pytest.raises(LimitExceededError, match="max_json_bytes"):
+        await call("web_fetch_json", url=local_server.url + "/big")
+    posted = await call("web_post_json", url=local_server.url + "/big", body={})
+    assert posted["data"] is None
+    assert posted["text"].startswith('{"items"')
 
 
 async def test_post_json(web: Any, local_server: Any) -> None:
