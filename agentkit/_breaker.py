@@ -304,7 +304,9 @@ class CircuitBreaker:
                     task = asyncio.ensure_future(outcome)
                     self._background.add(task)
                     task.add_done_callback(self._listener_done)
-            except Exception:
+            except (KeyboardInterrupt, SystemExit):
+                raise  # the user asked the process to stop
+            except BaseException:  # a listener's CancelledError or GeneratorExit is its own
                 logger.exception("listener %r of circuit %r failed", listener, self.name)
 
     def _listener_done(self, task: asyncio.Future[Any]) -> None:

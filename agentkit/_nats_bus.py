@@ -256,7 +256,7 @@ class NatsPubSub(JetStreamBus):
     ) -> BusSubscription:
         """Call *handler* for each message matching *topic*; see the class doc for *durable*."""
         nc = self._client()
-        if durable is not None and not STREAM_NAME.match(durable):
+        if durable is not None and not (isinstance(durable, str) and STREAM_NAME.match(durable)):
             raise ConfigurationError(
                 f"durable name {durable!r} must be letters, digits, '_' or '-' (at most 64)"
             )

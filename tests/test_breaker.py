@@ -340,6 +340,30 @@ async def test_listeners_hear_each_transition_and_a_bad_one_is_contained() -> No
     assert async_changes == ["open", "half_open", "closed"]
 
 
+@pytest.mark.parametrize("error", [asyncio.CancelledError, GeneratorExit, BaseException])
+async def test_a_listener_raising_a_base_exception_is_contained(
+    error: type[BaseException],
+) -> None:
+    """A listener raising CancelledError, GeneratorExit or a bare BaseException breaks no call."""
+    clock = VirtualClock()
+    changes: list[str] = []
+
+    def hostile(*_: Any) -> None:
+        raise error()
+
+    breaker = CircuitBreaker(
+        "api",
+        failure_threshold=1,
+        timeout_seconds=1,
+        listeners=[hostile, lambda b, old, new: changes.append(new.value)],
+        clock=clock,
+    )
+    await trip(breaker, Service(), 1)
+    await clock.advance(1)
+    assert await breaker.call(lambda: "ok") == "ok"
+    assert changes == ["open", "half_open", "closed"]
+
+
 async def test_decorator_form_guards_every_call() -> None:
     """@breaker wraps a function so its calls go through the breaker."""
     breaker = CircuitBreaker("api", failure_threshold=1, clock=VirtualClock())

@@ -80,6 +80,18 @@ async def test_4092_character_subject_is_refused_and_the_bus_stays_up(nats_url: 
         await bus.close(timeout=5)
 
 
+@pytest.mark.parametrize("durable", [5, b"name", ["name"], "", "has space", "x" * 65])
+async def test_a_bad_durable_name_is_a_configuration_error(nats_url: str, durable: object) -> None:
+    """A durable name of the wrong type or shape is a ConfigurationError; the bus stays up."""
+    bus = await NatsPubSub(nats_url, stream="NAMES", dead_letter_stream="NAMES_DLQ").connect()
+    try:
+        with pytest.raises(agentkit.ConfigurationError, match="durable name"):
+            await bus.subscribe("names.x", lambda m: None, durable=durable)  # type: ignore[arg-type]
+        await _still_works(bus, "names")
+    finally:
+        await bus.close(timeout=5)
+
+
 async def test_durable_message_near_max_payload_counts_its_headers(nats_url: str) -> None:
     """A durable body a few bytes under max_payload is refused: the Nats-Msg-Id header counts."""
     bus = await NatsPubSub(nats_url, stream="NEAR", dead_letter_stream="NEAR_DLQ").connect()
