@@ -47,6 +47,7 @@ from agentkit._regex import compile_pattern
 from agentkit.exceptions import PatternError, ToolRegistrationError
 
 __all__ = [
+    "LINEAR_TIME_KEYWORDS",
     "MAX_INSTANCE_DEPTH",
     "SchemaValidator",
     "SchemaViolation",
@@ -368,18 +369,22 @@ def _schema_format_checker(cls: Any) -> Any:
     return checker
 
 
+#: jsonschema keyword functions whose regular expressions run on RE2 (and ``multipleOf``
+#: exact for huge integers); pass them to ``jsonschema.validators.extend``.
+LINEAR_TIME_KEYWORDS: Final[Mapping[str, Callable[..., Iterator[Any]]]] = {
+    "pattern": _re2_pattern,
+    "patternProperties": _re2_pattern_properties,
+    "additionalProperties": _re2_additional_properties,
+    "multipleOf": _multiple_of,
+}
+
+
 @functools.cache
 def _linear_time(cls: Any) -> Any:
     """jsonschema's validator class *cls* with its regular expressions on RE2."""
-    replacements = {
-        "pattern": _re2_pattern,
-        "patternProperties": _re2_pattern_properties,
-        "additionalProperties": _re2_additional_properties,
-        "multipleOf": _multiple_of,
-    }
     extend: Any = jsonschema.validators.extend
     # Only keywords the draft has: an older draft must keep ignoring the ones it lacks.
-    return extend(cls, {k: v for k, v in replacements.items() if k in cls.VALIDATORS})
+    return extend(cls, {k: v for k, v in LINEAR_TIME_KEYWORDS.items() if k in cls.VALIDATORS})
 
 
 # -- bounded instances and messages ------------------------------------------------------------

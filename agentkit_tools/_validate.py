@@ -2,9 +2,10 @@
 
 jsonschema runs ``pattern`` and ``patternProperties`` (also inside ``additionalProperties``
 and ``unevaluatedProperties``) on Python's backtracking ``re``, where one pattern such as
-``(a+)+$`` holds the GIL for seconds. Those keywords are replaced here by versions on
-:func:`agentkit._regex.compile_pattern`. ``uniqueItems`` is replaced by a linear check
-(jsonschema's falls back to comparing every pair). Every keyword evaluation is counted, so a
+``(a+)+$`` holds the GIL for seconds. Those keywords are replaced here by the registry's own
+RE2 versions (``LINEAR_TIME_KEYWORDS``), plus an RE2 ``unevaluatedProperties``.
+``uniqueItems`` is replaced by a linear check (jsonschema's falls back to comparing every
+pair). Every keyword evaluation is counted, so a
 small schema whose ``$ref`` chains multiply the work stops at ``ToolLimits.max_validation_steps``;
 depth is bounded by ``ToolLimits.max_depth`` before anything runs.
 """
@@ -22,6 +23,7 @@ from jsonschema import ValidationError
 from jsonschema.protocols import Validator
 
 from agentkit._regex import compile_pattern
+from agentkit._validation import LINEAR_TIME_KEYWORDS
 from agentkit.exceptions import LimitExceededError, ToolInputError
 from agentkit_tools._limits import ToolLimits, check_depth
 
@@ -35,55 +37,8 @@ MAX_MESSAGE_CHARS: Final = 500
 Keyword = Callable[[Any, Any, Any, dict[str, Any]], Iterator[ValidationError] | None]
 
 
-def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not compile_pattern(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def _pattern_properties(
-    validator: Any, patterns: Any, instance: Any, schema: Any
-) -> Iterator[ValidationError]:
-    if not validator.is_type(instance, "object"):
-        return
-    for pattern, subschema in patterns.items():
-        compiled = compile_pattern(pattern)
-        for key, value in instance.items():
-            if compiled.search(key):
-                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
-
-
 def _matches_any_pattern(schema: Any, key: str) -> bool:
     return any(compile_pattern(p).search(key) for p in schema.get("patternProperties", {}))
-
-
-def _additional(instance: Any, schema: Any) -> Iterator[str]:
-    properties = schema.get("properties", {})
-    for key in instance:
-        if key not in properties and not _matches_any_pattern(schema, key):
-            yield key
-
-
-def _additional_properties(
-    validator: Any, allowed: Any, instance: Any, schema: Any
-) -> Iterator[ValidationError]:
-    if not validator.is_type(instance, "object"):
-        return
-    extras = sorted(set(_additional(instance, schema)), key=str)
-    if validator.is_type(allowed, "object"):
-        for extra in extras:
-            yield from validator.descend(instance[extra], allowed, path=extra)
-    elif not allowed and extras:
-        if "patternProperties" in schema:
-            verb = "does" if len(extras) == 1 else "do"
-            patterns = ", ".join(repr(p) for p in sorted(schema["patternProperties"]))
-            joined = ", ".join(repr(extra) for extra in extras)
-            yield ValidationError(f"{joined} {verb} not match any of the regexes: {patterns}")
-        else:
-            verb = "was" if len(extras) == 1 else "were"
-            joined = ", ".join(repr(extra) for extra in extras)
-            yield ValidationError(
-                f"Additional properties are not allowed ({joined} {verb} unexpected)"
-            )
 
 
 def _evaluated_keys(validator: Any, instance: Any, schema: Any) -> set[str]:
@@ -172,9 +127,7 @@ def _unique_items(
 
 
 _REPLACED: Final[dict[str, Keyword]] = {
-    "pattern": _pattern,
-    "patternProperties": _pattern_properties,
-    "additionalProperties": _additional_properties,
+    **LINEAR_TIME_KEYWORDS,
     "unevaluatedProperties": _unevaluated_properties,
     "uniqueItems": _unique_items,
 }
