@@ -16,8 +16,12 @@ connect on our behalf to an address we never checked.
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import ipaddress
 import socket
+import ssl
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -222,6 +226,27 @@ class GuardedResponse:
             return self.content.decode("utf-8", errors="replace")
 
 
+#: What the first httpx request imports (httpx itself, then httpcore's backend lazily).
+_HTTP_STACK = ("httpx", "h11", "anyio._backends._asyncio", "anyio.streams.tls")
+
+
+def _import_http_stack() -> None:
+    for name in _HTTP_STACK:
+        importlib.import_module(name)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every web request.
+
+    Building one reads the whole CA bundle (about 50 ms, in C, holding the GIL): built once,
+    off the event loop, instead of by every ``httpx.AsyncClient``.
+    """
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 async def guarded_request(
     config: ToolsConfig,
     method: str,
@@ -245,6 +270,11 @@ async def guarded_request(
         TimeoutError: the server did not answer in ``config.http_timeout``.
         ConnectionError: the request failed or there were too many redirects.
     """
+    if not all(name in sys.modules for name in _HTTP_STACK):
+        # httpx and what its first request imports lazily take 0.1-0.2 s of module code: in a
+        # thread the loop keeps its turns (the GIL changes hands between bytecodes), where
+        # importing here would stall it.
+        await asyncio.to_thread(_import_http_stack)
     import httpx
 
     limit = (
@@ -259,6 +289,7 @@ async def guarded_request(
         timeout=httpx.Timeout(config.http_timeout),
         follow_redirects=False,
         trust_env=False,
+        verify=await asyncio.to_thread(_ssl_context),
     ) as client:
         for _hop in range(config.max_redirects + 1):
             request_headers = {"User-Agent": config.user_agent, **(headers or {})}

@@ -76,9 +76,6 @@ def _decode_json(content: bytes, config: ToolsConfig, source: str) -> Any:
 
 def web_tools(config: ToolsConfig) -> list[Tool]:
     """The web tools, using *config*'s guard, limits and providers."""
-    # httpx takes about 0.1-0.2 s to import: import it now, with the library, rather than
-    # inside the first tool call on the event loop.
-    import httpx  # noqa: F401
 
     async def get(url: str, **options: Any) -> GuardedResponse:
         return await guarded_request(config, "GET", url, **options)
