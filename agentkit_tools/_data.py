@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agentkit._tool import Tool
-from agentkit.exceptions import ToolInputError
+from agentkit.exceptions import LimitExceededError, ToolInputError
 from agentkit_tools._config import ToolsConfig
 from agentkit_tools._limits import (
     ToolLimits,
@@ -356,6 +356,11 @@ def data_parse_csv(
                 cells += len(record)
                 check_cells(cells, limits, "the parsed CSV")
                 records.append(record)
+                if len(records) > limits.max_rows + 1:  # + 1: a header is not a record
+                    raise LimitExceededError(
+                        f"the CSV has more than {limits.max_rows:,} records; split it or "
+                        "raise ToolLimits.max_rows"
+                    )
     except csv.Error as exc:
         raise ToolInputError(f"malformed CSV: {exc}") from exc
     if not records:

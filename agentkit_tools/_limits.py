@@ -46,7 +46,10 @@ class ToolLimits:
     """
 
     max_text_chars: int = 1_000_000
-    max_rows: int = 100_000
+    # 50,000: a list of records is the input that makes the most Python objects, and a full
+    # garbage collection (which a thread cannot keep off the event loop: it holds the GIL)
+    # walks all of them; at 100,000 records those collections stalled the loop 85-134 ms.
+    max_rows: int = 50_000
     max_output_chars: int = 10_000_000
     max_output_items: int = 1_000_000
     max_output_cells: int = 1_000_000

@@ -496,5 +496,16 @@ def test_rows_are_bounded_by_the_schema(rejects: Any) -> None:
     """More rows than max_rows fail validation before the tool runs."""
     assert any(
         e.startswith("/rows")
-        for e in rejects("data_sort", rows=[{}] * 100_001, by=[{"field": "a"}])
+        for e in rejects("data_sort", rows=[{}] * 50_001, by=[{"field": "a"}])
     )
+
+
+@given(rows=st.integers(min_value=0, max_value=40), limit=st.integers(min_value=1, max_value=20))
+async def test_parse_csv_yields_at_most_max_rows_records(rows: int, limit: int) -> None:
+    """A CSV with more records than max_rows is refused naming the option; fewer all parse."""
+    text = "a,b\n" + "1,2\n" * rows
+    if rows > limit:
+        with pytest.raises(LimitExceededError, match="max_rows"):
+            await run("data_parse_csv", {"max_rows": limit}, text=text)
+    else:
+        assert (await run("data_parse_csv", {"max_rows": limit}, text=text))["count"] == rows
