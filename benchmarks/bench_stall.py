@@ -247,12 +247,12 @@ def data_cases() -> list[Case]:
     return [
         Case(
             "data_join",
-            "100,000 x 100,000, unique keys",
+            f"{ROWS_LIMIT:,} x {ROWS_LIMIT:,}, unique keys",
             {"left": _rows(ROWS_LIMIT, str), "right": _rows(ROWS_LIMIT, str), "on": "k"},
         ),
         Case(
             "data_filter",
-            "100,000 rows, 3 conditions",
+            f"{ROWS_LIMIT:,} rows, 3 conditions",
             {
                 "rows": _rows(ROWS_LIMIT, int),
                 "conditions": [{"field": "f0", "op": "gte", "value": 0}] * 3,
@@ -268,7 +268,7 @@ def data_cases() -> list[Case]:
         ),
         Case(
             "data_sort",
-            "100,000 rows, 2 keys",
+            f"{ROWS_LIMIT:,} rows, 2 keys",
             {
                 "rows": _rows(ROWS_LIMIT, lambda i: -i),
                 "by": [{"field": "k"}, {"field": "f1", "descending": True}],
@@ -276,7 +276,7 @@ def data_cases() -> list[Case]:
         ),
         Case(
             "data_aggregate",
-            "100,000 groups, list",
+            f"{ROWS_LIMIT:,} groups, list",
             {
                 "rows": _rows(ROWS_LIMIT, int),
                 "group_by": ["k"],
@@ -284,16 +284,18 @@ def data_cases() -> list[Case]:
             },
         ),
         Case(
-            "data_select", "100,000 rows", {"rows": _rows(ROWS_LIMIT, int), "fields": ["k", "f0"]}
+            "data_select",
+            f"{ROWS_LIMIT:,} rows",
+            {"rows": _rows(ROWS_LIMIT, int), "fields": ["k", "f0"]},
         ),
-        Case("data_deduplicate", "100,000 rows", {"rows": _rows(ROWS_LIMIT, int)}),
+        Case("data_deduplicate", f"{ROWS_LIMIT:,} rows", {"rows": _rows(ROWS_LIMIT, int)}),
         Case("data_parse_csv", "1 MB CSV", {"text": "a,b,c\n" + "1,2,3\n" * 150_000}),
         Case(
             "data_parse_csv",
             "max_rows records",
             {"text": "a,b,c\n" + "1,2,3\n" * ROWS_LIMIT},
         ),
-        Case("data_format_csv", "100,000 rows", {"rows": _rows(ROWS_LIMIT, int)}),
+        Case("data_format_csv", f"{ROWS_LIMIT:,} rows", {"rows": _rows(ROWS_LIMIT, int)}),
         Case("data_get", "5,000-deep object", {"data": deep, "path": "a." * 999 + "a"}),
         Case(
             "data_validate",
@@ -305,7 +307,7 @@ def data_cases() -> list[Case]:
         ),
         Case(
             "data_validate",
-            "100,000 items",
+            f"{ROWS_LIMIT:,} items",
             {
                 "data": list(range(ROWS_LIMIT)),
                 "schema": {"type": "array", "items": {"type": "string"}},
@@ -313,14 +315,14 @@ def data_cases() -> list[Case]:
         ),
         Case(
             "data_validate",
-            "uniqueItems over 100,000 lists",
+            f"uniqueItems over {ROWS_LIMIT:,} lists",
             {
                 "data": [[i] for i in range(ROWS_LIMIT)],
                 "schema": {"type": "array", "uniqueItems": True},
             },
         ),
         Case("data_flatten", "5,000-deep object", {"data": deep}),
-        Case("data_flatten", "100,000 rows", {"data": {"r": _rows(ROWS_LIMIT, int)}}),
+        Case("data_flatten", f"{ROWS_LIMIT:,} rows", {"data": {"r": _rows(ROWS_LIMIT, int)}}),
         Case(
             "data_merge",
             "1,000 objects of 1,000 keys, concat",
@@ -380,12 +382,12 @@ def math_cases() -> list[Case]:
         Case("math_factorize", "a large prime", {"n": 999_999_999_999_989}),
         Case(
             "math_statistics",
-            "100,000 values",
+            f"{ROWS_LIMIT:,} values",
             {"values": [float(i) for i in range(ROWS_LIMIT)], "percentiles": list(range(100))},
         ),
         Case(
             "math_linear_regression",
-            "100,000 points",
+            f"{ROWS_LIMIT:,} points",
             {"x": list(range(ROWS_LIMIT)), "y": list(range(ROWS_LIMIT))},
         ),
         Case(
