@@ -65,18 +65,7 @@ def split_path(path: str) -> tuple[str, ...]:
     """
     if not isinstance(path, str) or not path:
         raise SandboxViolationError("the path is empty: give a path relative to the sandbox root")
-    if len(path) > MAX_PATH_CHARS:
-        raise LimitExceededError(
-            f"a path of {len(path):,} characters is over the limit of {MAX_PATH_CHARS:,}"
-        )
-    if "\x00" in path:
-        raise SandboxViolationError(f"path {path!r} holds a NUL byte")
-    if path.startswith(("/", "\\", "~")) or (
-        len(path) > 1 and path[1] == ":" and path[0].isalpha()
-    ):
-        raise SandboxViolationError(
-            f"absolute path {path!r} refused: give a path relative to the sandbox root"
-        )
+    _refuse_unsafe(path, "path", "give a path relative to the sandbox root")
     parts: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):
@@ -101,6 +90,20 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+def _refuse_unsafe(text: str, what: str, fix: str) -> None:
+    """Refuse a *what* (path or glob) that is too long, holds a NUL or is absolute."""
+    if len(text) > MAX_PATH_CHARS:
+        raise LimitExceededError(
+            f"a {what} of {len(text):,} characters is over the limit of {MAX_PATH_CHARS:,}"
+        )
+    if "\x00" in text:
+        raise SandboxViolationError(f"{what} {text!r} holds a NUL byte")
+    if text.startswith(("/", "\\", "~")) or (
+        len(text) > 1 and text[1] == ":" and text[0].isalpha()
+    ):
+        raise SandboxViolationError(f"absolute {what} {text!r} refused: {fix}")
+
+
 def glob_pattern(glob: str) -> SafePattern:
     """A linear-time pattern for *glob*, matched against a whole relative POSIX path.
 
@@ -113,18 +116,7 @@ def glob_pattern(glob: str) -> SafePattern:
         PatternError: a malformed character class.
         LimitExceededError: the glob is longer than 4096 characters.
     """
-    if len(glob) > MAX_PATH_CHARS:
-        raise LimitExceededError(
-            f"a glob of {len(glob):,} characters is over the limit of {MAX_PATH_CHARS:,}"
-        )
-    if "\x00" in glob:
-        raise SandboxViolationError(f"glob {glob!r} holds a NUL byte")
-    if glob.startswith(("/", "\\", "~")) or (
-        len(glob) > 1 and glob[1] == ":" and glob[0].isalpha()
-    ):
-        raise SandboxViolationError(
-            f"absolute glob {glob!r} refused: globs match paths inside the search directory"
-        )
+    _refuse_unsafe(glob, "glob", "globs match paths inside the search directory")
     if ".." in glob.split("/"):
         raise SandboxViolationError(
             f"glob {glob!r} has a '..' part: globs only match paths inside the search directory"
