@@ -495,8 +495,7 @@ async def test_csv_and_selection_are_bounded() -> None:
 def test_rows_are_bounded_by_the_schema(rejects: Any) -> None:
     """More rows than max_rows fail validation before the tool runs."""
     assert any(
-        e.startswith("/rows")
-        for e in rejects("data_sort", rows=[{}] * 50_001, by=[{"field": "a"}])
+        e.startswith("/rows") for e in rejects("data_sort", rows=[{}] * 50_001, by=[{"field": "a"}])
     )
 
 
