@@ -298,6 +298,10 @@ class BusBase:
             failed_at=self.clock.time(),
             durable=subscription.durable,
         )
+        # Persisted first (a backend may store it and settle the message), listed after: a
+        # letter the backend could not keep is never seen in dead_letters() or counted.
+        if not await self._on_dead_letter(letter):
+            return letter
         if len(self._dead_letters) >= self._dead_letter_size:
             evicted_id, (evicted, _) = self._dead_letters.popitem(last=False)
             self.counters["dead_letters_evicted"] += 1
@@ -318,11 +322,15 @@ class BusBase:
             letter.error_type,
             letter.error,
         )
-        await self._on_dead_letter(letter)
         return letter
 
-    async def _on_dead_letter(self, letter: DeadLetter) -> None:
-        """Backends may also persist dead letters (the NATS bus publishes them to a stream)."""
+    async def _on_dead_letter(self, letter: DeadLetter) -> bool:
+        """Persist *letter* where the backend keeps dead letters; False: it was not kept.
+
+        The in-memory bus keeps them only in :meth:`dead_letters`; the NATS bus publishes them
+        to its dead-letter stream and, when that fails, hands the message back for redelivery.
+        """
+        return True
 
     def dead_letters(self) -> list[DeadLetter]:
         """Messages whose handler kept failing, oldest first."""

@@ -370,20 +370,20 @@ class JetStreamBus(BusBase):
         finally:
             jetstream.current_delivery.reset(token)
 
-    async def _on_dead_letter(self, letter: DeadLetter) -> None:
+    async def _on_dead_letter(self, letter: DeadLetter) -> bool:
         if letter.durable is None or self._js is None:
-            return
+            return True
         delivery = jetstream.current_delivery.get()
         stored = await self._store_dead_letter(letter)
         if delivery is None:
-            return
+            return True  # listed locally either way: there is no message to hand back
         if stored:
             await delivery.terminate()
-            return
-        # Not stored: forget the local copy and let the server deliver it again, so the next
-        # delivery dead-letters it once more. A duplicate at worst, never a loss.
-        self._dead_letters.pop(letter.dead_letter_id, None)
+            return True
+        # Not stored: not listed, and the server delivers it again, so the next delivery
+        # dead-letters it once more. A duplicate at worst, never a loss.
         await delivery.nak(self.retry_delay_for(letter.attempts))
+        return False
 
     async def _store_dead_letter(self, letter: DeadLetter) -> bool:
         subject = f"{DLQ_PREFIX}.{self.stream}.{letter.durable}"
