@@ -14,9 +14,6 @@ from agentkit._agent import Broadcast as Broadcast
 from agentkit._agent import WorkItem as WorkItem
 from agentkit._agent import WorkResult as WorkResult
 from agentkit._agent import attach as attach
-from agentkit._breaker import BreakerStats as BreakerStats
-from agentkit._breaker import CircuitBreaker as CircuitBreaker
-from agentkit._breaker import CircuitState as CircuitState
 from agentkit._bus_base import BusBase as BusBase
 from agentkit._clock import SystemClock as SystemClock
 from agentkit._connect import connect as connect
@@ -28,14 +25,6 @@ from agentkit._execution import ExecutionMode as ExecutionMode
 from agentkit._execution import TaskAttempt as TaskAttempt
 from agentkit._execution import TaskResult as TaskResult
 from agentkit._execution import TaskState as TaskState
-from agentkit._failover import FailoverEvent as FailoverEvent
-from agentkit._failover import FailoverKind as FailoverKind
-from agentkit._failover import FailoverManager as FailoverManager
-from agentkit._health import ComponentHealth as ComponentHealth
-from agentkit._health import HealthEvent as HealthEvent
-from agentkit._health import HealthMonitor as HealthMonitor
-from agentkit._health import HealthReport as HealthReport
-from agentkit._health import HealthStatus as HealthStatus
 from agentkit._load_profiles import LoadProfile as LoadProfile
 from agentkit._load_result import BreakingPoint as BreakingPoint
 from agentkit._load_result import LatencySummary as LatencySummary
@@ -129,6 +118,17 @@ from agentkit.protocols import HealthCheck as HealthCheck
 from agentkit.protocols import Registry as Registry
 from agentkit.protocols import Resolver as Resolver
 from agentkit.protocols import Subscription as Subscription
+from agentkit.reliability import BreakerStats as BreakerStats
+from agentkit.reliability import CircuitBreaker as CircuitBreaker
+from agentkit.reliability import CircuitState as CircuitState
+from agentkit.reliability import ComponentHealth as ComponentHealth
+from agentkit.reliability import FailoverEvent as FailoverEvent
+from agentkit.reliability import FailoverKind as FailoverKind
+from agentkit.reliability import FailoverManager as FailoverManager
+from agentkit.reliability import HealthEvent as HealthEvent
+from agentkit.reliability import HealthMonitor as HealthMonitor
+from agentkit.reliability import HealthReport as HealthReport
+from agentkit.reliability import HealthStatus as HealthStatus
 
 __version__ = "0.1.0"
 

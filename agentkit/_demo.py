@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from agentkit._breaker import CircuitBreaker, CircuitState
 from agentkit._clock import SystemClock
 from agentkit._connect import connect
 from agentkit._demo_fraud import (
@@ -36,8 +35,6 @@ from agentkit._demo_fraud import (
 )
 from agentkit._engine import DistributedEngine
 from agentkit._execution import ExecutionMode
-from agentkit._failover import FailoverEvent, FailoverManager
-from agentkit._health import HealthMonitor
 from agentkit._load_profiles import LoadProfile
 from agentkit._loadtest import LoadTester
 from agentkit._messages import PubSubMessage
@@ -47,6 +44,13 @@ from agentkit._swarm import AgentSwarm
 from agentkit._votes import ResolutionStatus, VoteType
 from agentkit.exceptions import ConfigurationError, MissingExtraError
 from agentkit.protocols import Bus
+from agentkit.reliability import (
+    CircuitBreaker,
+    CircuitState,
+    FailoverEvent,
+    FailoverManager,
+    HealthMonitor,
+)
 
 __all__ = ["run", "run_demo"]
 

@@ -89,7 +89,7 @@ async def test_agentkit_discovers_the_package_and_runs_its_tool(weather_site: Pa
     registry = ToolRegistry()
     manager = PluginManager(registry=registry)
     names = manager.discover_plugins()
-    assert {"weather", "tools", "ray", "failover"} <= set(names)
+    assert {"weather", "tools", "ray"} <= set(names)
     weather = manager.plugin_info("weather")
     assert weather is not None
     assert weather.status is PluginStatus.ACTIVE, weather.error
@@ -103,7 +103,6 @@ async def test_agentkit_discovers_the_package_and_runs_its_tool(weather_site: Pa
     for name, module in [
         ("tools", "agentkit_tools._plugin"),
         ("ray", "agentkit_ray._plugin"),
-        ("failover", "agentkit._failover_plugin"),
     ]:
         info = manager.plugin_info(name)
         assert info is not None

@@ -34,7 +34,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from agentkit._clock import SYSTEM_CLOCK
-from agentkit._user_code import (
+from agentkit.exceptions import ConfigurationError
+from agentkit.protocols import Clock, HealthCheck
+from agentkit.reliability._user_code import (
     MAX_MESSAGE_CHARS,
     STOP_PROCESS,
     Outcome,
@@ -45,11 +47,9 @@ from agentkit._user_code import (
     own_cancellation,
     wait_done,
 )
-from agentkit.exceptions import ConfigurationError
-from agentkit.protocols import Clock, HealthCheck
 
 if TYPE_CHECKING:
-    from agentkit._breaker import CircuitBreaker, CircuitState
+    from agentkit.reliability._breaker import CircuitBreaker, CircuitState
 
 __all__ = [
     "ComponentHealth",
@@ -348,7 +348,7 @@ class HealthMonitor:
 
     def watch_breaker(self, breaker: CircuitBreaker, name: str) -> None:
         """Make *breaker* report on *name*: opening marks it UNHEALTHY, closing counts a success."""
-        from agentkit._breaker import CircuitState
+        from agentkit.reliability._breaker import CircuitState
 
         self._get(name)
 

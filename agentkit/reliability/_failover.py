@@ -21,9 +21,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from agentkit._health import HealthEvent, HealthMonitor, HealthStatus
 from agentkit.exceptions import ConfigurationError, NoHealthyComponentError
 from agentkit.protocols import Clock
+from agentkit.reliability._health import HealthEvent, HealthMonitor, HealthStatus
 
 __all__ = ["FailoverEvent", "FailoverKind", "FailoverListener", "FailoverManager"]
 

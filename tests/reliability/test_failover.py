@@ -267,13 +267,13 @@ def test_bad_configuration_is_refused() -> None:
         failover.add_listener(42)  # type: ignore[arg-type]
 
 
-def test_failover_plugin_loads_through_the_entry_point() -> None:
-    """The failover plugin is declared under agentkit's entry points and activates cleanly."""
-    from agentkit import PluginManager
+def test_reliability_is_core_and_no_plugin_claims_it() -> None:
+    """The reliability parts come from agentkit.reliability; no entry point poses as them."""
+    import agentkit
+    from agentkit import PluginManager, reliability
 
-    manager = PluginManager()
-    assert "failover" in manager.discover_plugins()
-    info = manager.plugin_info("failover")
-    assert info is not None
-    assert info.status.value == "active", info
-    assert info.module == "agentkit._failover_plugin"
+    shared = set(reliability.__all__) & set(agentkit.__all__)
+    assert {"CircuitBreaker", "FailoverManager", "HealthMonitor"} <= shared
+    for name in shared:
+        assert getattr(agentkit, name) is getattr(reliability, name)
+    assert "failover" not in PluginManager().discover_plugins()
