@@ -123,7 +123,7 @@ async def assert_others_work(manager: PluginManager, registry: ToolRegistry) -> 
     assert good.status is PluginStatus.ACTIVE, good.error
     result = await registry.execute_tool("acme_echo", {"text": "still here"})
     assert result.output == {"echo": "still here"}
-    for name in ("tools", "failover"):
+    for name in ("tools", "openapi"):
         info = manager.plugin_info(name)
         assert info is not None
         assert info.status is PluginStatus.ACTIVE, info.error
