@@ -44,8 +44,6 @@ from agentkit._plugins import PluginInfo as PluginInfo
 from agentkit._plugins import PluginManager as PluginManager
 from agentkit._plugins import PluginStatus as PluginStatus
 from agentkit._registry import ToolRegistry as ToolRegistry
-from agentkit._resolver import Conflict as Conflict
-from agentkit._resolver import ConflictResolver as ConflictResolver
 from agentkit._subjects import subject_matches as subject_matches
 from agentkit._subscription import BusSubscription as BusSubscription
 from agentkit._swarm import AgentSwarm as AgentSwarm
@@ -61,13 +59,6 @@ from agentkit._tool_export import openai_strict_schema as openai_strict_schema
 from agentkit._tool_export import to_anthropic_tool as to_anthropic_tool
 from agentkit._tool_export import to_mcp_tool as to_mcp_tool
 from agentkit._tool_export import to_openai_tool as to_openai_tool
-from agentkit._votes import AgentVote as AgentVote
-from agentkit._votes import ConflictType as ConflictType
-from agentkit._votes import IRVRound as IRVRound
-from agentkit._votes import Resolution as Resolution
-from agentkit._votes import ResolutionStatus as ResolutionStatus
-from agentkit._votes import VoteCount as VoteCount
-from agentkit._votes import VoteType as VoteType
 from agentkit._worker import run_worker as run_worker
 from agentkit.exceptions import AgentkitError as AgentkitError
 from agentkit.exceptions import APIResponseError as APIResponseError
@@ -129,6 +120,15 @@ from agentkit.reliability import HealthEvent as HealthEvent
 from agentkit.reliability import HealthMonitor as HealthMonitor
 from agentkit.reliability import HealthReport as HealthReport
 from agentkit.reliability import HealthStatus as HealthStatus
+from agentkit.voting import AgentVote as AgentVote
+from agentkit.voting import Conflict as Conflict
+from agentkit.voting import ConflictResolver as ConflictResolver
+from agentkit.voting import ConflictType as ConflictType
+from agentkit.voting import IRVRound as IRVRound
+from agentkit.voting import Resolution as Resolution
+from agentkit.voting import ResolutionStatus as ResolutionStatus
+from agentkit.voting import VoteCount as VoteCount
+from agentkit.voting import VoteType as VoteType
 
 __version__ = "0.1.0"
 

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 import msgspec
 
 from agentkit._messages import PubSubMessage, new_message_id
-from agentkit._votes import AgentVote
 from agentkit.exceptions import ConfigurationError
+from agentkit.voting import AgentVote
 
 if TYPE_CHECKING:
     from agentkit.protocols import Bus, Subscription

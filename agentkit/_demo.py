@@ -39,9 +39,7 @@ from agentkit._load_profiles import LoadProfile
 from agentkit._loadtest import LoadTester
 from agentkit._messages import PubSubMessage
 from agentkit._registry import ToolRegistry
-from agentkit._resolver import Conflict, ConflictResolver
 from agentkit._swarm import AgentSwarm
-from agentkit._votes import ResolutionStatus, VoteType
 from agentkit.exceptions import ConfigurationError, MissingExtraError
 from agentkit.protocols import Bus
 from agentkit.reliability import (
@@ -51,6 +49,7 @@ from agentkit.reliability import (
     FailoverManager,
     HealthMonitor,
 )
+from agentkit.voting import Conflict, ConflictResolver, ResolutionStatus, VoteType
 
 __all__ = ["run", "run_demo"]
 

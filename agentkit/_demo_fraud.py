@@ -12,7 +12,7 @@ from typing import Any
 
 from agentkit._agent import Agent, Ballot
 from agentkit._registry import ToolRegistry
-from agentkit._votes import AgentVote
+from agentkit.voting import AgentVote
 
 __all__ = [
     "ANALYST_WEIGHTS",

@@ -22,10 +22,16 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentkit._agent import AgentProtocol, Ballot, new_id
-from agentkit._resolver import ConflictResolver
 from agentkit._swarm import AgentSwarm
-from agentkit._votes import AgentVote, ConflictType, Resolution, ResolutionStatus, VoteType
 from agentkit.exceptions import ConfigurationError
+from agentkit.voting import (
+    AgentVote,
+    ConflictResolver,
+    ConflictType,
+    Resolution,
+    ResolutionStatus,
+    VoteType,
+)
 
 if TYPE_CHECKING:
     from agentkit.protocols import Bus

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from agentkit import _voting
 from agentkit._agent import (
     AgentAttachment,
     AgentProtocol,
@@ -35,9 +34,8 @@ from agentkit._agent import (
 )
 from agentkit._clock import SYSTEM_CLOCK, wait_for
 from agentkit._messages import PubSubMessage
-from agentkit._resolver import ConflictResolver
-from agentkit._votes import AgentVote, ConflictType, Resolution, VoteType
 from agentkit.exceptions import ConfigurationError, TaskTimeoutError, VotingError
+from agentkit.voting import AgentVote, ConflictResolver, ConflictType, Resolution, VoteType, _voting
 
 if TYPE_CHECKING:
     from agentkit.protocols import Bus, Clock, Subscription

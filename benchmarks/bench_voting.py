@@ -47,8 +47,8 @@ from agentkit import (
     VoteType,
     attach,
 )
-from agentkit._voting import ranked_choice
 from agentkit.testing import NatsServer
+from agentkit.voting._voting import ranked_choice
 
 OPTIONS = ("approve", "reject", "defer")
 VOTER_COUNTS = (3, 100, 1_000)

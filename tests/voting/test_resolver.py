@@ -298,3 +298,17 @@ async def test_recount_exposes_an_altered_record() -> None:
     recounted = resolver.recount(forged)
     assert recounted.winning_option == "y"
     assert recounted != forged
+
+
+def test_voting_package_is_the_public_face_of_voting() -> None:
+    """agentkit.voting exports every name it lists, and the root re-exports the same objects."""
+    import agentkit
+    from agentkit import voting
+
+    for name in voting.__all__:
+        assert hasattr(voting, name), name
+    shared = set(voting.__all__) & set(agentkit.__all__)
+    assert {"AgentVote", "ConflictResolver", "Resolution", "VoteType"} <= shared
+    for name in shared:
+        assert getattr(agentkit, name) is getattr(voting, name)
+    assert voting.majority([agentkit.AgentVote("a", "x")]).winner == "x"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from strategies import vote_options, vote_profiles
 
 from agentkit import AgentVote, VoteCount
-from agentkit._voting import majority, ranked_choice, supermajority, unanimous, weighted
+from agentkit.voting._voting import majority, ranked_choice, supermajority, unanimous, weighted
 
 Method = Callable[[list[AgentVote]], VoteCount]
 

@@ -20,7 +20,7 @@ from agentkit import (
     VoteType,
     VotingError,
 )
-from agentkit._voting import (
+from agentkit.voting._voting import (
     as_threshold,
     majority,
     ranked_choice,

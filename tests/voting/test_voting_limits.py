@@ -29,7 +29,7 @@ from agentkit import (
     VotingError,
     hookimpl,
 )
-from agentkit._voting import (
+from agentkit.voting._voting import (
     DEFAULT_LIMITS,
     VoteLimits,
     majority,

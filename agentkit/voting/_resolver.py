@@ -1,6 +1,6 @@
 """``ConflictResolver``: counts votes with a voting method and escalates to a supervisor.
 
-The counting itself is done by the pure functions in :mod:`agentkit._voting` (or by a
+The counting itself is done by the pure functions in :mod:`agentkit.voting._voting` (or by a
 plugin's method); the resolver adds the parameters (weights, threshold, elimination order),
 supervisor escalation and a :class:`Resolution` that records enough to be recounted.
 """
@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from agentkit import _voting
 from agentkit._clock import SYSTEM_CLOCK
-from agentkit._votes import (
+from agentkit.exceptions import ConfigurationError, PluginError, VotingError
+from agentkit.voting import _voting
+from agentkit.voting._votes import (
     AgentVote,
     ConflictType,
     Resolution,
@@ -29,7 +30,6 @@ from agentkit._votes import (
     VoteCount,
     VoteType,
 )
-from agentkit.exceptions import ConfigurationError, PluginError, VotingError
 
 if TYPE_CHECKING:
     from agentkit._plugins import PluginManager

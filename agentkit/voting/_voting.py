@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from fractions import Fraction
 
-from agentkit._votes import AgentVote, IRVRound, VoteCount
 from agentkit.exceptions import (
     ConfigurationError,
     DuplicateVoteError,
@@ -32,6 +31,7 @@ from agentkit.exceptions import (
     NoVotesError,
     VoteLimitError,
 )
+from agentkit.voting._votes import AgentVote, IRVRound, VoteCount
 
 __all__ = [
     "DEFAULT_LIMITS",
