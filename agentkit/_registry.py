@@ -281,23 +281,13 @@ class ToolRegistry:
         arguments: Any = params  # callers outside type checking pass anything
         if type(arguments) is not dict:
             if not isinstance(arguments, Mapping):
-                return ToolResult(
-                    tool=name,
-                    success=False,
-                    error=f"parameters must be a JSON object, not {type(arguments).__name__}",
-                    error_type=VALIDATION,
-                    error_path="",
+                return _refused(
+                    name, f"parameters must be a JSON object, not {type(arguments).__name__}"
                 )
             try:
                 arguments = dict(arguments)
             except Exception as exc:  # a Mapping whose items cannot be read
-                return ToolResult(
-                    tool=name,
-                    success=False,
-                    error=f"parameters could not be read as a JSON object: {exc}",
-                    error_type=VALIDATION,
-                    error_path="",
-                )
+                return _refused(name, f"parameters could not be read as a JSON object: {exc}")
         limit = entry.tool.timeout if timeout is None else timeout
         small = _size_at_most(arguments, self._inline_size)
         if small:
@@ -307,11 +297,10 @@ class ToolRegistry:
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0
         ):
-            return ToolResult(
-                tool=name,
-                success=False,
-                error=f"timeout must be a positive number of seconds or None, not {limit!r}",
-                error_type=VALIDATION,
+            return _refused(
+                name,
+                f"timeout must be a positive number of seconds or None, not {limit!r}",
+                path=None,
             )
         try:
             if not small:
@@ -406,6 +395,13 @@ class ToolRegistry:
     def _not_found(self, name: str) -> ToolNotFoundError:
         known = ", ".join(sorted(self._entries)[:20]) or "none"
         return ToolNotFoundError(f"no tool named {name!r} (registered: {known})")
+
+
+def _refused(name: str, message: str, *, path: str | None = "") -> ToolResult:
+    """A validation failure found before the schema ran (*path* "": the parameters object)."""
+    return ToolResult(
+        tool=name, success=False, error=message, error_type=VALIDATION, error_path=path
+    )
 
 
 def _validate_and_call(
