@@ -1,67 +1,40 @@
 """agentkit: agents that talk, vote, call tools and stay up in production.
 
-The public API lives here; submodules whose names start with ``_`` are private.
+The package root re-exports what the quick start and the Enterprise Features Guide use. Each
+concept is a subpackage with its own public face (``agentkit.bus``, ``agentkit.agents``,
+``agentkit.voting``, ``agentkit.tools``, ``agentkit.execution``, ``agentkit.reliability``,
+``agentkit.plugins``, ``agentkit.loadtest``); backend and plugin authors import the kit they
+build on from there. Modules whose names start with ``_`` are private.
 """
 
 from __future__ import annotations
 
-from agentkit._agent import Agent as Agent
-from agentkit._agent import AgentAttachment as AgentAttachment
-from agentkit._agent import AgentProtocol as AgentProtocol
-from agentkit._agent import Ballot as Ballot
-from agentkit._agent import BallotVote as BallotVote
-from agentkit._agent import Broadcast as Broadcast
-from agentkit._agent import WorkItem as WorkItem
-from agentkit._agent import WorkResult as WorkResult
-from agentkit._agent import attach as attach
-from agentkit._bus_base import BusBase as BusBase
 from agentkit._clock import SystemClock as SystemClock
-from agentkit._connect import connect as connect
-from agentkit._demo import run_demo as run_demo
-from agentkit._engine import DistributedEngine as DistributedEngine
-from agentkit._engine import default_tasks as default_tasks
-from agentkit._execution import RAY_AVAILABLE as RAY_AVAILABLE
-from agentkit._execution import ExecutionMode as ExecutionMode
-from agentkit._execution import TaskAttempt as TaskAttempt
-from agentkit._execution import TaskResult as TaskResult
-from agentkit._execution import TaskState as TaskState
-from agentkit._load_profiles import LoadProfile as LoadProfile
-from agentkit._load_result import BreakingPoint as BreakingPoint
-from agentkit._load_result import LatencySummary as LatencySummary
-from agentkit._load_result import LoadTestResult as LoadTestResult
-from agentkit._load_result import TimelinePoint as TimelinePoint
-from agentkit._loadtest import LoadTester as LoadTester
-from agentkit._local_executor import LocalActorHandle as LocalActorHandle
-from agentkit._local_executor import LocalExecutor as LocalExecutor
-from agentkit._memory_bus import InMemoryPubSub as InMemoryPubSub
-from agentkit._messages import DeadLetter as DeadLetter
-from agentkit._messages import MessagePriority as MessagePriority
-from agentkit._messages import PubSubMessage as PubSubMessage
-from agentkit._nats_bus import NatsPubSub as NatsPubSub
-from agentkit._orchestrator import Decision as Decision
-from agentkit._orchestrator import Orchestrator as Orchestrator
-from agentkit._plugins import PluginInfo as PluginInfo
-from agentkit._plugins import PluginManager as PluginManager
-from agentkit._plugins import PluginStatus as PluginStatus
-from agentkit._registry import ToolRegistry as ToolRegistry
-from agentkit._subjects import subject_matches as subject_matches
-from agentkit._subscription import BusSubscription as BusSubscription
-from agentkit._swarm import AgentSwarm as AgentSwarm
-from agentkit._swarm import Assignment as Assignment
-from agentkit._swarm import IgnoredVote as IgnoredVote
-from agentkit._swarm import WorkDistribution as WorkDistribution
-from agentkit._tool import Tool as Tool
-from agentkit._tool import ToolHints as ToolHints
-from agentkit._tool import ToolResult as ToolResult
-from agentkit._tool_export import from_openai_strict_arguments as from_openai_strict_arguments
-from agentkit._tool_export import mcp_structured_content as mcp_structured_content
-from agentkit._tool_export import openai_strict_schema as openai_strict_schema
-from agentkit._tool_export import to_anthropic_tool as to_anthropic_tool
-from agentkit._tool_export import to_mcp_tool as to_mcp_tool
-from agentkit._tool_export import to_openai_tool as to_openai_tool
-from agentkit._worker import run_worker as run_worker
+from agentkit._version import __version__ as __version__
+from agentkit.agents import Agent as Agent
+from agentkit.agents import AgentAttachment as AgentAttachment
+from agentkit.agents import AgentProtocol as AgentProtocol
+from agentkit.agents import AgentSwarm as AgentSwarm
+from agentkit.agents import Assignment as Assignment
+from agentkit.agents import Ballot as Ballot
+from agentkit.agents import BallotVote as BallotVote
+from agentkit.agents import Broadcast as Broadcast
+from agentkit.agents import Decision as Decision
+from agentkit.agents import IgnoredVote as IgnoredVote
+from agentkit.agents import Orchestrator as Orchestrator
+from agentkit.agents import WorkDistribution as WorkDistribution
+from agentkit.agents import WorkItem as WorkItem
+from agentkit.agents import WorkResult as WorkResult
+from agentkit.agents import attach as attach
+from agentkit.agents import run_worker as run_worker
+from agentkit.bus import DeadLetter as DeadLetter
+from agentkit.bus import InMemoryPubSub as InMemoryPubSub
+from agentkit.bus import MessagePriority as MessagePriority
+from agentkit.bus import NatsPubSub as NatsPubSub
+from agentkit.bus import PubSubMessage as PubSubMessage
+from agentkit.bus import connect as connect
+from agentkit.bus import subject_matches as subject_matches
 from agentkit.exceptions import AgentkitError as AgentkitError
-from agentkit.exceptions import APIResponseError as APIResponseError
 from agentkit.exceptions import BackpressureError as BackpressureError
 from agentkit.exceptions import BusClosedError as BusClosedError
 from agentkit.exceptions import BusError as BusError
@@ -81,8 +54,6 @@ from agentkit.exceptions import MissingExtraError as MissingExtraError
 from agentkit.exceptions import NoHealthyComponentError as NoHealthyComponentError
 from agentkit.exceptions import NoRespondersError as NoRespondersError
 from agentkit.exceptions import NoVotesError as NoVotesError
-from agentkit.exceptions import OpenAPIError as OpenAPIError
-from agentkit.exceptions import OpenAPILimitError as OpenAPILimitError
 from agentkit.exceptions import PatternError as PatternError
 from agentkit.exceptions import PluginError as PluginError
 from agentkit.exceptions import ReliabilityError as ReliabilityError
@@ -99,7 +70,26 @@ from agentkit.exceptions import ToolNotFoundError as ToolNotFoundError
 from agentkit.exceptions import ToolRegistrationError as ToolRegistrationError
 from agentkit.exceptions import VoteLimitError as VoteLimitError
 from agentkit.exceptions import VotingError as VotingError
+from agentkit.execution import RAY_AVAILABLE as RAY_AVAILABLE
+from agentkit.execution import DefaultTasks as DefaultTasks
+from agentkit.execution import DistributedEngine as DistributedEngine
+from agentkit.execution import ExecutionMode as ExecutionMode
+from agentkit.execution import LocalActorHandle as LocalActorHandle
+from agentkit.execution import LocalExecutor as LocalExecutor
+from agentkit.execution import TaskAttempt as TaskAttempt
+from agentkit.execution import TaskResult as TaskResult
+from agentkit.execution import TaskState as TaskState
+from agentkit.execution import default_tasks as default_tasks
 from agentkit.hookspecs import hookimpl as hookimpl
+from agentkit.loadtest import BreakingPoint as BreakingPoint
+from agentkit.loadtest import LatencySummary as LatencySummary
+from agentkit.loadtest import LoadProfile as LoadProfile
+from agentkit.loadtest import LoadTester as LoadTester
+from agentkit.loadtest import LoadTestResult as LoadTestResult
+from agentkit.loadtest import TimelinePoint as TimelinePoint
+from agentkit.plugins import PluginInfo as PluginInfo
+from agentkit.plugins import PluginManager as PluginManager
+from agentkit.plugins import PluginStatus as PluginStatus
 from agentkit.protocols import ActorHandle as ActorHandle
 from agentkit.protocols import Bus as Bus
 from agentkit.protocols import Clock as Clock
@@ -120,6 +110,13 @@ from agentkit.reliability import HealthEvent as HealthEvent
 from agentkit.reliability import HealthMonitor as HealthMonitor
 from agentkit.reliability import HealthReport as HealthReport
 from agentkit.reliability import HealthStatus as HealthStatus
+from agentkit.tools import Tool as Tool
+from agentkit.tools import ToolHints as ToolHints
+from agentkit.tools import ToolRegistry as ToolRegistry
+from agentkit.tools import ToolResult as ToolResult
+from agentkit.tools import to_anthropic_tool as to_anthropic_tool
+from agentkit.tools import to_mcp_tool as to_mcp_tool
+from agentkit.tools import to_openai_tool as to_openai_tool
 from agentkit.voting import AgentVote as AgentVote
 from agentkit.voting import Conflict as Conflict
 from agentkit.voting import ConflictResolver as ConflictResolver
@@ -130,10 +127,7 @@ from agentkit.voting import ResolutionStatus as ResolutionStatus
 from agentkit.voting import VoteCount as VoteCount
 from agentkit.voting import VoteType as VoteType
 
-__version__ = "0.1.0"
-
 __all__ = [
-    "APIResponseError",
     "ActorHandle",
     "Agent",
     "AgentAttachment",
@@ -149,10 +143,8 @@ __all__ = [
     "BreakingPoint",
     "Broadcast",
     "Bus",
-    "BusBase",
     "BusClosedError",
     "BusError",
-    "BusSubscription",
     "CircuitBreaker",
     "CircuitOpenError",
     "CircuitState",
@@ -166,6 +158,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetterNotFoundError",
     "Decision",
+    "DefaultTasks",
     "DistributedEngine",
     "DuplicateVoteError",
     "ExecutionError",
@@ -201,8 +194,6 @@ __all__ = [
     "NoHealthyComponentError",
     "NoRespondersError",
     "NoVotesError",
-    "OpenAPIError",
-    "OpenAPILimitError",
     "Orchestrator",
     "PatternError",
     "PluginError",
@@ -248,11 +239,7 @@ __all__ = [
     "attach",
     "connect",
     "default_tasks",
-    "from_openai_strict_arguments",
     "hookimpl",
-    "mcp_structured_content",
-    "openai_strict_schema",
-    "run_demo",
     "run_worker",
     "subject_matches",
     "to_anthropic_tool",

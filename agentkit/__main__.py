@@ -2,6 +2,6 @@
 
 import sys
 
-from agentkit._cli import main
+from agentkit.cli._main import main
 
 sys.exit(main())

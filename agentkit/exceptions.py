@@ -27,11 +27,8 @@ Hierarchy::
     ├── ToolError                                 the tool registry
     │   ├── ToolNotFoundError (KeyError)          no tool by that name
     │   ├── ToolRegistrationError (ValueError)    bad name or schema, or the name is taken
-    │   │   └── OpenAPIError                      an OpenAPI spec that cannot be imported
-    │   │       └── OpenAPILimitError (ValueError)   a spec over a limit; also a LimitExceededError
     │   ├── ToolNotConfiguredError                a tool's outside service is not configured
     │   ├── ToolInputError (ValueError)           arguments a tool cannot work with
-    │   ├── APIResponseError                      an imported API answered non-2xx
     │   └── SandboxViolationError (PermissionError) a path or address the tool may not use
     ├── ExecutionError                            executors and the distributed engine
     │   ├── TaskNotFoundError (KeyError)          no task by that id
@@ -49,7 +46,6 @@ only ever catch these.
 from __future__ import annotations
 
 __all__ = [
-    "APIResponseError",
     "AgentkitError",
     "BackpressureError",
     "BusClosedError",
@@ -70,8 +66,6 @@ __all__ = [
     "NoHealthyComponentError",
     "NoRespondersError",
     "NoVotesError",
-    "OpenAPIError",
-    "OpenAPILimitError",
     "PatternError",
     "PluginError",
     "ReliabilityError",
@@ -199,31 +193,6 @@ class ToolNotFoundError(ToolError, KeyError):
 
 class ToolRegistrationError(ToolError, ValueError):
     """A tool with a bad name or schema, or a different tool under a name already taken."""
-
-
-class OpenAPIError(ToolRegistrationError):
-    """An OpenAPI spec that cannot be read, resolved or validated; the message says where."""
-
-
-class OpenAPILimitError(OpenAPIError, LimitExceededError):
-    """An OpenAPI spec over a size, depth or count limit; the message names the option."""
-
-
-class APIResponseError(ToolError):
-    """An API imported from an OpenAPI spec answered with a non-2xx status.
-
-    ``status_code``, ``body`` (parsed JSON, else text), ``method`` and ``url`` are kept; the
-    message holds the status and the start of the body.
-    """
-
-    def __init__(
-        self, message: str, *, status_code: int, body: object, method: str, url: str
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.body = body
-        self.method = method
-        self.url = url
 
 
 class ToolNotConfiguredError(ToolError):

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from agentkit._execution import TaskResult, TaskState
-    from agentkit._messages import DeadLetter, PubSubMessage
+    from agentkit.bus._messages import DeadLetter, PubSubMessage
+    from agentkit.execution._types import TaskResult, TaskState
 
 __all__ = [
     "ActorHandle",

@@ -18,21 +18,23 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from agentkit._actor_handle import ActorHandleBase, validate_actor_class
-from agentkit._clock import SYSTEM_CLOCK
-from agentkit._execution import TaskState, new_task_id
-from agentkit._task_table import (
-    TaskRecord,
-    TaskTable,
-    describe_error,
-    task_name,
-    validate_task_options,
-)
+from agentkit import SystemClock
 from agentkit.exceptions import (
     ConfigurationError,
     ExecutionError,
     MissingExtraError,
     TaskFailedError,
+)
+from agentkit.execution import (
+    ActorHandleBase,
+    TaskRecord,
+    TaskState,
+    TaskTable,
+    describe_error,
+    new_task_id,
+    task_name,
+    validate_actor_class,
+    validate_task_options,
 )
 from agentkit.protocols import Clock
 
@@ -181,7 +183,7 @@ class RayExecutor(TaskTable[_RayTask]):
         if address is not None and not address.strip():
             raise ConfigurationError("address must be None, 'auto', 'ray://host:port' or host:port")
         super().__init__(
-            clock=clock or SYSTEM_CLOCK,
+            clock=clock or SystemClock(),
             keep_finished=keep_finished,
             backoff_base=backoff_base,
             backoff_max=backoff_max,

@@ -1,19 +1,32 @@
-"""agentkit's tools plugin: the built-in tool library and the OpenAPI importer.
+"""agentkit-tools: the built-in tool library and the OpenAPI importer, as agentkit plugins.
 
-Loaded through the ``tools`` entry point of the ``agentkit`` group, exactly like a third-party
-plugin. Needs the ``tools`` extra (``pip install 'agentkit-kernel[tools]'``).
+Loaded through the ``tools`` and ``openapi`` entry points of the ``agentkit`` group, exactly
+like a third-party plugin, and built only on the kernel's public API (``agentkit.tools``).
+``agentkit_tools.builtin`` holds the library, ``agentkit_tools.openapi`` the importer.
 """
 
 from __future__ import annotations
 
-from agentkit_tools._calc import CalculatorLimits as CalculatorLimits
-from agentkit_tools._config import ToolsConfig as ToolsConfig
-from agentkit_tools._library import create_builtin_tools_library as create_builtin_tools_library
-from agentkit_tools._openapi import OpenAPIParser as OpenAPIParser
+from agentkit_tools.builtin import (
+    CalculatorLimits,
+    ToolLimits,
+    ToolsConfig,
+    create_builtin_tools_library,
+)
+from agentkit_tools.openapi import (
+    APIResponseError,
+    OpenAPIError,
+    OpenAPILimitError,
+    OpenAPIParser,
+)
 
 __all__ = [
+    "APIResponseError",
     "CalculatorLimits",
+    "OpenAPIError",
+    "OpenAPILimitError",
     "OpenAPIParser",
+    "ToolLimits",
     "ToolsConfig",
     "create_builtin_tools_library",
 ]

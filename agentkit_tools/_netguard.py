@@ -30,7 +30,7 @@ from urllib.parse import urljoin
 from agentkit.exceptions import SandboxViolationError
 
 if TYPE_CHECKING:
-    from agentkit_tools._config import ToolsConfig
+    from agentkit_tools.builtin._config import ToolsConfig
 
 __all__ = [
     "GuardedResponse",

@@ -254,6 +254,6 @@ def test_failover_time(
             [
                 f"failover time, {kind}: p50 {p50 * 1e3:.3f} ms, p99 {p99 * 1e3:.3f} ms"
                 f" over {trials} trials (target p99 < {target_ms:g} ms: {verdict};"
-                " seed claims < 500 ms)"
+                " guide claims < 500 ms)"
             ],
         )

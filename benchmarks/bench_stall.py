@@ -39,7 +39,7 @@ from stall import longest_stall
 
 from agentkit import ToolRegistry, ToolResult
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
-from agentkit_tools._limits import ToolLimits
+from agentkit_tools.builtin._limits import ToolLimits
 
 #: Error types that mean a tool crashed instead of refusing bad input with a typed error.
 UNTYPED = frozenset(

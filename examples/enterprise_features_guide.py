@@ -517,7 +517,7 @@ async def plugin_system() -> None:
     # names it "weather_tools", under ./plugins in a scratch working directory.
     example = _Path(__file__).resolve().parent / "plugins" / "dir" / "weather"  # noqa: ASYNC240
     previous_cwd = os.getcwd()
-    with tempfile.TemporaryDirectory(prefix="agentkit-seed-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="agentkit-guide-") as workdir:
         shutil.copytree(example, _Path(workdir) / "plugins" / "weather")
         os.chdir(workdir)
         try:

@@ -1,7 +1,7 @@
 """The fraud-detection demo from Python: ``python examples/enterprise_integration_demo.py``.
 
 It runs the same scenario as ``agentkit demo`` through the public entry point
-``agentkit.run_demo``: analyst agents voting over a bus with built-in tools, a circuit breaker
+``agentkit.demo.run_demo``: analyst agents voting over a bus with built-in tools, a circuit breaker
 with a fallback, health-monitored failover, batch scoring on an executor and a load test.
 
     python examples/enterprise_integration_demo.py                       # memory://, local
@@ -17,7 +17,7 @@ import io
 import sys
 from pathlib import Path
 
-import agentkit
+import agentkit.demo
 
 
 class Tee(io.StringIO):
@@ -31,7 +31,7 @@ class Tee(io.StringIO):
 async def main(bus_url: str | None, executor: str) -> tuple[int, str]:
     """Run the demo, printing its report live; return the exit code and the report."""
     report = Tee()
-    exit_code = await agentkit.run_demo(bus_url, out=report, executor=executor)
+    exit_code = await agentkit.demo.run_demo(bus_url, out=report, executor=executor)
     return exit_code, report.getvalue()
 
 

@@ -1,4 +1,4 @@
-"""The Enterprise Features Guide's examples run against agentkit, every block for real."""
+"""The guide's examples run against agentkit, every block for real."""
 
 from __future__ import annotations
 

@@ -35,8 +35,8 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 import pytest
 
-from agentkit._messages import DeadLetter, MessagePriority, PubSubMessage, encode_message
-from agentkit._subjects import MAX_SUBJECT_BYTES
+from agentkit.bus._messages import DeadLetter, MessagePriority, PubSubMessage, encode_message
+from agentkit.bus._subjects import MAX_SUBJECT_BYTES
 from agentkit.exceptions import (
     AgentkitError,
     BusClosedError,

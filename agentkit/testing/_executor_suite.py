@@ -33,7 +33,6 @@ from typing import Any, TypeVar
 
 import pytest
 
-from agentkit._execution import TaskResult, TaskState
 from agentkit.exceptions import (
     ConfigurationError,
     ExecutionError,
@@ -42,6 +41,7 @@ from agentkit.exceptions import (
     TaskNotFoundError,
     TaskTimeoutError,
 )
+from agentkit.execution._types import TaskResult, TaskState
 from agentkit.protocols import Executor
 
 __all__ = ["ExecutorConformance", "ExecutorFactory", "FlakyCall", "Gate"]

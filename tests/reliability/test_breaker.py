@@ -139,8 +139,8 @@ async def test_success_threshold_needs_that_many_probe_successes() -> None:
     assert breaker.state is CircuitState.CLOSED
 
 
-async def test_seed_fallback_without_arguments_is_served_when_open() -> None:
-    """The seed's zero-argument fallback answers failures and rejections; the service rests."""
+async def test_guide_fallback_without_arguments_is_served_when_open() -> None:
+    """The guide's zero-argument fallback answers failures and rejections; the service rests."""
     breaker = CircuitBreaker(
         "external-api", failure_threshold=5, timeout_seconds=60, clock=VirtualClock()
     )

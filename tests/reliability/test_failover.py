@@ -223,8 +223,8 @@ async def test_listeners_receive_events() -> None:
     assert [e.to_component for e in got] == ["backup"] == [e.to_component for e in got_async]
 
 
-async def test_seed_flow_with_probes_on_virtual_time() -> None:
-    """The seed's setup: 30 s probes, 3 failures; failover after the third failed probe."""
+async def test_guide_flow_with_probes_on_virtual_time() -> None:
+    """The guide's setup: 30 s probes, 3 failures; failover after the third failed probe."""
     clock = VirtualClock()
     monitor = HealthMonitor(check_interval_seconds=30, unhealthy_threshold=3, clock=clock)
     primary_up = True

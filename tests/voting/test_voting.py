@@ -101,31 +101,31 @@ def test_unanimous_needs_every_vote() -> None:
 
 # -- weighted ---------------------------------------------------------------------------------
 
-SEED_VOTES = [
+GUIDE_VOTES = [
     AgentVote(agent_id="expert-001", option="approve", confidence=0.95, reasoning="safe"),
     AgentVote(agent_id="novice-001", option="reject", confidence=0.6),
     AgentVote(agent_id="novice-002", option="reject", confidence=0.5),
 ]
 
 
-def test_weighted_seed_example_reject_wins_by_confidence() -> None:
-    """In the seed's example "reject" wins 1.1 to 0.95 when every agent weighs 1."""
-    count = weighted(SEED_VOTES)
+def test_weighted_guide_example_reject_wins_by_confidence() -> None:
+    """In the guide's example "reject" wins 1.1 to 0.95 when every agent weighs 1."""
+    count = weighted(GUIDE_VOTES)
     assert count.winner == "reject"
     assert count.tallies == {"approve": 0.95, "reject": 1.1}
     assert count.consensus_score == pytest.approx(1.1 / 2.05)
 
 
-def test_weighted_expert_agent_weight_turns_the_seed_example() -> None:
+def test_weighted_expert_agent_weight_turns_the_guide_example() -> None:
     """With the expert's agent weight at 2, "approve" wins 1.9 to 1.1."""
-    count = weighted(SEED_VOTES, {"expert-001": 2.0})
+    count = weighted(GUIDE_VOTES, {"expert-001": 2.0})
     assert count.winner == "approve"
     assert count.tallies["approve"] == pytest.approx(1.9)
 
 
 def test_weighted_vote_weight_wins_over_agent_weights() -> None:
     """A vote's own weight overrides the per-agent weight."""
-    votes = [AgentVote("e", "approve", 0.95, weight=1.0), *SEED_VOTES[1:]]
+    votes = [AgentVote("e", "approve", 0.95, weight=1.0), *GUIDE_VOTES[1:]]
     assert weighted(votes, {"e": 5.0}).winner == "reject"
 
 
@@ -350,7 +350,7 @@ async def test_vote_type_names_are_accepted() -> None:
     """A VoteType, its value or its name (any case) select the same method."""
     resolver = ConflictResolver()
     for name in (VoteType.WEIGHTED, "weighted", "WEIGHTED", "Weighted"):
-        resolution = await resolver.resolve_conflict("c", "decision", SEED_VOTES, name)
+        resolution = await resolver.resolve_conflict("c", "decision", GUIDE_VOTES, name)
         assert resolution.vote_type == "weighted"
         assert resolution.winning_option == "reject"
         assert resolution.status is ResolutionStatus.RESOLVED

@@ -1,0 +1,100 @@
+"""``agentkit loadtest MODULE:FUNCTION``: load-test a callable from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any, TextIO
+
+from agentkit._references import load_callable
+from agentkit.exceptions import ConfigurationError
+from agentkit.loadtest._profiles import LoadProfile
+
+__all__ = ["add_loadtest_parser", "resolve_target", "run_loadtest"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def add_loadtest_parser(commands: Any) -> None:
+    """Add the ``loadtest`` command to *commands* (an argparse subparsers)."""
+    cmd = commands.add_parser(
+        "loadtest",
+        help="load-test a callable: agentkit loadtest module:function",
+        description=(
+            "Run MODULE:FUNCTION (sync or async, no arguments) under a load profile and print "
+            "throughput, latency percentiles and errors. The run ends after --requests "
+            "requests or --duration seconds, whichever comes first."
+        ),
+    )
+    cmd.add_argument("target", metavar="MODULE:FUNCTION", help="the callable to load")
+    cmd.add_argument(
+        "--profile",
+        default=None,
+        choices=[p.value for p in LoadProfile],
+        help="load profile (default ramp_up, or constant_rate when --rate is given)",
+    )
+    cmd.add_argument("--requests", type=int, default=None, metavar="N", help="total requests")
+    cmd.add_argument(
+        "--concurrency", type=int, default=50, metavar="C", help="virtual users / max in flight"
+    )
+    cmd.add_argument(
+        "--rate", type=float, default=None, metavar="R", help="open model: starts per second"
+    )
+    cmd.add_argument(
+        "--duration", type=float, default=None, metavar="S", help="run length in seconds"
+    )
+    cmd.add_argument(
+        "--ramp-up", type=float, default=30.0, metavar="S", help="ramp length (default 30)"
+    )
+    cmd.add_argument("--timeout", type=float, default=None, metavar="S", help="per-request timeout")
+    cmd.add_argument("--json", default=None, metavar="FILE", help="write the result as JSON here")
+    cmd.add_argument("--html", default=None, metavar="FILE", help="write an HTML report here")
+    cmd.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
+
+
+def resolve_target(spec: str) -> Any:
+    """The callable named by ``module:function`` (dots allowed after the colon)."""
+    return load_callable(spec)
+
+
+def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the ``loadtest`` command; print the summary table to *out*."""
+    from agentkit.loadtest._tester import LoadTester
+
+    try:
+        target = resolve_target(args.target)
+        profile = args.profile or ("constant_rate" if args.rate is not None else "ramp_up")
+        total = args.requests
+        if total is None and args.duration is None:
+            total = 1000
+        coro = LoadTester().run_load_test(
+            target,
+            profile=profile,
+            total_requests=total,
+            concurrent_requests=args.concurrency,
+            ramp_up_seconds=args.ramp_up,
+            duration_seconds=args.duration,
+            rate=args.rate,
+            timeout=args.timeout,
+            progress=False if args.no_progress else None,
+            progress_stream=err,
+        )
+        result = asyncio.run(coro)
+    except ConfigurationError as exc:
+        print(f"agentkit loadtest: {exc}", file=err)
+        return EXIT_USAGE
+    print(result.summary(), file=out)
+    try:
+        if args.json:
+            Path(args.json).write_text(result.to_json() + "\n", encoding="utf-8")
+            print(f"JSON written to {args.json}", file=out)
+        if args.html:
+            Path(args.html).write_text(
+                result.to_html(title=f"agentkit loadtest {args.target}"), encoding="utf-8"
+            )
+            print(f"HTML report written to {args.html}", file=out)
+    except OSError as exc:
+        print(f"agentkit loadtest: cannot write the report: {exc}", file=err)
+        return EXIT_FAILURE
+    return EXIT_OK

@@ -1,0 +1,57 @@
+"""Tools: the :class:`Tool` type, the validated :class:`ToolRegistry`, and exports.
+
+The kit a tool package builds on (agentkit-tools is built on it, as a third party would be):
+:class:`Tool` and :class:`ToolHints`; :data:`TOOL_NAME_PATTERN`; linear-time regular
+expressions for user-supplied patterns (:func:`compile_pattern`, :class:`SafePattern`,
+:func:`escape`); JSON Schema checks (:func:`compile_schema`, :data:`LINEAR_TIME_KEYWORDS`);
+and the exports to OpenAI, Anthropic and MCP tool definitions.
+"""
+
+from __future__ import annotations
+
+from agentkit.tools._export import (
+    from_openai_strict_arguments,
+    mcp_structured_content,
+    openai_strict_schema,
+    to_anthropic_tool,
+    to_mcp_tool,
+    to_openai_tool,
+)
+from agentkit.tools._regex import (
+    MAX_PATTERN_LENGTH,
+    SafeMatch,
+    SafePattern,
+    compile_pattern,
+    escape,
+)
+from agentkit.tools._registry import ToolRegistry
+from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool, ToolHints, ToolResult
+from agentkit.tools._validation import (
+    LINEAR_TIME_KEYWORDS,
+    SchemaValidator,
+    SchemaViolation,
+    compile_schema,
+)
+
+__all__ = [
+    "LINEAR_TIME_KEYWORDS",
+    "MAX_PATTERN_LENGTH",
+    "TOOL_NAME_PATTERN",
+    "SafeMatch",
+    "SafePattern",
+    "SchemaValidator",
+    "SchemaViolation",
+    "Tool",
+    "ToolHints",
+    "ToolRegistry",
+    "ToolResult",
+    "compile_pattern",
+    "compile_schema",
+    "escape",
+    "from_openai_strict_arguments",
+    "mcp_structured_content",
+    "openai_strict_schema",
+    "to_anthropic_tool",
+    "to_mcp_tool",
+    "to_openai_tool",
+]

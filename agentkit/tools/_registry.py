@@ -1,0 +1,475 @@
+"""The tool registry: register tools once, run them with validated arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from agentkit._clock import SYSTEM_CLOCK, wait_for
+from agentkit.exceptions import (
+    ConfigurationError,
+    SandboxViolationError,
+    ToolNotConfiguredError,
+    ToolNotFoundError,
+    ToolRegistrationError,
+)
+from agentkit.protocols import Clock
+from agentkit.tools._threads import ToolExit, ToolThreads
+from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool, ToolResult
+from agentkit.tools._validation import SchemaValidator, SchemaViolation, compile_schema
+
+__all__ = ["ToolRegistry"]
+
+_logger = logging.getLogger("agentkit.tools")
+
+#: ``error_type`` of a ToolResult for each kind of failure that is not the tool's own exception.
+VALIDATION: Final = "validation"
+OUTPUT_VALIDATION: Final = "output_validation"
+TIMEOUT: Final = "timeout"
+NOT_CONFIGURED: Final = "not_configured"
+SANDBOX: Final = "sandbox"
+
+#: Default size (string characters plus containers and scalars) up to which a call's arguments
+#: are validated on the event loop and an inline tool runs there; bigger calls go to a thread.
+INLINE_ARGUMENT_SIZE: Final = 4_096
+#: Default number of threads that run the sync tools of one registry.
+TOOL_THREADS: Final = 16
+
+
+class _Entry:
+    """A registered tool with everything ``execute_tool`` needs, worked out once."""
+
+    __slots__ = (
+        "function",
+        "inline",
+        "is_async",
+        "parameters",
+        "returns",
+        "tool",
+    )
+
+    def __init__(
+        self,
+        tool: Tool,
+        function: Callable[..., Any],
+        parameters: SchemaValidator,
+        returns: SchemaValidator | None,
+    ) -> None:
+        self.tool = tool
+        self.function = function
+        self.parameters = parameters
+        self.returns = returns
+        self.is_async = _is_async_callable(function)
+        # A pure, fast sync function may run on the loop (no thread hop), but only with small
+        # arguments: see ToolRegistry.execute_tool.
+        self.inline = not self.is_async and not tool.blocking
+
+
+class ToolRegistry:
+    """Holds tools and runs them with arguments validated against their JSON Schemas.
+
+    Starts empty. Each tool's ``parameters`` (and ``returns``) schema is checked against its
+    metaschema and compiled once, when the tool is registered; common schemas get a fast
+    validator that answers exactly as jsonschema does (see :mod:`agentkit.tools._validation`).
+
+    Args:
+        clock: Time source for timeouts and durations (a ``VirtualClock`` in tests).
+        validate_output: Also check each result against the tool's ``returns`` schema (a
+            debugging aid: a mismatch becomes an ``"output_validation"`` failure).
+        max_tool_threads: Threads of the registry's own pool, which runs blocking sync tools,
+            inline tools called with big arguments, and the validation of big arguments. A
+            tool thread that overruns its timeout keeps its slot until its function returns;
+            when every slot is taken, further calls wait (their timeout still counts). The
+            pool is separate from asyncio's default executor, so stuck tools can never starve
+            the host's DNS lookups or ``asyncio.to_thread`` users.
+        inline_argument_size: Arguments at most this big (characters of strings plus the
+            number of values, counted without recursion) are validated on the event loop, and
+            an inline (``blocking=False``) tool runs there; bigger ones go to the pool.
+
+    Raises:
+        ConfigurationError: *max_tool_threads* or *inline_argument_size* is not a positive
+            integer.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        validate_output: bool = False,
+        max_tool_threads: int = TOOL_THREADS,
+        inline_argument_size: int = INLINE_ARGUMENT_SIZE,
+    ) -> None:
+        for option, value in (
+            ("max_tool_threads", max_tool_threads),
+            ("inline_argument_size", inline_argument_size),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"{option} must be a positive integer, got {value!r}")
+        self._clock: Clock = clock if clock is not None else SYSTEM_CLOCK
+        self._validate_output = validate_output
+        self._entries: dict[str, _Entry] = {}
+        self._threads = ToolThreads(max_tool_threads)
+        self._inline_size = inline_argument_size
+
+    @property
+    def busy_tool_threads(self) -> int:
+        """How many pool threads are running a tool call now (overrunning ones included)."""
+        return self._threads.busy
+
+    def __repr__(self) -> str:
+        return f"ToolRegistry(tools={len(self._entries)})"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    # -- registration --------------------------------------------------------------------------
+
+    def register_tool(
+        self,
+        tool: Tool,
+        executor: Callable[..., Any] | None = None,
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Add *tool*, run by *executor* if given, else by the tool's own function.
+
+        The function is called as ``function(**params)`` and may be sync or async.
+        Registering the identical tool (with the same function) again does nothing.
+
+        Raises:
+            ToolRegistrationError: The name breaks ``^[a-zA-Z0-9_-]{1,64}$``, a schema is not
+                valid JSON Schema (or ``parameters`` does not describe an object), there is no
+                function to run, the timeout is not positive, or a different tool already has
+                the name and *replace* is False.
+        """
+        if not isinstance(tool, Tool):
+            raise ToolRegistrationError(f"expected a Tool, got {type(tool).__name__}")
+        name = tool.name
+        if not isinstance(name, str) or not TOOL_NAME_PATTERN.fullmatch(name):
+            raise ToolRegistrationError(
+                f"invalid tool name {name!r}: use 1 to 64 letters, digits, '_' or '-'"
+            )
+        function = executor if executor is not None else tool.function
+        if function is None:
+            raise ToolRegistrationError(
+                f"tool {name!r} has no function: give the Tool a function or pass an executor"
+            )
+        if not callable(function):
+            raise ToolRegistrationError(f"the executor of tool {name!r} is not callable")
+        if tool.timeout is not None and not tool.timeout > 0:
+            raise ToolRegistrationError(
+                f"tool {name!r}: timeout must be a positive number of seconds or None"
+            )
+        existing = self._entries.get(name)
+        if existing is not None and not replace:
+            if existing.tool == tool and existing.function == function:
+                return
+            raise ToolRegistrationError(
+                f"a different tool is already registered as {name!r} (pass replace=True)"
+            )
+        parameters = compile_schema(tool.parameters, what=f"parameters of tool {name!r}")
+        if not _describes_object(tool.parameters):
+            raise ToolRegistrationError(
+                f'parameters of tool {name!r} must be a JSON Schema with "type": "object"'
+            )
+        returns = None
+        if tool.returns is not None:
+            returns = compile_schema(tool.returns, what=f"returns of tool {name!r}")
+        self._entries[name] = _Entry(tool, function, parameters, returns)
+
+    def unregister_tool(self, name: str) -> bool:
+        """Remove the tool called *name*; return whether there was one."""
+        return self._entries.pop(name, None) is not None
+
+    # -- lookup --------------------------------------------------------------------------------
+
+    def get_tool(self, name: str) -> Tool:
+        """The tool called *name*.
+
+        Raises:
+            ToolNotFoundError: No tool has that name (a ``KeyError``).
+        """
+        entry = self._entries.get(name)
+        if entry is None:
+            raise self._not_found(name)
+        return entry.tool
+
+    def list_tools(self, category: str | None = None, tag: str | None = None) -> list[Tool]:
+        """Every registered tool, sorted by name; only those in *category* / with *tag*."""
+        return [
+            entry.tool
+            for _, entry in sorted(self._entries.items())
+            if (category is None or entry.tool.category == category)
+            and (tag is None or tag in entry.tool.tags)
+        ]
+
+    def categories(self) -> list[str]:
+        """The categories of the registered tools, sorted."""
+        return sorted({entry.tool.category for entry in self._entries.values()})
+
+    def search_tools(self, text: str) -> list[Tool]:
+        """Tools matching every word of *text* (case-insensitive), best matches first.
+
+        A word matches a tool's name, category, tags or description; a hit in the name counts
+        most, then category and tags, then the description. Ties are sorted by name. Empty
+        text matches every tool.
+        """
+        words = text.lower().split()
+        scored: list[tuple[int, str, Tool]] = []
+        for name, entry in self._entries.items():
+            tool = entry.tool
+            fields = (
+                (name.lower(), 4),
+                (tool.category.lower(), 2),
+                (" ".join(tool.tags).lower(), 2),
+                (tool.description.lower(), 1),
+            )
+            score = 0
+            for word in words:
+                hits = sum(weight for field, weight in fields if word in field)
+                if not hits:
+                    break
+                score += hits
+            else:
+                scored.append((score, name, tool))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [tool for _, _, tool in scored]
+
+    # -- execution -----------------------------------------------------------------------------
+
+    async def execute_tool(
+        self, name: str, params: Mapping[str, Any], timeout: float | None = None
+    ) -> ToolResult:
+        """Validate *params*, run the tool and report the outcome; tool failures never raise.
+
+        Small arguments are validated on the event loop and an inline (``blocking=False``)
+        tool runs there too: a pure, fast function on small input costs no thread hop. Big
+        arguments (over ``inline_argument_size``) are validated in the registry's tool
+        threads, and an inline tool given them runs there as well, so no input makes the
+        registry do unbounded work on the loop.
+
+        Args:
+            name: The tool's name.
+            params: The arguments object; checked against the tool's ``parameters`` first.
+            timeout: Seconds allowed for this call (None: the tool's own ``timeout``). Async
+                tools and everything run in a tool thread are held to it (a thread that
+                overruns runs on in the background and its result is dropped); an inline
+                call on small arguments cannot be interrupted, which is why inline tools must
+                be bounded for every valid input.
+
+        Returns:
+            A :class:`ToolResult`. ``error_type`` is ``"validation"`` (``error_path`` is a JSON
+            pointer), ``"timeout"``, ``"not_configured"``, ``"sandbox"``,
+            ``"output_validation"`` (with ``validate_output``) or the class name of the
+            exception the tool raised.
+
+        Raises:
+            ToolNotFoundError: No tool has that name (a ``KeyError``).
+        """
+        entry = self._entries.get(name)
+        if entry is None:
+            raise self._not_found(name)
+        clock = self._clock
+        started = clock.monotonic()
+        arguments: Any = params  # callers outside type checking pass anything
+        if type(arguments) is not dict:
+            if not isinstance(arguments, Mapping):
+                return _refused(
+                    name, f"parameters must be a JSON object, not {type(arguments).__name__}"
+                )
+            try:
+                arguments = dict(arguments)
+            except Exception as exc:  # a Mapping whose items cannot be read
+                return _refused(name, f"parameters could not be read as a JSON object: {exc}")
+        limit = entry.tool.timeout if timeout is None else timeout
+        small = _size_at_most(arguments, self._inline_size)
+        if small:
+            violation = entry.parameters.first_error(arguments)
+            if violation is not None:
+                return self._invalid(name, violation, clock.monotonic() - started)
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0
+        ):
+            return _refused(
+                name,
+                f"timeout must be a positive number of seconds or None, not {limit!r}",
+                path=None,
+            )
+        try:
+            if not small:
+                violation, output = await wait_for(clock, self._run_large(entry, arguments), limit)
+                if violation is not None:
+                    return self._invalid(name, violation, clock.monotonic() - started)
+            elif entry.inline:
+                output = entry.function(**arguments)
+                if inspect.isawaitable(output):
+                    output = await wait_for(clock, output, limit)
+            elif entry.is_async:
+                output = await wait_for(clock, entry.function(**arguments), limit)
+            else:
+                call = functools.partial(entry.function, **arguments)
+                output = await wait_for(clock, self._threads.run(call), limit)
+                if inspect.isawaitable(output):
+                    output = await wait_for(clock, output, limit)
+        except Exception as exc:
+            return self._failure(name, exc, limit, clock.monotonic() - started)
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # our caller is cancelling us: never turn that into a result
+            return self._failure(name, exc, limit, clock.monotonic() - started)
+        except (SystemExit, GeneratorExit) as exc:  # the tool's own, not a request to stop
+            return self._failure(name, exc, limit, clock.monotonic() - started)
+        if self._validate_output and entry.returns is not None:
+            if _size_at_most({"output": output}, self._inline_size):
+                wrong = entry.returns.first_error(output)
+            else:  # a big output is checked off the loop too
+                wrong = await self._threads.run(entry.returns.first_error, output)
+            if wrong is not None:
+                return ToolResult(
+                    tool=name,
+                    success=False,
+                    output=output,
+                    error=f"output does not match the returns schema at "
+                    f"{wrong.pointer or '/'}: {wrong.message}",
+                    error_type=OUTPUT_VALIDATION,
+                    error_path=wrong.pointer,
+                    duration=clock.monotonic() - started,
+                )
+        return ToolResult(
+            tool=name, success=True, output=output, duration=clock.monotonic() - started
+        )
+
+    async def _run_large(
+        self, entry: _Entry, arguments: dict[str, Any]
+    ) -> tuple[SchemaViolation | None, Any]:
+        """Validate big *arguments* and run the tool, keeping both off the event loop."""
+        if entry.is_async:
+            violation = await self._threads.run(entry.parameters.first_error, arguments)
+            if violation is not None:
+                return violation, None
+            return None, await entry.function(**arguments)
+        violation, output = await self._threads.run(_validate_and_call, entry, arguments)
+        if violation is None and inspect.isawaitable(output):
+            output = await output
+        return violation, output
+
+    def _invalid(self, name: str, violation: SchemaViolation, duration: float) -> ToolResult:
+        return ToolResult(
+            tool=name,
+            success=False,
+            error=f"invalid parameters at {violation.pointer or '/'}: {violation.message}",
+            error_type=VALIDATION,
+            error_path=violation.pointer,
+            duration=duration,
+        )
+
+    def _failure(
+        self, name: str, exc: BaseException, limit: float | None, duration: float
+    ) -> ToolResult:
+        if isinstance(exc, TimeoutError):
+            error_type = TIMEOUT
+            # With a limit, the deadline is ours (or the tool's own timeout ran out first).
+            message = f"tool {name!r} timed out after {limit} s" if limit else str(exc)
+            message = message or f"tool {name!r} timed out"
+        elif isinstance(exc, ToolNotConfiguredError):
+            error_type, message = NOT_CONFIGURED, str(exc)
+        elif isinstance(exc, SandboxViolationError):
+            error_type, message = SANDBOX, str(exc)
+        elif isinstance(exc, ToolExit):
+            error_type, message = exc.kind, str(exc)
+        else:
+            error_type, message = type(exc).__name__, str(exc) or type(exc).__name__
+        _logger.debug("tool %r failed (%s): %s", name, error_type, message)
+        return ToolResult(
+            tool=name, success=False, error=message, error_type=error_type, duration=duration
+        )
+
+    def _not_found(self, name: str) -> ToolNotFoundError:
+        known = ", ".join(sorted(self._entries)[:20]) or "none"
+        return ToolNotFoundError(f"no tool named {name!r} (registered: {known})")
+
+
+def _refused(name: str, message: str, *, path: str | None = "") -> ToolResult:
+    """A validation failure found before the schema ran (*path* "": the parameters object)."""
+    return ToolResult(
+        tool=name, success=False, error=message, error_type=VALIDATION, error_path=path
+    )
+
+
+def _validate_and_call(
+    entry: _Entry, arguments: dict[str, Any]
+) -> tuple[SchemaViolation | None, Any]:
+    violation = entry.parameters.first_error(arguments)
+    if violation is not None:
+        return violation, None
+    return None, entry.function(**arguments)
+
+
+def _size_at_most(arguments: dict[str, Any], budget: int) -> bool:
+    """Whether *arguments* are at most *budget* big: string characters plus values, counted
+    without recursion and stopping as soon as the budget is spent."""
+    remaining = budget - len(arguments)
+    nested: list[Any] = []
+    for value in arguments.values():  # the common case: a flat object of scalars
+        kind = type(value)
+        if kind is str:
+            remaining -= len(value)
+        elif kind is int:
+            remaining -= value.bit_length() >> 6
+        elif not (kind is float or kind is bool or value is None):
+            nested.append(value)
+    if remaining < 0:
+        return False
+    return not nested or _nested_size_at_most(nested, remaining)
+
+
+def _nested_size_at_most(stack: list[Any], remaining: int) -> bool:
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            remaining -= len(item)
+        elif kind is dict:
+            remaining -= 2 * len(item)
+            if remaining < 0:
+                return False
+            stack.extend(item)
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            remaining -= len(item)
+            if remaining < 0:
+                return False
+            stack.extend(item)
+        elif kind is int:
+            remaining -= 1 + (item.bit_length() >> 6)
+        elif kind is float or kind is bool or item is None:
+            remaining -= 1
+        elif isinstance(item, str | bytes | bytearray | Mapping | list | tuple | set | int):
+            return False  # subclasses and byte strings: let a tool thread deal with them
+        else:
+            remaining -= 1
+        if remaining < 0:
+            return False
+    return True
+
+
+def _describes_object(schema: Mapping[str, Any] | bool) -> bool:
+    if not isinstance(schema, Mapping):
+        return False
+    kind = schema.get("type")
+    return kind == "object" or (isinstance(kind, list) and kind == ["object"])
+
+
+def _is_async_callable(function: Callable[..., Any]) -> bool:
+    if inspect.iscoroutinefunction(function):
+        return True
+    call = getattr(function, "__call__", None)  # noqa: B004 - an object with async __call__
+    return call is not None and inspect.iscoroutinefunction(call)
