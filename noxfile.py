@@ -13,7 +13,7 @@ PYTHON = ["3.11"]
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole suite with every extra: NATS and Ray tests run (and fail if they cannot)."""
-    session.install("-e", ".[all,dev]")
+    session.install("-r", "requirements-dev.txt")
     session.run("python", "-m", "pytest", *session.posargs)
 
 
@@ -70,14 +70,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the packages."""
-    session.install("-e", ".[all,dev]")
+    session.install("-r", "requirements-dev.txt")
     session.run("mypy", "--strict", "agentkit", "agentkit_tools", "agentkit_ray")
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """The benchmark suite, each figure beside its anchor (figures for benchmarks/README.md)."""
-    session.install("-e", ".[all,dev]")
+    session.install("-r", "requirements-dev.txt")
     session.run(
         "python",
         "-m",

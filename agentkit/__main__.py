@@ -2,6 +2,6 @@
 
 import sys
 
-from agentkit.cli._main import main
+from agentkit.cli import main
 
 sys.exit(main())

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from agentkit.bus._messages import DeadLetter, PubSubMessage
-    from agentkit.execution._types import TaskResult, TaskState
+    from agentkit.bus import DeadLetter, PubSubMessage
+    from agentkit.execution import TaskResult, TaskState
 
 __all__ = [
     "ActorHandle",

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
-from agentkit.bus._messages import PubSubMessage, new_message_id
+from agentkit.bus import PubSubMessage, new_message_id
 from agentkit.exceptions import ConfigurationError
 from agentkit.voting import AgentVote
 

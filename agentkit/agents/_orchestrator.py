@@ -127,7 +127,7 @@ class Orchestrator:
         if not self.enable_pubsub or self.swarm is not None:
             return self
         if self.message_broker is None:
-            from agentkit.bus._memory import InMemoryPubSub
+            from agentkit.bus import InMemoryPubSub
 
             self.message_broker = InMemoryPubSub()
         self.swarm = AgentSwarm(self.name, self.message_broker, self.agents, resolver=self.resolver)

@@ -33,9 +33,16 @@ from agentkit.agents._agent import (
     validate_agent_id,
     validate_swarm_name,
 )
-from agentkit.bus._messages import PubSubMessage
+from agentkit.bus import PubSubMessage
 from agentkit.exceptions import ConfigurationError, TaskTimeoutError, VotingError
-from agentkit.voting import AgentVote, ConflictResolver, ConflictType, Resolution, VoteType, _voting
+from agentkit.voting import (
+    AgentVote,
+    ConflictResolver,
+    ConflictType,
+    Resolution,
+    VoteType,
+    validate_votes,
+)
 
 if TYPE_CHECKING:
     from agentkit.protocols import Bus, Clock, Subscription
@@ -178,7 +185,7 @@ class _Collector:
         if options is not None and vote.option not in options:
             return f"option {vote.option!r} is not on the ballot"
         try:
-            _voting.validate_votes([vote])
+            validate_votes([vote])
         except VotingError as exc:
             return f"invalid: {exc}"
         self.votes[vote.agent_id] = vote

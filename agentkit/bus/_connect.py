@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from agentkit.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from agentkit.plugins._manager import PluginManager
+    from agentkit.plugins import PluginManager
     from agentkit.protocols import Bus
 
 __all__ = ["DEFAULT_BUS_URL", "connect"]
@@ -32,7 +32,7 @@ async def connect(
             f"bus URL {url!r} has no scheme; use memory:// or nats://host:4222"
         )
     if plugins is None:
-        from agentkit.plugins._manager import PluginManager
+        from agentkit.plugins import PluginManager
 
         plugins = PluginManager()
     bus: Bus | None = plugins.hook.agentkit_make_bus(url=url, options=options)

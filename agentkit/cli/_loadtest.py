@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from agentkit._references import load_callable
 from agentkit.exceptions import ConfigurationError
-from agentkit.loadtest._profiles import LoadProfile
+from agentkit.loadtest import LoadProfile
 
 __all__ = ["add_loadtest_parser", "resolve_target", "run_loadtest"]
 
@@ -60,7 +60,7 @@ def resolve_target(spec: str) -> Any:
 
 def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the ``loadtest`` command; print the summary table to *out*."""
-    from agentkit.loadtest._tester import LoadTester
+    from agentkit.loadtest import LoadTester
 
     try:
         target = resolve_target(args.target)

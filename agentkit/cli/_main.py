@@ -31,12 +31,12 @@ import os
 import sys
 from typing import TextIO
 
-from agentkit.agents._worker import add_worker_parser, run_worker_command
 from agentkit.cli._loadtest import add_loadtest_parser, run_loadtest
 from agentkit.cli._openapi import add_openapi_parser, run_openapi
 from agentkit.cli._tools import add_tools_parser, run_tools
+from agentkit.cli._worker import add_worker_parser, run_worker_command
 from agentkit.exceptions import AgentkitError
-from agentkit.plugins._manager import PluginInfo, PluginManager
+from agentkit.plugins import PluginInfo, PluginManager
 
 __all__ = ["main"]
 
@@ -121,7 +121,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _plugin_manager(plugin_dirs: list[str]) -> PluginManager:
     """A manager with a registry, so plugins whose tool registration fails show as errors."""
-    from agentkit.tools._registry import ToolRegistry
+    from agentkit.tools import ToolRegistry
 
     return PluginManager(plugin_dirs=plugin_dirs, registry=ToolRegistry())
 

@@ -156,7 +156,7 @@ def _call(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from agentkit.tools._registry import ToolRegistry
+    from agentkit.tools import ToolRegistry
 
     try:
         params = json.loads(args.params)

@@ -13,9 +13,8 @@ import json
 from typing import Any, TextIO
 
 from agentkit.exceptions import ToolNotFoundError
-from agentkit.plugins._manager import PluginManager, PluginStatus
-from agentkit.tools._registry import ToolRegistry
-from agentkit.tools._tool import Tool
+from agentkit.plugins import PluginManager, PluginStatus
+from agentkit.tools import Tool, ToolRegistry
 
 __all__ = ["add_tools_parser", "build_registry", "run_tools"]
 

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._clock import SystemClock
-from agentkit.agents._swarm import AgentSwarm
-from agentkit.bus._connect import connect
-from agentkit.bus._messages import PubSubMessage
+from agentkit.agents import AgentSwarm
+from agentkit.bus import PubSubMessage, connect
 from agentkit.demo._fraud import (
     ANALYST_TOOLS,
     ANALYST_WEIGHTS,
@@ -36,10 +35,8 @@ from agentkit.demo._fraud import (
     supervisor_decision,
 )
 from agentkit.exceptions import ConfigurationError, MissingExtraError
-from agentkit.execution._engine import DistributedEngine
-from agentkit.execution._types import ExecutionMode
-from agentkit.loadtest._profiles import LoadProfile
-from agentkit.loadtest._tester import LoadTester
+from agentkit.execution import DistributedEngine, ExecutionMode
+from agentkit.loadtest import LoadProfile, LoadTester
 from agentkit.protocols import Bus
 from agentkit.reliability import (
     CircuitBreaker,
@@ -48,7 +45,7 @@ from agentkit.reliability import (
     FailoverManager,
     HealthMonitor,
 )
-from agentkit.tools._registry import ToolRegistry
+from agentkit.tools import ToolRegistry
 from agentkit.voting import Conflict, ConflictResolver, ResolutionStatus, VoteType
 
 __all__ = ["run", "run_demo"]

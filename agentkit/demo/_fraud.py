@@ -10,8 +10,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agentkit.agents._agent import Agent, Ballot
-from agentkit.tools._registry import ToolRegistry
+from agentkit.agents import Agent, Ballot
+from agentkit.tools import ToolRegistry
 from agentkit.voting import AgentVote
 
 __all__ = [

@@ -21,7 +21,7 @@ from agentkit.execution._types import ExecutionMode, TaskResult, TaskState, ray_
 from agentkit.protocols import ActorHandle, Clock, Executor
 
 if TYPE_CHECKING:
-    from agentkit.plugins._manager import PluginManager
+    from agentkit.plugins import PluginManager
 
 __all__ = ["DefaultTasks", "DistributedEngine", "default_tasks"]
 
@@ -153,7 +153,7 @@ class DistributedEngine:
         if self.mode is ExecutionMode.RAY and not ray_available():
             raise MissingExtraError("ExecutionMode.RAY", "ray")
         if plugins is None:
-            from agentkit.plugins._manager import PluginManager
+            from agentkit.plugins import PluginManager
 
             plugins = PluginManager()
         made: Executor | None = plugins.hook.agentkit_make_executor(
@@ -164,6 +164,8 @@ class DistributedEngine:
             why = f"plugin {info.name!r} is {info.status}" if info else "no plugin answered"
             if info is not None and info.error:
                 why += f" ({info.error})"
+            if info is not None and info.install_hint:
+                why += f"; {info.install_hint}"
             raise ConfigurationError(f"no executor for mode {self.mode.value!r}: {why}")
         return made
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-    from agentkit.tools._regex import SafePattern
+    from agentkit.tools import SafePattern
 
 __all__ = [
     "DEFAULT_ENTRY_MODULE",
@@ -334,7 +334,7 @@ def _nested_deeper_than(text: str, limit: int) -> bool:
 
 @functools.cache
 def _json_strings() -> SafePattern:
-    from agentkit.tools._regex import compile_pattern
+    from agentkit.tools import compile_pattern
 
     return compile_pattern(_JSON_STRING, dotall=True)
 

@@ -10,11 +10,11 @@ Plugins come from three places:
 * directory plugins (``plugins/<folder>/plugin.json`` + ``__init__.py``), only from the folders
   the caller names (see :mod:`agentkit.plugins._dirs`).
 
-Whether an entry-point plugin can run is judged from distribution metadata alone, without
-importing the plugin or its heavy dependency: when the entry point's name is an extra of its
-distribution (entry point ``ray`` of ``agentkit-kernel``, extra ``ray``), every requirement of
-that extra must be installed in a matching version. One broken plugin never stops the others,
-and nothing here runs at import time.
+A plugin is available when its distribution is installed: pip installed its requirements with
+it, so nothing is guessed from metadata. agentkit's own plugins that ship as distributions of
+their own (:data:`OPTIONAL_PLUGINS`) are listed as ``unavailable`` while they are not installed,
+with the ``pip install 'agentkit-kernel[...]'`` line that adds them. One broken plugin never
+stops the others, and nothing here runs at import time.
 
 A plugin's code is contained: anything it raises while being imported or activated, or from
 its ``agentkit_register_tools`` hook, ``BaseException`` included (``sys.exit()``,
@@ -33,14 +33,12 @@ import importlib
 import importlib.metadata
 import logging
 import os
-import re
-from collections.abc import Callable, Collection, Iterable
+import types
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion
 
 from agentkit import hookspecs
 from agentkit._version import __version__
@@ -62,6 +60,7 @@ __all__ = [
     "CORE_PLUGINS",
     "DISABLE_PLUGINS_ENV",
     "ENTRY_POINT_GROUP",
+    "OPTIONAL_PLUGINS",
     "PluginInfo",
     "PluginManager",
     "PluginStatus",
@@ -77,6 +76,16 @@ ENTRY_POINT_GROUP = "agentkit"
 DISABLE_PLUGINS_ENV = "AGENTKIT_DISABLE_PLUGINS"
 
 _CORE_DISTRIBUTION = "agentkit-kernel"
+
+#: agentkit's own plugins that are distributions of their own: entry-point name ->
+#: (distribution, the kernel extra that installs it). Only names: the core imports none of them.
+OPTIONAL_PLUGINS: Mapping[str, tuple[str, str]] = types.MappingProxyType(
+    {
+        "tools": ("agentkit-tools", "tools"),
+        "openapi": ("agentkit-tools", "openapi"),
+        "ray": ("agentkit-ray", "ray"),
+    }
+)
 _UNKNOWN_VERSION = "unknown"
 
 _logger = logging.getLogger(__name__)
@@ -92,7 +101,8 @@ class PluginStatus(enum.StrEnum):
     INACTIVE = "inactive"
     """Disabled or uninstalled: known, but its hooks are not called."""
     UNAVAILABLE = "unavailable"
-    """A requirement of its extra is missing; ``install_hint`` says what to install."""
+    """One of agentkit's own plugins whose distribution is not installed; ``install_hint``
+    says what to install."""
     ERROR = "error"
     """Its manifest, import, hooks, tools or agentkit version failed; ``error`` says why."""
 
@@ -187,6 +197,7 @@ class PluginManager:
         self._directories: dict[str, DirectoryPlugin] = {}
         self._added_tools: dict[str, list[tuple[str, object]]] = {}
         self._discovered = False
+        self._missing: set[str] = set()
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
         for module_name in CORE_PLUGINS:
@@ -234,11 +245,19 @@ class PluginManager:
                 known = self._entry_points.get(entry_point.name)
                 if known is not None and known.value == entry_point.value:
                     found.append(entry_point.name)
+                elif entry_point.name in self._missing:  # installed since the last scan
+                    self._missing.discard(entry_point.name)
+                    del self._infos[entry_point.name]
+                    found.append(entry_point.name)
+                    self._contained(entry_point.name, self._add_entry_point, entry_point)
                 elif entry_point.name in self._infos:
                     self._warn_taken(entry_point.name, f"entry point {entry_point.value}")
                 else:
                     found.append(entry_point.name)
                     self._contained(entry_point.name, self._add_entry_point, entry_point)
+            for name, (distribution, extra) in OPTIONAL_PLUGINS.items():
+                if name not in self._infos:
+                    self._add_missing(name, distribution, extra)
         for plugin in find_directory_plugins(
             self._plugin_dirs,
             max_manifest_bytes=self._max_manifest_bytes,
@@ -274,8 +293,8 @@ class PluginManager:
 
         An active plugin returns True at once. A disabled, unavailable or unknown plugin
         returns False; a plugin that fails to load returns False with status ``error``.
-        Availability is checked again, so a plugin whose extra was installed since can be
-        activated without a new manager. A directory plugin whose ``plugin.json`` is unusable
+        A plugin installed since the manager last scanned is found by ``discover_plugins()``.
+        A directory plugin whose ``plugin.json`` is unusable
         cannot be installed (fix it and use a new manager).
         """
         self._ensure_discovered()
@@ -288,9 +307,6 @@ class PluginManager:
             return False
         entry_point = self._entry_points.get(name)
         if entry_point is not None:
-            self._check_availability(entry_point)
-            if self._infos[name].status is PluginStatus.UNAVAILABLE:
-                return False
             return self._activate(name, entry_point.load)
         directory = self._directories.get(name)
         if directory is None or directory.manifest is None:
@@ -369,6 +385,19 @@ class PluginManager:
             return
         self._register(module_name, module)
 
+    def _add_missing(self, name: str, distribution: str, extra: str) -> None:
+        """List one of agentkit's own plugins whose distribution is not installed."""
+        self._missing.add(name)
+        self._infos[name] = PluginInfo(
+            name=name,
+            version=_UNKNOWN_VERSION,
+            source=f"distribution {distribution} (not installed)",
+            status=PluginStatus.UNAVAILABLE,
+            module="",
+            error=f"{distribution} is not installed",
+            install_hint=f"pip install '{_CORE_DISTRIBUTION}[{extra}]'",
+        )
+
     def _add_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
         name = entry_point.name
         distribution = entry_point.dist
@@ -393,7 +422,6 @@ class PluginManager:
         if reason is not None:
             self._set(name, status=PluginStatus.INACTIVE, error=reason)
             return
-        self._check_availability(entry_point)
         if self._auto_activate and self._infos[name].status is PluginStatus.DISCOVERED:
             self._activate(name, entry_point.load)
 
@@ -435,31 +463,6 @@ class PluginManager:
         if not self._check_version(plugin):
             return False
         return self._activate(plugin.name, lambda: import_directory_plugin(plugin))
-
-    def _check_availability(self, entry_point: importlib.metadata.EntryPoint) -> None:
-        """Set status ``unavailable`` or ``discovered`` from the metadata of the plugin's extra."""
-        name = entry_point.name
-        distribution = entry_point.dist
-        if distribution is None:
-            return
-        extras = _plugin_extras(entry_point, distribution)
-        if not extras:
-            return
-        try:
-            missing = _missing_requirements(distribution, extras, set())
-        except Exception as exc:
-            self._fail(name, exc)
-            return
-        if missing:
-            install_hint = f"pip install '{distribution.name}[{','.join(extras)}]'"
-            self._set(
-                name,
-                status=PluginStatus.UNAVAILABLE,
-                error=f"missing requirement: {'; '.join(missing)}",
-                install_hint=install_hint,
-            )
-        else:
-            self._set(name, status=PluginStatus.DISCOVERED, error=None, install_hint=None)
 
     def _activate(self, name: str, load: Callable[[], object]) -> bool:
         try:
@@ -556,75 +559,3 @@ def _distribution_version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return _UNKNOWN_VERSION
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _plugin_extras(
-    entry_point: importlib.metadata.EntryPoint, distribution: importlib.metadata.Distribution
-) -> list[str]:
-    """The extras a plugin needs: its entry point's own ``[extras]``, or its name if an extra."""
-    provided = {
-        _canonical(extra) for extra in distribution.metadata.get_all("Provides-Extra") or ()
-    }
-    extras = [extra for extra in entry_point.extras if _canonical(extra) in provided]
-    if not extras and _canonical(entry_point.name) in provided:
-        extras = [entry_point.name]
-    return extras
-
-
-def _missing_requirements(
-    distribution: importlib.metadata.Distribution,
-    extras: Iterable[str],
-    seen: set[tuple[str, str]],
-) -> list[str]:
-    """Describe each requirement of *distribution*'s *extras* that is not installed.
-
-    Requirements of nested extras (``ray[default]``, ``agentkit-kernel[nats]``) are followed;
-    *seen* stops cycles. Only metadata is read: nothing is imported.
-    """
-    missing: list[str] = []
-    for extra in extras:
-        key = (_canonical(distribution.name), _canonical(extra))
-        if key in seen:
-            continue
-        seen.add(key)
-        for line in distribution.requires or ():
-            try:
-                requirement = Requirement(line)
-            except InvalidRequirement as exc:
-                raise PluginError(
-                    f"{distribution.name} has a malformed requirement: {exc}"
-                ) from exc
-            marker = requirement.marker
-            # A requirement belongs to the extra when its marker holds for this extra but not
-            # for a plain install (markers also test the platform and Python version).
-            if marker is None or not marker.evaluate({"extra": extra}):
-                continue
-            if marker.evaluate({"extra": ""}):
-                continue
-            missing.extend(_requirement_problems(requirement, seen))
-    return missing
-
-
-def _requirement_problems(requirement: Requirement, seen: set[tuple[str, str]]) -> list[str]:
-    try:
-        installed = importlib.metadata.distribution(requirement.name)
-    except importlib.metadata.PackageNotFoundError:
-        return [f"{_without_marker(requirement)} ({requirement.name} is not installed)"]
-    try:
-        matches = requirement.specifier.contains(installed.version, prereleases=True)
-    except InvalidVersion:
-        matches = True  # a version packaging cannot parse cannot be checked; trust the install
-    if not matches:
-        return [
-            f"{_without_marker(requirement)} ({requirement.name} {installed.version} is installed)"
-        ]
-    return _missing_requirements(installed, sorted(requirement.extras), seen)
-
-
-def _without_marker(requirement: Requirement) -> str:
-    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-    return f"{requirement.name}{extras}{requirement.specifier}"

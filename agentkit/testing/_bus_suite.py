@@ -35,8 +35,13 @@ from typing import Any, Protocol, TypeVar
 import msgspec
 import pytest
 
-from agentkit.bus._messages import DeadLetter, MessagePriority, PubSubMessage, encode_message
-from agentkit.bus._subjects import MAX_SUBJECT_BYTES
+from agentkit.bus import (
+    MAX_SUBJECT_BYTES,
+    DeadLetter,
+    MessagePriority,
+    PubSubMessage,
+    encode_message,
+)
 from agentkit.exceptions import (
     AgentkitError,
     BusClosedError,

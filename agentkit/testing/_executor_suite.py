@@ -41,7 +41,7 @@ from agentkit.exceptions import (
     TaskNotFoundError,
     TaskTimeoutError,
 )
-from agentkit.execution._types import TaskResult, TaskState
+from agentkit.execution import TaskResult, TaskState
 from agentkit.protocols import Executor
 
 __all__ = ["ExecutorConformance", "ExecutorFactory", "FlakyCall", "Gate"]

@@ -32,6 +32,7 @@ from agentkit.voting._voting import (
     ranked_choice,
     supermajority,
     unanimous,
+    validate_votes,
     weighted,
 )
 
@@ -55,5 +56,6 @@ __all__ = [
     "round_tallies",
     "supermajority",
     "unanimous",
+    "validate_votes",
     "weighted",
 ]

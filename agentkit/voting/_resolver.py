@@ -32,7 +32,7 @@ from agentkit.voting._votes import (
 )
 
 if TYPE_CHECKING:
-    from agentkit.plugins._manager import PluginManager
+    from agentkit.plugins import PluginManager
     from agentkit.protocols import Clock
 
 __all__ = ["Conflict", "ConflictResolver", "SupervisorCallback", "VotingMethod"]

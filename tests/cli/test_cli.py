@@ -18,7 +18,7 @@ from agentkit.cli._main import main
 from agentkit.plugins._manager import DISABLE_PLUGINS_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PIP_LINE = "pip install 'acme-cli-plugins[heavy]'"
+PIP_LINE = "pip install 'agentkit-kernel[ray]'"
 
 
 @pytest.fixture(autouse=True)
@@ -28,23 +28,33 @@ def _no_disabled_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def unavailable_plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A site folder on sys.path with a plugin ``heavy`` whose extra needs a missing package."""
+def broken_plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A site folder on sys.path with a plugin ``heavy`` that imports a package nobody has."""
     root = tmp_path / "site"
     dist_info = root / "acme_cli_plugins-1.0.dist-info"
     dist_info.mkdir(parents=True)
     (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\n"
-        "Name: acme-cli-plugins\n"
-        "Version: 1.0\n"
-        "Provides-Extra: heavy\n"
-        'Requires-Dist: acme-not-installed-anywhere>=1 ; extra == "heavy"\n'
+        "Metadata-Version: 2.1\nName: acme-cli-plugins\nVersion: 1.0\n"
     )
     (dist_info / "entry_points.txt").write_text("[agentkit]\nheavy = acme_cli_heavy_plugin\n")
-    (root / "acme_cli_heavy_plugin.py").write_text("")
+    (root / "acme_cli_heavy_plugin.py").write_text("import acme_not_installed_anywhere\n")
     monkeypatch.syspath_prepend(str(root))
     yield root
     sys.modules.pop("acme_cli_heavy_plugin", None)
+
+
+@pytest.fixture
+def without_ray_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide the ray plugin's entry point, as if agentkit-ray were not installed."""
+    real = importlib.metadata.entry_points
+
+    def entry_points(**params: object) -> importlib.metadata.EntryPoints:
+        found = real(**params)  # type: ignore[arg-type]
+        if params.get("group") == "agentkit":
+            return importlib.metadata.EntryPoints(ep for ep in found if ep.name != "ray")
+        return found
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
 
 
 def test_plugins_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,10 +63,12 @@ def test_plugins_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "VERSION", "STATUS", "DETAIL"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
-    version = importlib.metadata.version("agentkit-kernel")
-    ray_status = "active" if importlib.util.find_spec("ray") else "unavailable"
-    assert rows["ray"][1:3] == [version, ray_status]
-    assert rows["tools"][1] == version
+    for name, distribution in [("ray", "agentkit-ray"), ("tools", "agentkit-tools")]:
+        try:
+            expected = [importlib.metadata.version(distribution), "active"]
+        except importlib.metadata.PackageNotFoundError:  # the kernel alone
+            expected = ["unknown", "unavailable"]
+        assert rows[name][1:3] == expected
 
 
 def test_plugins_list_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,21 +79,22 @@ def test_plugins_list_is_the_default(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().out == bare
 
 
+@pytest.mark.usefixtures("without_ray_distribution")
 def test_plugins_shows_the_pip_line_of_an_unavailable_plugin(
-    unavailable_plugin_site: Path, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """An unavailable plugin's row names its status, the missing requirement and the pip line."""
+    """Without agentkit-ray the ray row says unavailable, what is missing and the pip line."""
     assert main(["plugins"]) == 0
-    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("heavy"))
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("ray"))
     assert "unavailable" in row
-    assert "acme-not-installed-anywhere>=1" in row
+    assert "agentkit-ray is not installed" in row
     assert row.endswith(PIP_LINE)
 
 
-def test_python_m_agentkit_plugins_in_a_subprocess(unavailable_plugin_site: Path) -> None:
-    """``python -m agentkit plugins`` works and shows the unavailable plugin's pip line."""
+def test_python_m_agentkit_plugins_in_a_subprocess(broken_plugin_site: Path) -> None:
+    """``python -m agentkit plugins`` works and shows a broken plugin's error with the others."""
     env = {key: value for key, value in os.environ.items() if key != DISABLE_PLUGINS_ENV}
-    env["PYTHONPATH"] = os.pathsep.join([str(unavailable_plugin_site), str(REPO_ROOT)])
+    env["PYTHONPATH"] = os.pathsep.join([str(broken_plugin_site), str(REPO_ROOT)])
     result = subprocess.run(
         [sys.executable, "-m", "agentkit", "plugins"],
         capture_output=True,
@@ -91,7 +104,9 @@ def test_python_m_agentkit_plugins_in_a_subprocess(unavailable_plugin_site: Path
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert PIP_LINE in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith("heavy"))
+    assert "error" in row
+    assert "No module named 'acme_not_installed_anywhere'" in row
     assert "tools" in result.stdout
 
 
@@ -101,9 +116,9 @@ def test_plugins_show_prints_every_field(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     fields = dict(line.split(":", 1) for line in out.splitlines())
     assert fields["name"].strip() == "ray"
-    assert fields["status"].strip() in {"active", "unavailable"}
+    assert fields["status"].strip() == "active"
     assert fields["module"].strip() == "agentkit_ray._plugin"
-    assert fields["source"].strip().startswith("entry point agentkit_ray._plugin (agentkit-kernel")
+    assert fields["source"].strip().startswith("entry point agentkit_ray._plugin (agentkit-ray")
 
 
 def test_plugins_show_unknown_name_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -99,14 +99,14 @@ async def test_agentkit_discovers_the_package_and_runs_its_tool(weather_site: Pa
     assert weather.description.startswith("Weather tools for agentkit")
     assert list(weather.tools) == WEATHER_TOOLS
     assert sys.modules["agentkit_weather"].__file__.startswith(str(weather_site))  # type: ignore[union-attr]
-    version = importlib.metadata.version("agentkit-kernel")
-    for name, module in [
-        ("tools", "agentkit_tools.builtin._plugin"),
-        ("ray", "agentkit_ray._plugin"),
+    for name, module, distribution in [
+        ("tools", "agentkit_tools.builtin._plugin", "agentkit-tools"),
+        ("ray", "agentkit_ray._plugin", "agentkit-ray"),
     ]:
+        version = importlib.metadata.version(distribution)
         info = manager.plugin_info(name)
         assert info is not None
-        assert info.source == f"entry point {module} (agentkit-kernel {version})"
+        assert info.source == f"entry point {module} ({distribution} {version})"
         assert info.status is PluginStatus.ACTIVE, info.error
     result = await registry.execute_tool(
         "weather_heat_index", {"temperature": 90, "relative_humidity": 70}

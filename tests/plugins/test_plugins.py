@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from agentkit.plugins._manager import (
+from agentkit import ConfigurationError, DistributedEngine, ExecutionMode
+from agentkit.plugins import (
     CORE_PLUGINS,
     DISABLE_PLUGINS_ENV,
+    ENTRY_POINT_GROUP,
     PluginInfo,
     PluginManager,
     PluginStatus,
@@ -27,18 +29,22 @@ from agentkit.plugins._manager import (
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORE_VERSION = importlib.metadata.version("agentkit-kernel")
 
-#: Our own plugins and the import package each one's extra brings; found without importing it.
-OWN_PLUGINS = {"tools": "httpx", "ray": "ray"}
+#: Our own plugins and the distribution that brings each one.
+OWN_PLUGINS = {"tools": "agentkit-tools", "openapi": "agentkit-tools", "ray": "agentkit-ray"}
 
 
-def extra_installed(plugin: str) -> bool:
-    """Whether the import package behind our own *plugin*'s extra is installed."""
-    return importlib.util.find_spec(OWN_PLUGINS[plugin]) is not None
+def distribution_installed(plugin: str) -> bool:
+    """Whether the distribution behind our own *plugin* is installed."""
+    try:
+        importlib.metadata.distribution(OWN_PLUGINS[plugin])
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def expected_status(plugin: str) -> PluginStatus:
-    """ACTIVE for our own *plugin* when its extra is installed (the full env), else UNAVAILABLE."""
-    return PluginStatus.ACTIVE if extra_installed(plugin) else PluginStatus.UNAVAILABLE
+    """ACTIVE for our own *plugin* when its distribution is installed, else UNAVAILABLE."""
+    return PluginStatus.ACTIVE if distribution_installed(plugin) else PluginStatus.UNAVAILABLE
 
 
 class FakeSite:
@@ -152,25 +158,31 @@ def by_name(manager: PluginManager) -> dict[str, PluginInfo]:
 
 
 def test_own_plugins_are_discovered_and_active() -> None:
-    """The tools and ray plugins come from our own entry points and are active in the full env."""
+    """tools, openapi and ray come from their own distributions' entry points, active when
+    installed; without their distribution they are unavailable with the kernel extra's pip line."""
     manager = PluginManager()
-    names = manager.discover_plugins()
-    assert {"tools", "ray"} <= set(names)
+    manager.discover_plugins()
     plugins = by_name(manager)
     for name, module in [
         ("tools", "agentkit_tools.builtin._plugin"),
+        ("openapi", "agentkit_tools.openapi._plugin"),
         ("ray", "agentkit_ray._plugin"),
     ]:
         info = plugins[name]
-        assert info.module == module
-        assert info.version == CORE_VERSION
-        assert info.source == f"entry point {module} (agentkit-kernel {CORE_VERSION})"
         assert info.status is expected_status(name), info
-        if extra_installed(name):
+        distribution = OWN_PLUGINS[name]
+        if distribution_installed(name):
+            version = importlib.metadata.version(distribution)
+            assert info.module == module
+            assert info.version == version
+            assert info.source == f"entry point {module} ({distribution} {version})"
             assert info.error is None
             assert info.install_hint is None
-        else:  # the core-only install
+        else:  # the kernel alone
+            assert info.source == f"distribution {distribution} (not installed)"
+            assert info.error == f"{distribution} is not installed"
             assert info.install_hint == f"pip install 'agentkit-kernel[{name}]'"
+            assert not manager.install_plugin(name)
 
 
 def test_core_plugins_are_registered_when_the_manager_is_created() -> None:
@@ -216,7 +228,7 @@ def test_core_answers_local_mode_with_a_local_executor() -> None:
     assert executor.max_workers == 3
 
 
-@pytest.mark.skipif(not extra_installed("tools"), reason="the tools extra is not installed")
+@pytest.mark.skipif(not distribution_installed("tools"), reason="agentkit-tools is not installed")
 def test_tools_plugin_accepts_a_registry() -> None:
     """With a registry the tools plugin's register hook runs without error."""
     registry = RecordingRegistry()
@@ -238,8 +250,9 @@ def test_plugin_gets_the_registry_on_activation(good_plugin: str) -> None:
     assert registry.tools == ["acme_tool"]
 
 
-def test_missing_extra_makes_plugin_unavailable_without_importing_it(fake_site: FakeSite) -> None:
-    """A plugin whose extra needs a missing distribution is unavailable and never imported."""
+def test_extras_are_not_guessed(fake_site: FakeSite) -> None:
+    """An installed plugin distribution is activated whatever its extras declare: pip installed
+    what it needs, and nothing is judged from extras metadata."""
     fake_site.add_distribution(
         "acme-plugins",
         "2.3",
@@ -247,81 +260,57 @@ def test_missing_extra_makes_plugin_unavailable_without_importing_it(fake_site: 
         extras={"heavy": ["acme-not-installed-anywhere>=1.0"]},
         modules={"acme_heavy_plugin": GOOD_PLUGIN},
     )
-    manager = PluginManager()
-    manager.discover_plugins()
-    info = by_name(manager)["heavy"]
-    assert info.status is PluginStatus.UNAVAILABLE
-    assert info.install_hint == "pip install 'acme-plugins[heavy]'"
-    assert info.error is not None
-    assert "acme-not-installed-anywhere>=1.0" in info.error
-    assert not manager.install_plugin("heavy")
-    assert "acme_heavy_plugin" not in sys.modules
-
-
-def test_too_old_requirement_makes_plugin_unavailable(fake_site: FakeSite) -> None:
-    """An installed requirement in a version outside the extra's specifier is reported."""
-    pluggy_version = importlib.metadata.version("pluggy")
-    fake_site.add_distribution(
-        "acme-plugins",
-        entry_points={"future": "acme_future_plugin"},
-        extras={"future": ["pluggy>=999"]},
-        modules={"acme_future_plugin": GOOD_PLUGIN},
-    )
-    info = by_name(PluginManager())["future"]
-    assert info.status is PluginStatus.UNAVAILABLE
-    assert info.error == f"missing requirement: pluggy>=999 (pluggy {pluggy_version} is installed)"
-    assert "acme_future_plugin" not in sys.modules
-
-
-def test_satisfied_extra_makes_plugin_active(fake_site: FakeSite) -> None:
-    """A plugin whose extra's requirements are all installed is activated."""
-    fake_site.add_distribution(
-        "acme-plugins",
-        entry_points={"light": "acme_light_plugin"},
-        extras={"light": ["pluggy>=1", 'acme-windows-only>=1 ; sys_platform == "nonexistent"']},
-        modules={"acme_light_plugin": GOOD_PLUGIN},
-    )
-    info = by_name(PluginManager())["light"]
+    info = by_name(PluginManager())["heavy"]
     assert info.status is PluginStatus.ACTIVE, info
     assert info.install_hint is None
 
 
-def test_malformed_requirement_is_an_error(fake_site: FakeSite) -> None:
-    """Metadata whose extra holds an unparsable requirement makes that plugin an error."""
-    fake_site.add_distribution(
-        "acme-plugins",
-        entry_points={"mangled": "acme_mangled_plugin"},
-        extras={"mangled": ["acme-thing >= >= 1"]},
-        modules={"acme_mangled_plugin": GOOD_PLUGIN},
-    )
+@pytest.fixture
+def ray_distribution_hidden(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Hide the ray plugin's entry point, as if agentkit-ray were not installed; the returned
+    function shows it again (as a later ``pip install`` would)."""
+    real = importlib.metadata.entry_points
+    hidden = [True]
+
+    def entry_points(**params: Any) -> Any:
+        found = real(**params)
+        if hidden[0] and params.get("group") == ENTRY_POINT_GROUP:
+            return importlib.metadata.EntryPoints(ep for ep in found if ep.name != "ray")
+        return found
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+
+    def show() -> None:
+        hidden[0] = False
+
+    return show
+
+
+@pytest.mark.skipif(not distribution_installed("ray"), reason="needs agentkit-ray installed")
+def test_own_plugin_without_its_distribution_is_unavailable_until_installed(
+    ray_distribution_hidden: Callable[[], None],
+) -> None:
+    """Without agentkit-ray, ``ray`` is listed unavailable with the kernel extra's pip line and
+    cannot be installed; once the distribution is there, discovering again activates it."""
     manager = PluginManager()
-    info = by_name(manager)["mangled"]
-    assert info.status is PluginStatus.ERROR
-    assert info.error is not None
-    assert info.error.startswith("PluginError: acme-plugins has a malformed requirement")
-    assert "acme_mangled_plugin" not in sys.modules
+    info = by_name(manager)["ray"]
+    assert info.status is PluginStatus.UNAVAILABLE
+    assert info.install_hint == "pip install 'agentkit-kernel[ray]'"
+    assert info.error == "agentkit-ray is not installed"
+    assert not manager.install_plugin("ray")
+    assert not manager.uninstall_plugin("ray")
+    ray_distribution_hidden()
+    assert "ray" in manager.discover_plugins()
+    assert by_name(manager)["ray"].status is PluginStatus.ACTIVE
 
 
-def test_requirements_of_nested_extras_are_followed(fake_site: FakeSite) -> None:
-    """A requirement with extras (``base[fast]``) needs that extra's requirements too."""
-    fake_site.add_distribution(
-        "acme-base", "1.5", extras={"fast": ["acme-speedups-missing"], "slow": []}
-    )
-    fake_site.add_distribution(
-        "acme-plugins",
-        entry_points={"fast": "acme_fast_plugin", "slow": "acme_slow_plugin"},
-        extras={
-            "fast": ["acme-base[fast]>=1"],
-            # a cycle back into this distribution must terminate
-            "slow": ["acme-base[slow]>=1", "acme-plugins[slow]"],
-        },
-        modules={"acme_fast_plugin": GOOD_PLUGIN, "acme_slow_plugin": GOOD_PLUGIN},
-    )
-    plugins = by_name(PluginManager())
-    assert plugins["fast"].status is PluginStatus.UNAVAILABLE
-    assert plugins["fast"].error is not None
-    assert "acme-speedups-missing" in plugins["fast"].error
-    assert plugins["slow"].status is PluginStatus.ACTIVE
+@pytest.mark.skipif(not distribution_installed("ray"), reason="needs agentkit-ray installed")
+def test_engine_without_the_ray_plugin_names_the_pip_line(
+    ray_distribution_hidden: Callable[[], None],
+) -> None:
+    """DistributedEngine(mode=RAY) without agentkit-ray says which pip line adds it."""
+    with pytest.raises(ConfigurationError, match=r"pip install 'agentkit-kernel\[ray\]'"):
+        DistributedEngine(mode=ExecutionMode.RAY)
 
 
 def test_plugin_that_fails_to_import_is_an_error_and_others_work(fake_site: FakeSite) -> None:
