@@ -27,6 +27,7 @@ __all__ = ["DefaultTasks", "DistributedEngine", "default_tasks"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_MODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _TASK_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 _DEFAULT_TASKS: contextvars.ContextVar[Mapping[str, Callable[..., Any]]] = contextvars.ContextVar(
@@ -93,7 +94,8 @@ class DistributedEngine:
     the ``ray`` plugin's ``agentkit_ray.RayExecutor`` (``pip install 'agentkit-kernel[ray]'``).
 
     Args:
-        mode: an :class:`ExecutionMode` or its value (``"local"``, ``"ray"``).
+        mode: an :class:`ExecutionMode` or its value (``"local"``, ``"ray"``), or the mode
+            name of a third-party executor plugin (letters, digits, ``_``, ``-``).
         executor: use this executor instead of making one (any ``Executor``).
         plugins: the plugin manager asked for the executor (default: a new one).
         clock: the time source for retries and deadlines of a local executor.
@@ -121,12 +123,15 @@ class DistributedEngine:
         **executor_options: Any,
     ) -> None:
         try:
-            self.mode = ExecutionMode(mode)
+            self.mode: ExecutionMode | str = ExecutionMode(mode)
         except ValueError:
-            choices = ", ".join(repr(m.value) for m in ExecutionMode)
-            raise ConfigurationError(
-                f"unknown execution mode {mode!r}; use one of {choices}"
-            ) from None
+            if not isinstance(mode, str) or not _MODE_NAME.fullmatch(mode):
+                choices = ", ".join(repr(m.value) for m in ExecutionMode)
+                raise ConfigurationError(
+                    f"unknown execution mode {mode!r}; use one of {choices} or the mode name"
+                    " of an executor plugin (letters, digits, '_', '-')"
+                ) from None
+            self.mode = mode  # an executor plugin's own mode
         self._tasks: dict[str, Callable[..., Any]] = {}
         for name, fn in {**_DEFAULT_TASKS.get(), **(tasks or {})}.items():
             self.register_task(name, fn)
@@ -157,16 +162,16 @@ class DistributedEngine:
 
             plugins = PluginManager()
         made: Executor | None = plugins.hook.agentkit_make_executor(
-            mode=self.mode.value, options=options
+            mode=str(self.mode), options=options
         )
         if made is None:
-            info = plugins.plugin_info(self.mode.value)
+            info = plugins.plugin_info(str(self.mode))
             why = f"plugin {info.name!r} is {info.status}" if info else "no plugin answered"
             if info is not None and info.error:
                 why += f" ({info.error})"
             if info is not None and info.install_hint:
                 why += f"; {info.install_hint}"
-            raise ConfigurationError(f"no executor for mode {self.mode.value!r}: {why}")
+            raise ConfigurationError(f"no executor for mode {str(self.mode)!r}: {why}")
         return made
 
     def __repr__(self) -> str:
@@ -335,7 +340,7 @@ class DistributedEngine:
         stats = dict(self.executor.stats())
         stats.pop("executor", None)
         return {
-            "mode": self.mode.value,
+            "mode": str(self.mode),
             "resources": stats.pop("resources", {}),
             "available_resources": stats.pop("available_resources", {}),
             "nodes": stats.pop("nodes", 1),

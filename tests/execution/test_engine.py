@@ -62,7 +62,7 @@ async def test_guide_flow(engine: DistributedEngine) -> None:
         x * x for x in range(100)
     ]
     stats = engine.get_cluster_stats()
-    assert stats["mode"] == engine.mode.value
+    assert stats["mode"] == str(engine.mode)
     assert stats["resources"]["CPU"] >= 1
     assert "available_resources" in stats
     assert stats["nodes"] == 1
@@ -186,10 +186,17 @@ async def test_engine_after_shutdown() -> None:
         engine.initialize()
 
 
-def test_unknown_mode() -> None:
-    """An unknown mode raises ConfigurationError listing the modes."""
-    with pytest.raises(ConfigurationError, match="'local', 'ray'"):
+def test_mode_no_plugin_answers() -> None:
+    """A well-formed mode no executor plugin answers raises ConfigurationError naming it."""
+    with pytest.raises(ConfigurationError, match="no executor for mode 'spark'"):
         DistributedEngine(mode="spark")
+
+
+@pytest.mark.parametrize("mode", ["", "9lives", "a b", "x" * 65, "über", 3, None])
+def test_malformed_mode(mode: Any) -> None:
+    """A mode that is not a plugin mode name raises ConfigurationError listing the modes."""
+    with pytest.raises(ConfigurationError, match="'local', 'ray'"):
+        DistributedEngine(mode=mode)
 
 
 def test_ray_mode_without_ray(monkeypatch: pytest.MonkeyPatch) -> None:
