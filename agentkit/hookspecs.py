@@ -2,8 +2,7 @@
 
 A plugin is a module holding functions marked with :data:`agentkit.hookimpl` whose names are
 the hooks below. Installed distributions declare it under ``[project.entry-points.agentkit]``;
-agentkit's own plugins (``tools``, ``openapi``, ``ray``, ``failover``) are declared the same
-way. Directory plugins (``plugins/<name>/plugin.json`` + ``__init__.py``) hold the same
+agentkit's own plugins (``tools``, ``openapi``, ``ray``) are declared the same way. Directory plugins (``plugins/<name>/plugin.json`` + ``__init__.py``) hold the same
 functions in their ``__init__.py``.
 
 A function marked ``@hookimpl`` whose name is not one of these hooks puts the plugin in status
@@ -74,4 +73,18 @@ def agentkit_register_voting_methods() -> Mapping[str, Any] | None:
     merged. A method takes the tuple of ``AgentVote`` ballots and returns the tallies
     (``{option: score}``) or a full ``VoteCount``. A name taken by a built-in method or by a
     plugin registered earlier is ignored with a warning.
+    """
+
+
+@hookspec
+def agentkit_add_commands(commands: Any) -> None:
+    """Add subcommands to the ``agentkit`` command line (``agentkit openapi`` comes this way).
+
+    *commands* is the ``agentkit`` parser's argparse sub-parsers object: add a command with
+    ``parser = commands.add_parser(name, help=...)``, give it arguments, and name the function
+    that runs it with ``parser.set_defaults(run=fn)``. ``fn(args, out, err)`` gets the parsed
+    ``argparse.Namespace`` and the output and error streams and returns the exit status (0 ok,
+    1 failure, 2 usage error). Called each time the command line starts, after the core's own
+    commands; a plugin whose hook raises (a name already taken, say) loses its commands and
+    the others keep theirs. Keep imports inside *fn*: every ``agentkit`` invocation runs this.
     """

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._references import load_callable
+from agentkit.cli._output import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from agentkit.exceptions import ConfigurationError
 from agentkit.loadtest import LoadProfile
 
 __all__ = ["add_loadtest_parser", "resolve_target", "run_loadtest"]
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
 def add_loadtest_parser(commands: Any) -> None:
@@ -48,7 +47,14 @@ def add_loadtest_parser(commands: Any) -> None:
         "--ramp-up", type=float, default=30.0, metavar="S", help="ramp length (default 30)"
     )
     cmd.add_argument("--timeout", type=float, default=None, metavar="S", help="per-request timeout")
-    cmd.add_argument("--json", default=None, metavar="FILE", help="write the result as JSON here")
+    cmd.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="the result as JSON: into FILE, or on stdout instead of the table when no FILE",
+    )
     cmd.add_argument("--html", default=None, metavar="FILE", help="write an HTML report here")
     cmd.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
 
@@ -84,16 +90,20 @@ def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ConfigurationError as exc:
         print(f"agentkit loadtest: {exc}", file=err)
         return EXIT_USAGE
-    print(result.summary(), file=out)
+    if args.json == "-":
+        print(result.to_json(), file=out)
+    else:
+        print(result.summary(), file=out)
     try:
-        if args.json:
+        if args.json and args.json != "-":
             Path(args.json).write_text(result.to_json() + "\n", encoding="utf-8")
             print(f"JSON written to {args.json}", file=out)
         if args.html:
             Path(args.html).write_text(
                 result.to_html(title=f"agentkit loadtest {args.target}"), encoding="utf-8"
             )
-            print(f"HTML report written to {args.html}", file=out)
+            where = err if args.json == "-" else out  # stdout holds only the JSON
+            print(f"HTML report written to {args.html}", file=where)
     except OSError as exc:
         print(f"agentkit loadtest: cannot write the report: {exc}", file=err)
         return EXIT_FAILURE

@@ -12,15 +12,13 @@ import asyncio
 import json
 from typing import Any, TextIO
 
+from agentkit.cli._output import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, print_json, print_table
 from agentkit.exceptions import ToolNotFoundError
 from agentkit.plugins import PluginManager, PluginStatus
 from agentkit.tools import Tool, ToolRegistry
 
 __all__ = ["add_tools_parser", "build_registry", "run_tools"]
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
 
 _DESCRIPTION_WIDTH = 72
 
@@ -30,7 +28,17 @@ def add_tools_parser(commands: Any) -> None:
     tools = commands.add_parser("tools", help="list, describe and call tools")
     actions = tools.add_subparsers(dest="tools_command", metavar="ACTION")
     listing = actions.add_parser("list", help="a table of every tool (the default)")
-    listing.add_argument("--category", default=None, help="only tools in this category")
+    for parser in (tools, listing):
+        parser.add_argument(
+            "--category", default=argparse.SUPPRESS, help="only tools in this category"
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="print JSON (name, category, description of each tool) instead of a table",
+        )
+    tools.set_defaults(category=None, json=False)
     describe = actions.add_parser("describe", help="everything known about one tool, as JSON")
     describe.add_argument("name", help="the tool's name, as listed by 'agentkit tools list'")
     call = actions.add_parser("call", help="run a tool and print its result as JSON")
@@ -73,17 +81,17 @@ def run_tools(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_USAGE
     registry = build_registry(err)
     if action == "list":
-        return _list(registry, getattr(args, "category", None), out, err)
+        return _list(registry, args.category, args.json, out, err)
     try:
         tool = registry.get_tool(args.name)
     except ToolNotFoundError as exc:
         print(f"agentkit tools {action}: {exc}", file=err)
         return EXIT_USAGE
     if action == "describe":
-        print(json.dumps(describe_tool(tool), indent=2, ensure_ascii=False), file=out)
+        print_json(describe_tool(tool), out)
         return EXIT_OK
     result = asyncio.run(registry.execute_tool(tool.name, params, timeout=args.timeout))
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=repr), file=out)
+    print_json(result.to_dict(), out)
     return EXIT_OK if result.success else EXIT_FAILURE
 
 
@@ -108,7 +116,9 @@ def describe_tool(tool: Tool) -> dict[str, Any]:
     }
 
 
-def _list(registry: ToolRegistry, category: str | None, out: TextIO, err: TextIO) -> int:
+def _list(
+    registry: ToolRegistry, category: str | None, as_json: bool, out: TextIO, err: TextIO
+) -> int:
     tools = registry.list_tools(category=category)
     if not tools:
         if category is not None:
@@ -116,12 +126,16 @@ def _list(registry: ToolRegistry, category: str | None, out: TextIO, err: TextIO
             print(f"agentkit: no tools in category {category!r} (categories: {known})", file=err)
         else:
             print("agentkit: no tools registered (is a tools plugin installed?)", file=err)
+    if as_json:
+        listing = [
+            {"name": tool.name, "category": tool.category, "description": tool.description}
+            for tool in tools
+        ]
+        print_json(listing, out)
+        return EXIT_OK
     rows = [("NAME", "CATEGORY", "DESCRIPTION")]
     rows.extend((tool.name, tool.category, _summary(tool.description)) for tool in tools)
-    widths = [max(len(row[column]) for row in rows) for column in range(2)]
-    for name, tool_category, description in rows:
-        line = f"{name.ljust(widths[0])}  {tool_category.ljust(widths[1])}  {description}"
-        print(line.rstrip(), file=out)
+    print_table(rows, out)
     return EXIT_OK
 
 

@@ -9,14 +9,14 @@ The plugin imports nothing heavy: prance and httpx load only when a spec is read
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentkit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from agentkit.protocols import Registry
 
-__all__ = ["SPECS_VARIABLE", "agentkit_register_tools"]
+__all__ = ["SPECS_VARIABLE", "agentkit_add_commands", "agentkit_register_tools"]
 
 #: The environment variable listing specs to import when the plugin is activated.
 SPECS_VARIABLE = "AGENTKIT_OPENAPI_SPECS"
@@ -33,3 +33,11 @@ def agentkit_register_tools(registry: Registry) -> None:
     parser = OpenAPIParser()
     for spec in specs:
         parser.register_tools_from_spec(spec, registry)
+
+
+@hookimpl
+def agentkit_add_commands(commands: Any) -> None:
+    """Add ``agentkit openapi inspect|call`` to the command line."""
+    from agentkit_tools.openapi._cli import add_openapi_parser
+
+    add_openapi_parser(commands)

@@ -7,7 +7,8 @@ Usage::
 
 SPEC is a file path or an http(s) URL. OPERATION is the tool name (as ``inspect`` lists it)
 or the operation's ``operationId``. ``call`` prints the ``ToolResult`` as JSON and exits 1
-when the call failed. agentkit_tools (httpx, prance) is imported only when the command runs.
+when the call failed. The ``openapi`` plugin adds the command through the
+``agentkit_add_commands`` hook; the importer (httpx, prance) loads only when the command runs.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def add_openapi_parser(commands: Any) -> None:
             )
         action.add_argument("--no-validate", action="store_true", help="skip spec validation")
     inspect.add_argument("--json", action="store_true", help="print the tools as JSON")
+    openapi.set_defaults(run=run_openapi)
     call.add_argument("operation", metavar="OPERATION", help="tool name or operationId")
     call.add_argument("--params", default="{}", metavar="JSON", help="the arguments, a JSON object")
     call.add_argument(
@@ -81,11 +83,7 @@ def run_openapi(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.openapi_command not in ("inspect", "call"):
         print("agentkit openapi: choose an action: inspect or call", file=err)
         return EXIT_USAGE
-    try:
-        from agentkit_tools import OpenAPIParser
-    except ImportError as exc:
-        print(f"agentkit openapi: {exc}; pip install 'agentkit-kernel[openapi]'", file=err)
-        return EXIT_FAILURE
+    from agentkit_tools.openapi._parser import OpenAPIParser
     auth: dict[str, str] = {}
     for item in getattr(args, "auth", []):
         name, sep, value = item.partition("=")
