@@ -1,10 +1,10 @@
-"""Sessions: tests (all extras), core (core install only), lint, typecheck, bench, demo."""
+"""Sessions: tests, core (the kernel alone), lint, typecheck, imports, packaging, bench, demo."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "core"]
+nox.options.sessions = ["lint", "typecheck", "imports", "tests", "core"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = ["3.11"]
@@ -68,6 +68,20 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def imports(session: nox.Session) -> None:
+    """The import rules (import-linter): no plugin imports a private core module, the core
+    never imports a plugin, no cycles between subpackages."""
+    session.install("-r", "requirements-dev.txt")
+    session.run("lint-imports")
+
+
+@nox.session(python=PYTHON)
+def packaging(session: nox.Session) -> None:
+    """Build the three wheels and check them alone and together in fresh venvs."""
+    session.run("bash", ".ci/packaging", external=True, env={"PYTHON": "python3"})
+
+
+@nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the packages."""
     session.install("-r", "requirements-dev.txt")
@@ -78,6 +92,7 @@ def typecheck(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """The benchmark suite, each figure beside its anchor (figures for benchmarks/README.md)."""
     session.install("-r", "requirements-dev.txt")
+    session.install("-e", ".[bench]")  # the peers measured beside agentkit
     session.run(
         "python",
         "-m",
@@ -91,6 +106,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """Run `agentkit demo` on the in-memory bus."""
-    session.install("-e", ".")
+    """Run `agentkit demo` on the in-memory bus with the three distributions."""
+    session.install("-r", "requirements-dev.txt")
     session.run("agentkit", "demo", *session.posargs)
