@@ -2,8 +2,9 @@
 
 A plugin is a module holding functions marked with :data:`agentkit.hookimpl` whose names are
 the hooks below. Installed distributions declare it under ``[project.entry-points.agentkit]``;
-agentkit's own plugins (``tools``, ``openapi``, ``ray``) are declared the same way. Directory plugins (``plugins/<name>/plugin.json`` + ``__init__.py``) hold the same
-functions in their ``__init__.py``.
+agentkit's own plugins (``tools``, ``openapi``, ``ray``) are declared the same way, by the
+agentkit-tools and agentkit-ray distributions. Directory plugins (``plugins/<name>/plugin.json``
++ ``__init__.py``) hold the same functions in their ``__init__.py``.
 
 A function marked ``@hookimpl`` whose name is not one of these hooks puts the plugin in status
 ``error`` (pluggy's ``check_pending``), and so does a hook asking for an argument its spec does

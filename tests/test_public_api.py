@@ -10,11 +10,36 @@ from types import ModuleType
 import pytest
 
 import agentkit
+import agentkit.agents
+import agentkit.bus
+import agentkit.cli
+import agentkit.demo
 import agentkit.exceptions
+import agentkit.execution
+import agentkit.loadtest
+import agentkit.plugins
+import agentkit.reliability
 import agentkit.testing
+import agentkit.tools
+import agentkit.voting
 from agentkit import Bus, InMemoryPubSub, NatsPubSub
 
-PUBLIC_MODULES = [agentkit, agentkit.exceptions, agentkit.testing]
+#: The package root, its root modules and the public face of every subpackage.
+PUBLIC_MODULES = [
+    agentkit,
+    agentkit.exceptions,
+    agentkit.testing,
+    agentkit.agents,
+    agentkit.bus,
+    agentkit.cli,
+    agentkit.demo,
+    agentkit.execution,
+    agentkit.loadtest,
+    agentkit.plugins,
+    agentkit.reliability,
+    agentkit.tools,
+    agentkit.voting,
+]
 
 # One line of the tree in agentkit.exceptions' docstring: indent, name, optional (Builtin).
 _TREE_LINE = re.compile(r"^(?P<indent>[ │├└─]*)(?P<name>[A-Z]\w+)(?: \((?P<builtin>\w+)\))?")
@@ -134,3 +159,34 @@ def test_conformance_suite_is_public() -> None:
 def test_version_is_a_string() -> None:
     """agentkit.__version__ is a dotted version string."""
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", agentkit.__version__)
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda module: module.__name__)
+def test_public_names_come_from_the_core_and_have_docstrings(module: ModuleType) -> None:
+    """Every class and function a public module exports is documented and defined in agentkit."""
+    undocumented = []
+    for name in module.__all__:
+        value = getattr(module, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__module__.startswith("agentkit"), (name, value.__module__)
+            if not inspect.getdoc(value):
+                undocumented.append(name)
+    assert undocumented == []
+
+
+def test_the_root_re_exports_the_faces_and_leaves_internals_to_them() -> None:
+    """The root's names are the subpackages' own objects; internal bases and the demo live only
+    in their subpackages."""
+    faces = [module for module in PUBLIC_MODULES if module.__name__.count(".") == 1]
+    for name in agentkit.__all__:
+        owners = [face for face in faces if name in getattr(face, "__all__", ())]
+        for face in owners:
+            assert getattr(face, name) is getattr(agentkit, name), (name, face.__name__)
+    for internal, face in [
+        ("BusBase", agentkit.bus),
+        ("BusSubscription", agentkit.bus),
+        ("TaskTable", agentkit.execution),
+        ("run_demo", agentkit.demo),
+    ]:
+        assert internal not in agentkit.__all__
+        assert internal in face.__all__

@@ -27,7 +27,6 @@ from agentkit.agents._swarm import (
 from agentkit.agents._worker import run_worker
 
 __all__ = [
-    "STRATEGIES",
     "Agent",
     "AgentAttachment",
     "AgentProtocol",
@@ -39,6 +38,7 @@ __all__ = [
     "Decision",
     "IgnoredVote",
     "Orchestrator",
+    "STRATEGIES",
     "WorkDistribution",
     "WorkItem",
     "WorkResult",

@@ -33,13 +33,13 @@ from agentkit.execution._types import (
 )
 
 __all__ = [
-    "RAY_AVAILABLE",
     "ActorHandleBase",
     "DefaultTasks",
     "DistributedEngine",
     "ExecutionMode",
     "LocalActorHandle",
     "LocalExecutor",
+    "RAY_AVAILABLE",
     "TaskAttempt",
     "TaskRecord",
     "TaskResult",

@@ -19,9 +19,9 @@ from agentkit.plugins._manager import (
 __all__ = [
     "CORE_PLUGINS",
     "DISABLE_PLUGINS_ENV",
+    "DirectoryPlugin",
     "ENTRY_POINT_GROUP",
     "MANIFEST_NAME",
-    "DirectoryPlugin",
     "PluginInfo",
     "PluginManager",
     "PluginManifest",

@@ -25,12 +25,18 @@ from agentkit.testing._nats_server import free_port as free_port
 
 if TYPE_CHECKING:
     from agentkit.testing._bus_suite import BusConformance as BusConformance
+    from agentkit.testing._bus_suite import BusFactory as BusFactory
+    from agentkit.testing._bus_suite import InspectableBus as InspectableBus
     from agentkit.testing._executor_suite import ExecutorConformance as ExecutorConformance
+    from agentkit.testing._executor_suite import ExecutorFactory as ExecutorFactory
     from agentkit.testing._nats_cluster import NatsCluster as NatsCluster
 
 __all__ = [
     "BusConformance",
+    "BusFactory",
     "ExecutorConformance",
+    "ExecutorFactory",
+    "InspectableBus",
     "NatsCluster",
     "NatsServer",
     "VirtualClock",
@@ -40,7 +46,10 @@ __all__ = [
 
 _LAZY = {
     "BusConformance": "agentkit.testing._bus_suite",
+    "BusFactory": "agentkit.testing._bus_suite",
+    "InspectableBus": "agentkit.testing._bus_suite",
     "ExecutorConformance": "agentkit.testing._executor_suite",
+    "ExecutorFactory": "agentkit.testing._executor_suite",
     "NatsCluster": "agentkit.testing._nats_cluster",
 }
 _SUITES = ("agentkit.testing._bus_suite", "agentkit.testing._executor_suite")

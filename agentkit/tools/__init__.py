@@ -36,11 +36,11 @@ from agentkit.tools._validation import (
 __all__ = [
     "LINEAR_TIME_KEYWORDS",
     "MAX_PATTERN_LENGTH",
-    "TOOL_NAME_PATTERN",
     "SafeMatch",
     "SafePattern",
     "SchemaValidator",
     "SchemaViolation",
+    "TOOL_NAME_PATTERN",
     "Tool",
     "ToolHints",
     "ToolRegistry",

@@ -37,16 +37,16 @@ from agentkit.voting._voting import (
 )
 
 __all__ = [
-    "DEFAULT_SUPERMAJORITY",
-    "VOTES_WIRE_VERSION",
     "AgentVote",
     "Conflict",
     "ConflictResolver",
     "ConflictType",
+    "DEFAULT_SUPERMAJORITY",
     "IRVRound",
     "Resolution",
     "ResolutionStatus",
     "SupervisorCallback",
+    "VOTES_WIRE_VERSION",
     "VoteCount",
     "VoteLimits",
     "VoteType",
