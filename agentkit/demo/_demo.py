@@ -4,6 +4,9 @@ Analyst agents on a bus assess a stream of transactions with built-in tools and 
 by seniority, deadlocks escalated to a supervisor); a flaky risk API sits behind a circuit
 breaker with a fallback; a primary scorer is killed and the health monitor fails over to the
 backup; the transactions are batch-scored on an executor; a load test closes the run.
+
+The analysts' tools come through the plugins, as in any application: the ``tools`` plugin
+(agentkit-tools) adds the built-ins; without it the demo's own stand-ins take their place.
 """
 
 from __future__ import annotations
@@ -11,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._clock import SystemClock
@@ -34,9 +35,11 @@ from agentkit.demo._fraud import (
     risk_report,
     supervisor_decision,
 )
+from agentkit.demo._standins import BUILTIN_TOOL_COUNT, standin_tools
 from agentkit.exceptions import ConfigurationError, MissingExtraError
 from agentkit.execution import DistributedEngine, ExecutionMode
 from agentkit.loadtest import LoadProfile, LoadTester
+from agentkit.plugins import PluginManager, PluginStatus
 from agentkit.protocols import Bus
 from agentkit.reliability import (
     CircuitBreaker,
@@ -54,6 +57,10 @@ SWARM = "fraud-detection"
 PRIMARY, BACKUP = "scorer-primary", "scorer-backup"
 SCORE_SUBJECT = "fraud.score"
 EXECUTORS = ("local", "ray")
+#: The plugin that adds the built-in tools, and the distribution it ships in.
+TOOLS_PLUGIN, TOOLS_DISTRIBUTION = "tools", "agentkit-tools"
+#: The install line for the built-in tools, printed when the demo runs on its stand-ins.
+TOOLS_INSTALL_LINE = "pip install 'agentkit-kernel[tools]'"
 
 
 class _Report:
@@ -81,7 +88,8 @@ async def run_demo(
 
     *executor* is ``"local"`` or ``"ray"`` (used for the batch-scoring step). The report goes
     to *out* (default stdout). Without ray installed, ``executor="ray"`` prints the
-    ``pip install`` line and returns 1.
+    ``pip install`` line and returns 1. The analysts' tools come from the ``tools`` plugin
+    (agentkit-tools); without it they are the demo's stand-ins, and the report says which.
 
     Raises:
         ConfigurationError: an unknown *executor*.
@@ -98,19 +106,19 @@ async def run_demo(
     clock = SystemClock()
     started = clock.monotonic()
     with _quiet_library_logs():
+        tools, tools_line = _analyst_tools()
         bus = await connect(url or "memory://", retry_delay=0.01)
         report.say(
             f"agentkit demo: fraud detection on {type(bus).__name__} ({url or 'memory://'}),"
             f" {executor} executor"
         )
+        report.say(tools_line)
         transactions = make_transactions(20, seed=7)
         monitor = HealthMonitor(
             check_interval_seconds=0.05, unhealthy_threshold=2, check_timeout_seconds=0.05
         )
         try:
-            with tempfile.TemporaryDirectory(prefix="agentkit-demo-") as sandbox:
-                tools = _analyst_tools(sandbox)
-                await _consensus(report, bus, tools, transactions)
+            await _consensus(report, bus, tools, transactions)
             await _circuit_breaker(report, clock, transactions)
             failover, scorers = await _failover(report, clock, monitor, transactions)
             await _batch(report, engine, executor, transactions)
@@ -123,7 +131,9 @@ async def run_demo(
     width = max(len(label) for label, _ in report.summary)
     for label, text in report.summary:
         report.say(f"  {label:<{width}}  {text}")
-    report.say("\nEmbed it: `await agentkit.run_demo('nats://127.0.0.1:4222')`; see README.md.")
+    report.say(
+        "\nEmbed it: `await agentkit.demo.run_demo('nats://127.0.0.1:4222')`; see README.md."
+    )
     return 0
 
 
@@ -151,14 +161,61 @@ def _quiet_library_logs() -> Iterator[None]:
         library.removeHandler(silencer)
 
 
-def _analyst_tools(sandbox: str) -> ToolRegistry:
-    from agentkit_tools import ToolsConfig, create_builtin_tools_library
+def _analyst_tools() -> tuple[ToolRegistry, str]:
+    """The analysts' tools, taken through the plugins, and the report line on where from.
 
+    A :class:`PluginManager` hands the fresh registry to every active plugin, so the ``tools``
+    plugin adds the built-ins when agentkit-tools is installed and not disabled.
+    """
     registry = ToolRegistry()
-    for tool in create_builtin_tools_library(ToolsConfig(sandbox_root=Path(sandbox))):
-        if tool.name in ANALYST_TOOLS:
-            registry.register_tool(tool)
-    return registry
+    return registry, _provide_analyst_tools(registry, PluginManager(registry=registry))
+
+
+def _provide_analyst_tools(registry: ToolRegistry, plugins: PluginManager) -> str:
+    """Add a stand-in for each analyst tool missing from *registry*; say where each comes from.
+
+    *plugins* is the manager that filled *registry*; the returned line names the plugin that
+    added each tool, or the demo's stand-ins with the install line of the built-ins.
+    """
+    added_by = {tool: info.name for info in plugins.plugins() for tool in info.tools}
+    missing = [name for name in ANALYST_TOOLS if name not in registry]
+    for tool in standin_tools(missing):
+        registry.register_tool(tool)
+    stand_ins = (
+        f"the analysts use the demo's stand-ins ({TOOLS_INSTALL_LINE} adds the"
+        f" {BUILTIN_TOOL_COUNT} built-ins)"
+    )
+    if len(missing) == len(ANALYST_TOOLS):
+        return f"built-in tools: {_why_no_builtins(plugins)}; {stand_ins}"
+    tools_plugin = plugins.plugin_info(TOOLS_PLUGIN)
+    version = tools_plugin.version if tools_plugin is not None else "unknown"
+    origins: dict[str, list[str]] = {}
+    for name in ANALYST_TOOLS:
+        plugin = added_by.get(name)
+        if plugin is None:
+            origin = "the demo's stand-ins" if name in missing else "the registry"
+        elif plugin == TOOLS_PLUGIN:
+            origin = f"the tools plugin ({TOOLS_DISTRIBUTION} {version})"
+        else:
+            origin = f"the {plugin} plugin"
+        origins.setdefault(origin, []).append(name)
+    parts = [f"{', '.join(names)} from {origin}" for origin, names in origins.items()]
+    line = "built-in tools: " + "; ".join(parts)
+    if missing:
+        line += f" ({TOOLS_INSTALL_LINE} adds the {BUILTIN_TOOL_COUNT} built-ins)"
+    return line
+
+
+def _why_no_builtins(plugins: PluginManager) -> str:
+    """Why the ``tools`` plugin added no tool: not installed, disabled, or failed."""
+    info = plugins.plugin_info(TOOLS_PLUGIN)
+    if info is None or info.status is PluginStatus.UNAVAILABLE:
+        return "not installed"
+    if info.status is PluginStatus.ERROR:
+        return f"the tools plugin failed ({info.error})"
+    if info.status is PluginStatus.INACTIVE and info.error:
+        return f"the tools plugin is {info.error}"
+    return f"the tools plugin is {info.status.value} and added none of them"
 
 
 async def _consensus(

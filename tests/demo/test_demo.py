@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,13 @@ import pytest
 
 import agentkit
 import agentkit.execution._engine
-from agentkit.demo._demo import run
-from agentkit.demo._fraud import ANALYST_WEIGHTS, make_transactions
+from agentkit.demo._demo import _provide_analyst_tools, run
+from agentkit.demo._fraud import ANALYST_TOOLS, ANALYST_WEIGHTS, make_transactions
+from agentkit.demo._standins import BUILTIN_TOOL_COUNT, STANDIN_NAMES, standin_tools
 from agentkit.exceptions import ConfigurationError
+from agentkit.plugins import DISABLE_PLUGINS_ENV, PluginManager
+from agentkit.tools import ToolRegistry
+from agentkit_tools import ToolsConfig, create_builtin_tools_library
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +39,23 @@ KEY_LINES = (
     "Error rate: 0.0%",
     "Summary",
 )
+
+
+#: What the report says when the analysts run on the demo's stand-ins.
+INSTALL_LINE = "pip install 'agentkit-kernel[tools]'"
+STAND_INS = f"the analysts use the demo's stand-ins ({INSTALL_LINE} adds the 72 built-ins)"
+
+_DECISION = re.compile(r"^ +(T-\d+) .* -> (APPROVE|BLOCK) \((.+)\)$", re.MULTILINE)
+
+
+def decisions(report: str) -> dict[str, tuple[str, str]]:
+    """Each transaction's decision and how it was reached (a share, or ``supervisor``)."""
+    return {found[1]: (found[2], found[3]) for found in _DECISION.finditer(report)}
+
+
+def consensus_section(report: str) -> str:
+    """The report's consensus section, votes and reasons included (it holds no timings)."""
+    return report[report.index("\n1. ") : report.index("\n2. ")]
 
 
 def assert_complete_report(report: str) -> None:
@@ -183,3 +206,172 @@ def test_example_runs_the_demo(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert_complete_report(done.stdout)
     assert_complete_report(saved.read_text(encoding="utf-8"))
+
+
+@pytest.mark.timeout(120)
+async def test_demo_without_the_tools_plugin_decides_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the tools plugin disabled the stand-ins reach the built-ins' decisions, and say so."""
+    monkeypatch.delenv(DISABLE_PLUGINS_ENV, raising=False)
+    code, with_builtins = await run_demo_to_text()
+    assert code == 0
+    assert "from the tools plugin (agentkit-tools " in with_builtins.splitlines()[1]
+    assert INSTALL_LINE not in with_builtins
+    monkeypatch.setenv(DISABLE_PLUGINS_ENV, "tools")
+    code, with_stand_ins = await run_demo_to_text()
+    assert code == 0
+    assert_complete_report(with_stand_ins)
+    assert with_stand_ins.splitlines()[1] == (
+        "built-in tools: the tools plugin is disabled by the AGENTKIT_DISABLE_PLUGINS"
+        f" environment variable; {STAND_INS}"
+    )
+    expected = decisions(with_builtins)
+    assert len(expected) == 20
+    assert [t for t, (_, how) in expected.items() if how == "supervisor"] == ["T-10007", "T-10014"]
+    assert decisions(with_stand_ins) == expected
+    assert consensus_section(with_stand_ins) == consensus_section(with_builtins)
+
+
+async def test_stand_ins_give_the_builtins_outputs_on_the_demo_transactions(
+    tmp_path: Path,
+) -> None:
+    """On the demo's 20 transactions every stand-in returns what the built-in tool returns."""
+    assert set(STANDIN_NAMES) == set(ANALYST_TOOLS)
+    builtins, stand_ins = ToolRegistry(), ToolRegistry()
+    for tool in create_builtin_tools_library(ToolsConfig(sandbox_root=tmp_path)):
+        if tool.name in ANALYST_TOOLS:
+            builtins.register_tool(tool)
+    for tool in standin_tools():
+        stand_ins.register_tool(tool)
+    transactions = make_transactions(20, seed=7)
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for transaction in transactions:
+        calls.append(("math_statistics", {"values": transaction["history"]}))
+        calls.append(("time_parse", {"text": transaction["timestamp"]}))
+        calls.append(("time_date_info", {"date_text": transaction["timestamp"][:10]}))
+        calls.append(("text_sentiment", {"text": transaction["memo"]}))
+    rows = [{**t, "decision": "block" if t["amount"] > 1000 else "approve"} for t in transactions]
+    aggregations = [{"function": "count"}, {"function": "sum", "field": "amount"}]
+    for group_by in (["decision"], ["merchant", "account"]):
+        calls.append(
+            ("data_aggregate", {"rows": rows, "group_by": group_by, "aggregations": aggregations})
+        )
+    assert {name for name, _ in calls} == set(ANALYST_TOOLS)
+    labels = set()
+    for name, params in calls:
+        real = await builtins.execute_tool(name, params)
+        stand_in = await stand_ins.execute_tool(name, params)
+        assert real.success, (name, real.error)
+        assert stand_in.success, (name, stand_in.error)
+        assert stand_in.output == {key: real.output[key] for key in stand_in.output}, (name, params)
+        if name == "text_sentiment":
+            labels.add(stand_in.output["label"])
+    assert labels == {"positive", "negative", "neutral"}
+
+
+def test_the_report_names_the_true_number_of_builtins(tmp_path: Path) -> None:
+    """The fallback line's count of built-in tools is the size of agentkit-tools' library."""
+    assert (
+        len(create_builtin_tools_library(ToolsConfig(sandbox_root=tmp_path))) == BUILTIN_TOOL_COUNT
+    )
+    assert f"adds the {BUILTIN_TOOL_COUNT} built-ins" in STAND_INS
+
+
+def test_without_agentkit_tools_the_report_gives_the_install_line() -> None:
+    """With no tools plugin at all, all five tools are stand-ins and the line says to install."""
+    registry = ToolRegistry()
+    line = _provide_analyst_tools(registry, PluginManager(registry=registry, entry_points=False))
+    assert line == f"built-in tools: not installed; {STAND_INS}"
+    assert sorted(tool.name for tool in registry.list_tools()) == sorted(ANALYST_TOOLS)
+    assert all("stand-in" in registry.get_tool(name).tags for name in ANALYST_TOOLS)
+
+
+_STATS_PLUGIN = """
+from agentkit.hookspecs import hookimpl
+from agentkit.tools import Tool
+
+
+def stats(values):
+    return {"mean": sum(values) / len(values), "stdev": 0.0}
+
+
+@hookimpl
+def agentkit_register_tools(registry):
+    registry.register_tool(
+        Tool(
+            name="math_statistics",
+            description="the stats plugin's statistics",
+            parameters={"type": "object", "properties": {"values": {"type": "array"}}},
+            function=stats,
+        )
+    )
+"""
+
+
+def test_report_names_the_plugin_each_tool_comes_from(tmp_path: Path) -> None:
+    """A tool another plugin added is used and credited; only the rest are stand-ins."""
+    folder = tmp_path / "stats"
+    folder.mkdir()
+    (folder / "plugin.json").write_text(
+        '{"name": "stats", "version": "1.0.0", "description": "statistics"}', encoding="utf-8"
+    )
+    (folder / "__init__.py").write_text(_STATS_PLUGIN, encoding="utf-8")
+    registry = ToolRegistry()
+    plugins = PluginManager([tmp_path], registry=registry, entry_points=False)
+    line = _provide_analyst_tools(registry, plugins)
+    assert line == (
+        "built-in tools: math_statistics from the stats plugin; text_sentiment, time_parse,"
+        " time_date_info, data_aggregate from the demo's stand-ins"
+        f" ({INSTALL_LINE} adds the 72 built-ins)"
+    )
+    assert registry.get_tool("math_statistics").description == "the stats plugin's statistics"
+    assert "stand-in" in registry.get_tool("data_aggregate").tags
+
+
+def test_stand_ins_refuse_a_name_they_do_not_have() -> None:
+    """Asking for a stand-in the demo does not have is a ConfigurationError."""
+    assert [tool.name for tool in standin_tools(["time_parse"])] == ["time_parse"]
+    with pytest.raises(ConfigurationError, match="no demo stand-in for \\['web_fetch'\\]"):
+        standin_tools(["web_fetch"])
+
+
+_WITHOUT_PLUGINS = textwrap.dedent(
+    """
+    import asyncio, importlib.abc, sys
+
+    class Uninstalled(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.partition(".")[0] in ("agentkit_tools", "agentkit_ray"):
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return None
+
+    sys.meta_path.insert(0, Uninstalled())
+    import agentkit.demo
+
+    code = asyncio.run(agentkit.demo.run_demo())
+    assert not [m for m in sys.modules if m.startswith(("agentkit_tools", "agentkit_ray"))]
+    sys.exit(code)
+    """
+)
+
+
+@pytest.mark.timeout(120)
+def test_demo_runs_when_agentkit_tools_cannot_be_imported() -> None:
+    """With agentkit_tools unimportable the demo completes on its stand-ins and imports none."""
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PLUGINS],
+        capture_output=True,
+        text=True,
+        env=demo_environment(),
+        timeout=110,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert_complete_report(done.stdout)
+    decided = decisions(done.stdout)
+    assert len(decided) == 20
+    assert [t for t, (_, how) in decided.items() if how == "supervisor"] == ["T-10007", "T-10014"]
+    tools_line = done.stdout.splitlines()[1]
+    assert tools_line.startswith("built-in tools: the tools plugin failed (ModuleNotFoundError")
+    assert tools_line.endswith(STAND_INS)
