@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,8 @@ class ToolsConfig:
 
     Args:
         sandbox_root: The only directory file tools may touch; default: a fresh temporary
-            directory made when the config is created.
+            directory made when the config is created and removed, with what the tools wrote
+            there, when the config is garbage-collected or the interpreter exits.
         allow_private_addresses: Let web tools reach private, loopback, link-local and other
             non-public addresses (tests against a local server switch this on).
         allowed_hosts: When non-empty, web tools may reach only these host names (an entry
@@ -88,11 +91,12 @@ class ToolsConfig:
             )
         if self.max_redirects < 0:
             raise ConfigurationError(f"max_redirects must be >= 0, got {self.max_redirects}")
-        root = (
-            Path(tempfile.mkdtemp(prefix="agentkit-tools-"))
-            if self.sandbox_root is None
-            else Path(self.sandbox_root)
-        )
+        if self.sandbox_root is None:
+            root = Path(tempfile.mkdtemp(prefix="agentkit-tools-"))
+            # The config's own temporary sandbox goes with the config (or at exit at the latest).
+            weakref.finalize(self, shutil.rmtree, root, ignore_errors=True)
+        else:
+            root = Path(self.sandbox_root)
         if not root.is_dir():
             raise ConfigurationError(f"sandbox_root {str(root)!r} is not an existing directory")
         # The real path, so that symlinks in the root's own path do not confuse the checks.

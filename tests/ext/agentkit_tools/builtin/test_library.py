@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import agentkit_tools
 from agentkit import PluginManager, Tool, ToolRegistry
 from agentkit.exceptions import ConfigurationError
-from agentkit.tools._tool import TOOL_NAME_PATTERN
+from agentkit.tools import TOOL_NAME_PATTERN
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
 from agentkit_tools.builtin._limits import ToolLimits
 from tests.ext.agentkit_tools.builtin.conftest import schema_errors
@@ -388,3 +388,32 @@ async def test_any_valid_arguments_give_bounded_output_or_a_typed_error(
     given_size = len(json.dumps(params, default=str))
     # Outputs grow at most by a constant factor of the input, or up to the output limits.
     assert size <= 4 * given_size + 3 * SMALL_LIMITS.max_output_chars, (name, size, given_size)
+
+
+def test_a_default_configs_temporary_sandbox_goes_with_it() -> None:
+    """The temporary sandbox a default ToolsConfig makes is removed, with what tools wrote in it,
+    once the config is collected; a sandbox the user named is never touched."""
+    import gc
+
+    config = ToolsConfig()
+    root = config.root
+    (root / "notes").mkdir()
+    (root / "notes" / "a.txt").write_text("kept until the config goes")
+    named = ToolsConfig(sandbox_root=root.parent)
+    del config
+    gc.collect()
+    assert not root.exists()
+    assert named.root.is_dir()
+
+
+def test_plugin_managers_leave_no_sandboxes_behind() -> None:
+    """Creating and dropping plugin managers with registries (the tools plugin makes a default
+    config each time) leaves no temporary sandbox directories behind."""
+    import gc
+
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("agentkit-tools-*"))
+    for _ in range(3):
+        PluginManager(registry=ToolRegistry()).discover_plugins()
+    gc.collect()
+    assert set(temp.glob("agentkit-tools-*")) <= before
