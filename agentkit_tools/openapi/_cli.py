@@ -84,6 +84,7 @@ def run_openapi(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print("agentkit openapi: choose an action: inspect or call", file=err)
         return EXIT_USAGE
     from agentkit_tools.openapi._parser import OpenAPIParser
+
     auth: dict[str, str] = {}
     for item in getattr(args, "auth", []):
         name, sep, value = item.partition("=")
