@@ -65,3 +65,42 @@ def test_the_checker_finds_private_imports() -> None:
 def test_plugins_and_examples_use_only_public_api(path: Path) -> None:
     """No plugin, example plugin or example script imports a private part of agentkit."""
     assert private_agentkit_imports(path.read_text(encoding="utf-8")) == []
+
+
+def import_cycles(*packages: str) -> list[tuple[str, str]]:
+    """Each import ``(a, b)`` of *packages* where *b* leads back to *a* at run time (imports
+    under TYPE_CHECKING do not run and are left out)."""
+    import grimp
+
+    graph = grimp.build_graph(*packages, exclude_type_checking_imports=True)
+    return [
+        (module, imported)
+        for module in sorted(graph.modules)
+        for imported in sorted(graph.find_modules_directly_imported_by(module))
+        if graph.chain_exists(importer=imported, imported=module)
+    ]
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package whose modules import each other in a ring is reported; a type-only import is
+    not."""
+    package = tmp_path / "ringpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from ringpkg import b\n")
+    (package / "b.py").write_text("from ringpkg import c\n")
+    (package / "c.py").write_text("import ringpkg.a\n")
+    (package / "d.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ringpkg import e\n"
+    )
+    (package / "e.py").write_text("from ringpkg import d\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = import_cycles("ringpkg")
+    assert ("ringpkg.a", "ringpkg.b") in found
+    assert ("ringpkg.c", "ringpkg.a") in found
+    assert not [edge for edge in found if "ringpkg.d" in edge or "ringpkg.e" in edge]
+
+
+def test_no_module_level_import_cycles() -> None:
+    """No module of the three packages imports itself back through others at run time."""
+    assert import_cycles("agentkit", "agentkit_tools", "agentkit_ray") == []
