@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import inspect
 import math
+import os
+import platform
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 
@@ -22,10 +25,12 @@ from agentkit.loadtest._profiles import (
 )
 from agentkit.loadtest._result import (
     BreakingPoint,
+    IntervalHistogram,
     LatencyRecorder,
     LoadTestResult,
     TimelinePoint,
 )
+from agentkit.loadtest._thresholds import Threshold, evaluate_thresholds, parse_thresholds
 from agentkit.protocols import Clock
 
 __all__ = ["LoadTester"]
@@ -36,6 +41,12 @@ _BURST = 32
 _TICK = 0.1
 _PROGRESS_EVERY = 0.25
 _NEVER = sys.maxsize
+#: The timeline holds at most this many points: a longer run doubles the seconds per point.
+MAX_TIMELINE_POINTS = 600
+# A timeline row: [requests, errors, latency sum (us), latency max (us), in flight, target users,
+#                  latency buckets {bucket: count}, raw latency buckets or None, raw max (us)]
+_REQUESTS, _ERRORS, _SUM, _MAX, _FLYING, _USERS, _HIST, _RAW, _RAW_MAX = range(9)
+_INTERVAL_BITS = 8
 
 
 class LoadTester:
@@ -69,6 +80,7 @@ class LoadTester:
         late_after_ms: float = 1.0,
         progress: bool | None = None,
         progress_stream: TextIO | None = None,
+        thresholds: Iterable[str] | str | None = None,
     ) -> LoadTestResult:
         """Run *target* (sync or async, no arguments) under *profile* and return the result.
 
@@ -89,12 +101,18 @@ class LoadTester:
 
         A live progress bar goes to *progress_stream* (stderr) once the run is longer than a
         second; *progress* None means "when that stream is a terminal".
+
+        *thresholds* are pass/fail criteria as k6 writes them (``"p95<50ms"``,
+        ``"error_rate<1%"``, ``"rps>100"``; see :mod:`agentkit.loadtest`): they are checked
+        before the run starts, judged on the result (``result.thresholds``), and
+        ``result.passed`` says whether all held.
         """
         profile = _check(
             target, profile, total_requests, concurrent_requests, ramp_up_seconds,
             duration_seconds, rate, timeout, stress_step_seconds, stress_steps,
             max_error_rate, max_latency_ms, late_after_ms,
         )  # fmt: skip
+        judged = parse_thresholds(thresholds)
         stream = progress_stream if progress_stream is not None else sys.stderr
         if progress is None:
             progress = bool(getattr(stream, "isatty", lambda: False)())
@@ -108,6 +126,7 @@ class LoadTester:
         run.max_latency_ms = max_latency_ms
         run.late_after = late_after_ms / 1000.0
         run.progress_stream = stream if progress else None
+        run.thresholds = judged
         return await run.execute()
 
 
@@ -223,8 +242,10 @@ class _Run:
         self.late = 0
         self.dropped = 0
         self.breaking: BreakingPoint | None = None
-        # Per second: [requests, errors, latency sum (us), latency max (us), in flight, target]
-        self.timeline: list[list[int]] = []
+        self.thresholds: list[Threshold] = []
+        self.timeline: list[list[Any]] = []  # rows as described at _REQUESTS...
+        self.width = 1  # seconds per timeline row
+        self.started_at = 0.0
         self.t0 = 0.0
         self.last_end = 0.0
         self.deadline = math.inf
@@ -263,12 +284,36 @@ class _Run:
         return timed
 
     # -- bookkeeping ------------------------------------------------------------------------
-    def bucket(self, now: float) -> list[int]:
-        second = int(now - self.t0)
+    def bucket(self, now: float) -> list[Any]:
+        """The timeline row for time *now*; a run past the last row gets new rows, and one
+        past :data:`MAX_TIMELINE_POINTS` rows merges them in pairs first."""
+        row = int((now - self.t0) // self.width)
+        while row >= MAX_TIMELINE_POINTS:
+            self.widen()
+            row = int((now - self.t0) // self.width)
         timeline = self.timeline
-        while len(timeline) <= second:
-            timeline.append([0, 0, 0, 0, 0, 0])
-        return timeline[second]
+        while len(timeline) <= row:
+            raw: dict[int, int] | None = {} if self.raw is not None else None
+            timeline.append([0, 0, 0, 0, 0, 0, {}, raw, 0])
+        return timeline[row]
+
+    def widen(self) -> None:
+        """Double the seconds per timeline row, merging the rows in pairs."""
+        merged: list[list[Any]] = []
+        rows = self.timeline
+        for index in range(0, len(rows), 2):
+            first = rows[index]
+            for second in rows[index + 1 : index + 2]:
+                for slot in (_REQUESTS, _ERRORS, _SUM):
+                    first[slot] += second[slot]
+                for slot in (_MAX, _FLYING, _USERS, _RAW_MAX):
+                    first[slot] = max(first[slot], second[slot])
+                for slot in (_HIST, _RAW):
+                    if first[slot] is not None:
+                        first[slot] = _merged(first[slot], second[slot])
+            merged.append(first)
+        self.timeline = merged
+        self.width *= 2
 
     def fail(self, exc: BaseException, end: float) -> None:
         name = type(exc).__name__
@@ -276,8 +321,8 @@ class _Run:
         self.failures += 1
         self.last_end = end
         b = self.bucket(end)
-        b[0] += 1
-        b[1] += 1
+        b[_REQUESTS] += 1
+        b[_ERRORS] += 1
 
     def finished_one(self) -> None:
         self.active -= 1
@@ -313,17 +358,19 @@ class _Run:
                         step.record(us)
                     self.successes += 1
                     self.last_end = end
-                    second = int(end - self.t0)
+                    row = int((end - self.t0) // self.width)
                     timeline = self.timeline
-                    if second >= len(timeline):
-                        self.bucket(end)
-                    b = timeline[second]
+                    b = timeline[row] if row < len(timeline) else self.bucket(end)
                     b[0] += 1
                     b[2] += us
                     if us > b[3]:
                         b[3] = us
                     if self.active > b[4]:
                         b[4] = self.active
+                    counts = b[6]
+                    shift = us.bit_length() - _INTERVAL_BITS
+                    key = (us >> shift) << shift if shift > 0 else us
+                    counts[key] = counts.get(key, 0) + 1
                 burst += 1
                 if burst >= _BURST:
                     burst = 0
@@ -368,9 +415,9 @@ class _Run:
                 self.active += 1
                 self.spawn(self.worker())
             b = self.bucket(self.mono())
-            b[5] = max(b[5], users)
-            if self.active > b[4]:
-                b[4] = self.active
+            b[_USERS] = max(b[_USERS], users)
+            if self.active > b[_FLYING]:
+                b[_FLYING] = self.active
             with contextlib.suppress(TimeoutError):
                 await wait_for(self.clock, self.done.wait(), tick)
             if self.done.is_set():
@@ -417,10 +464,14 @@ class _Run:
             self.successes += 1
             self.last_end = end
             b = self.bucket(end)
-            b[0] += 1
-            b[2] += corrected
-            if corrected > b[3]:
-                b[3] = corrected
+            b[_REQUESTS] += 1
+            b[_SUM] += corrected
+            if corrected > b[_MAX]:
+                b[_MAX] = corrected
+            _count(b[_HIST], corrected)
+            _count(b[_RAW], raw)
+            if raw > b[_RAW_MAX]:
+                b[_RAW_MAX] = raw
         finally:
             self.finished_one()
 
@@ -454,8 +505,8 @@ class _Run:
                 self.late += 1
             self.active += 1
             b = self.bucket(start)
-            if self.active > b[4]:
-                b[4] = self.active
+            if self.active > b[_FLYING]:
+                b[_FLYING] = self.active
             self.spawn(self.one_open(intended, start))
             index += 1
             unslept += 1
@@ -502,6 +553,7 @@ class _Run:
 
     # -- the run ----------------------------------------------------------------------------
     async def execute(self) -> LoadTestResult:
+        self.started_at = self.clock.time()
         self.t0 = self.mono()
         self.last_end = self.t0
         if self.duration is not None:
@@ -535,17 +587,36 @@ class _Run:
     def result(self) -> LoadTestResult:
         end = max(self.last_end, self.t0)
         timeline: list[TimelinePoint] = []
-        for second, (count, errors, lat_sum, lat_max, flying, users) in enumerate(self.timeline):
+        wanted = (50.0, 95.0, 99.0)
+        for index, row in enumerate(self.timeline):
+            count, errors, lat_sum, lat_max, flying, users, counts, raw_counts, raw_max = row
             ok = count - errors
+            p50, p95, p99 = (IntervalHistogram(counts).percentiles(wanted)[p] for p in wanted)
+            raw_values: dict[str, float | None] = dict.fromkeys(
+                ("raw_p50", "raw_p95", "raw_p99", "raw_max")
+            )
+            if raw_counts is not None:
+                raw_pct = IntervalHistogram(raw_counts).percentiles(wanted)
+                raw_values = {
+                    "raw_p50": raw_pct[50.0],
+                    "raw_p95": raw_pct[95.0],
+                    "raw_p99": raw_pct[99.0],
+                    "raw_max": raw_max / 1000.0,
+                }
             timeline.append(
                 TimelinePoint(
-                    second=second,
+                    second=index * self.width,
                     requests=count,
                     errors=errors,
                     latency_mean=lat_sum / ok / 1000.0 if ok else 0.0,
                     latency_max=lat_max / 1000.0,
                     concurrency=flying,
                     target_concurrency=users,
+                    seconds=self.width,
+                    latency_p50=p50,
+                    latency_p95=p95,
+                    latency_p99=p99,
+                    **raw_values,
                 )
             )
         settings: dict[str, Any] = {
@@ -556,7 +627,7 @@ class _Run:
             "rate": self.rate if self.profile.is_open else None,
             "timeout": self.timeout,
         }
-        return LoadTestResult(
+        result = LoadTestResult(
             profile=self.profile.value,
             total=self.successes + self.failures,
             successes=self.successes,
@@ -570,4 +641,49 @@ class _Run:
             breaking_point=self.breaking,
             distribution=self.recorder.distribution(),
             settings=settings,
+            percentiles=self.recorder.percentile_distribution(),
+            raw_percentiles=self.raw.percentile_distribution() if self.raw is not None else None,
+            histogram=self.recorder.encode(),
+            raw_histogram=self.raw.encode() if self.raw is not None else None,
+            meta=self.meta(end),
         )
+        if self.thresholds:
+            result.thresholds = evaluate_thresholds(result, self.thresholds)
+        return result
+
+    def meta(self, end: float) -> dict[str, Any]:
+        """What ran, when and on what: for the report's header."""
+        target = self.target
+        name = getattr(target, "__qualname__", None) or type(target).__qualname__
+        module = getattr(target, "__module__", None)
+        started = datetime.datetime.fromtimestamp(self.started_at, tz=datetime.UTC)
+        try:
+            load = [round(value, 2) for value in os.getloadavg()]
+        except OSError:  # not on every platform
+            load = []
+        return {
+            "target": f"{module}:{name}" if module else name,
+            "started_at": started.isoformat(timespec="seconds"),
+            "timeline_seconds_per_point": self.width,
+            "host": {
+                "platform": platform.platform(terse=True),
+                "python": platform.python_version(),
+                "cpus": os.cpu_count() or 0,
+                "load_average": load,
+            },
+        }
+
+
+def _count(counts: dict[int, int] | None, microseconds: int) -> None:
+    """Count one latency into a timeline row's bucket dict (see IntervalHistogram)."""
+    if counts is None:
+        return
+    shift = microseconds.bit_length() - _INTERVAL_BITS
+    key = (microseconds >> shift) << shift if shift > 0 else microseconds
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _merged(first: dict[int, int], second: dict[int, int]) -> dict[int, int]:
+    for key, count in second.items():
+        first[key] = first.get(key, 0) + count
+    return first
