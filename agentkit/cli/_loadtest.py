@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agentkit._references import load_callable
-from agentkit.cli._output import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from agentkit.cli._output import EXIT_FAILURE, EXIT_OK, EXIT_THRESHOLDS, EXIT_USAGE
 from agentkit.exceptions import ConfigurationError
 from agentkit.loadtest import LoadProfile
 
@@ -56,6 +56,17 @@ def add_loadtest_parser(commands: Any) -> None:
         help="the result as JSON: into FILE, or on stdout instead of the table when no FILE",
     )
     cmd.add_argument("--html", default=None, metavar="FILE", help="write an HTML report here")
+    cmd.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        dest="thresholds",
+        help=(
+            "a pass/fail criterion as k6 writes it, e.g. 'p95<50ms', 'error_rate<1%%', "
+            "'rps>100'; repeatable; a failed one makes the exit status 99"
+        ),
+    )
     cmd.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
 
 
@@ -85,6 +96,7 @@ def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             timeout=args.timeout,
             progress=False if args.no_progress else None,
             progress_stream=err,
+            thresholds=args.thresholds,
         )
         result = asyncio.run(coro)
     except ConfigurationError as exc:
@@ -107,4 +119,8 @@ def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except OSError as exc:
         print(f"agentkit loadtest: cannot write the report: {exc}", file=err)
         return EXIT_FAILURE
+    if not result.passed:
+        failed = ", ".join(t.expression for t in result.thresholds if not t.passed)
+        print(f"agentkit loadtest: thresholds failed: {failed}", file=err)
+        return EXIT_THRESHOLDS
     return EXIT_OK

@@ -11,6 +11,7 @@ __all__ = [
     "EXIT_FAILURE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_THRESHOLDS",
     "EXIT_USAGE",
     "print_json",
     "print_table",
@@ -19,6 +20,8 @@ __all__ = [
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+#: A load test ran, but a --threshold failed (the status k6 uses for the same).
+EXIT_THRESHOLDS = 99
 #: Ctrl-C: 128 + SIGINT, as a shell reports a program stopped by it.
 EXIT_INTERRUPTED = 130
 #: The reader of our output went away (``agentkit tools list | head``): 128 + SIGPIPE.

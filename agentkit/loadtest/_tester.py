@@ -113,6 +113,12 @@ class LoadTester:
             max_error_rate, max_latency_ms, late_after_ms,
         )  # fmt: skip
         judged = parse_thresholds(thresholds)
+        raw_only = [t.expression for t in judged if t.raw and not profile.is_open]
+        if raw_only:
+            raise ConfigurationError(
+                f"threshold {raw_only[0]!r}: raw latencies exist only for the open-model "
+                "profiles (constant_rate, ramping_rate)"
+            )
         stream = progress_stream if progress_stream is not None else sys.stderr
         if progress is None:
             progress = bool(getattr(stream, "isatty", lambda: False)())
