@@ -194,10 +194,12 @@ async def test_html_report_is_self_contained() -> None:
     )
     page = result.to_html(title="demo <run>")
     assert page.count("<svg") == 4
-    assert "<polyline" in page
+    assert "<path" in page
     assert "<rect" in page
     assert "demo &lt;run&gt;" in page
-    for needle in ("<script", "<link", "src=", "url(", "https://"):
+    assert page.count("<script>") == page.count("<script") == 1  # the inline hover script
+    assert page.count("<link") == page.count('<link rel="icon" href="data:,">')
+    for needle in ("src=", "url(", "https://", "http://"):
         assert needle not in page
 
 
