@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -12,7 +13,7 @@ from agentkit.cli._output import EXIT_FAILURE, EXIT_OK, EXIT_THRESHOLDS, EXIT_US
 from agentkit.exceptions import ConfigurationError
 from agentkit.loadtest import LoadProfile
 
-__all__ = ["add_loadtest_parser", "resolve_target", "run_loadtest"]
+__all__ = ["add_loadtest_parser", "resolve_target", "run_compare", "run_loadtest"]
 
 
 def add_loadtest_parser(commands: Any) -> None:
@@ -20,13 +21,19 @@ def add_loadtest_parser(commands: Any) -> None:
     cmd = commands.add_parser(
         "loadtest",
         help="load-test a callable: agentkit loadtest module:function",
+        usage=(
+            "agentkit loadtest MODULE:FUNCTION [options]\n"
+            "       agentkit loadtest compare BASE.json NEW.json [--html FILE] [--json [FILE]]"
+        ),
         description=(
             "Run MODULE:FUNCTION (sync or async, no arguments) under a load profile and print "
             "throughput, latency percentiles and errors. The run ends after --requests "
-            "requests or --duration seconds, whichever comes first."
+            "requests or --duration seconds, whichever comes first. 'compare' reads two "
+            "results saved with --json FILE and states how the second differs from the first."
         ),
     )
-    cmd.add_argument("target", metavar="MODULE:FUNCTION", help="the callable to load")
+    cmd.add_argument("target", metavar="MODULE:FUNCTION", help="the callable to load (or: compare)")
+    cmd.add_argument("results", nargs="*", metavar="RESULT.json", help=argparse.SUPPRESS)
     cmd.add_argument(
         "--profile",
         default=None,
@@ -79,6 +86,15 @@ def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the ``loadtest`` command; print the summary table to *out*."""
     from agentkit.loadtest import LoadTester
 
+    if args.target == "compare":
+        return run_compare(args, out, err)
+    if args.results:
+        print(
+            f"agentkit loadtest: unexpected arguments {' '.join(args.results)!r}"
+            " (a run takes one MODULE:FUNCTION; compare takes two result files)",
+            file=err,
+        )
+        return EXIT_USAGE
     try:
         target = resolve_target(args.target)
         profile = args.profile or ("constant_rate" if args.rate is not None else "ramp_up")
@@ -123,4 +139,41 @@ def run_loadtest(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         failed = ", ".join(t.expression for t in result.thresholds if not t.passed)
         print(f"agentkit loadtest: thresholds failed: {failed}", file=err)
         return EXIT_THRESHOLDS
+    return EXIT_OK
+
+
+def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``agentkit loadtest compare BASE.json NEW.json``: print the shifts; --html, --json."""
+    from agentkit.loadtest import compare_results, load_result
+
+    if len(args.results) != 2:
+        print("agentkit loadtest compare: give two result files: BASE.json NEW.json", file=err)
+        return EXIT_USAGE
+    base_path, new_path = args.results
+    try:
+        comparison = compare_results(
+            load_result(base_path),
+            load_result(new_path),
+            base_label=base_path,
+            new_label=new_path,
+        )
+    except ConfigurationError as exc:
+        print(f"agentkit loadtest compare: {exc}", file=err)
+        return EXIT_FAILURE
+    if args.json == "-":
+        print(json.dumps(comparison.to_dict(), indent=2), file=out)
+    else:
+        print(comparison.describe(), file=out)
+    try:
+        if args.json and args.json != "-":
+            Path(args.json).write_text(json.dumps(comparison.to_dict(), indent=2) + "\n")
+            print(f"JSON written to {args.json}", file=out)
+        if args.html:
+            title = f"agentkit loadtest compare {base_path} {new_path}"
+            Path(args.html).write_text(comparison.to_html(title=title), encoding="utf-8")
+            where = err if args.json == "-" else out
+            print(f"HTML comparison written to {args.html}", file=where)
+    except OSError as exc:
+        print(f"agentkit loadtest compare: cannot write: {exc}", file=err)
+        return EXIT_FAILURE
     return EXIT_OK
