@@ -85,7 +85,7 @@ def packaging(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the packages."""
     session.install("-r", "requirements-dev.txt")
-    session.run("mypy", "--strict", "agentkit", "agentkit_tools", "agentkit_ray")
+    session.run("mypy", "--strict", "agentkit", "agentkit_tools", "agentkit_ray", "agentkit_mcp")
 
 
 @nox.session(python=PYTHON)

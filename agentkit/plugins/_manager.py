@@ -84,6 +84,7 @@ OPTIONAL_PLUGINS: Mapping[str, tuple[str, str]] = types.MappingProxyType(
         "tools": ("agentkit-tools", "tools"),
         "openapi": ("agentkit-tools", "openapi"),
         "ray": ("agentkit-ray", "ray"),
+        "mcp": ("agentkit-mcp", "mcp"),
     }
 )
 _UNKNOWN_VERSION = "unknown"

@@ -114,6 +114,38 @@ class ToolRegistry:
         self._entries: dict[str, _Entry] = {}
         self._threads = ToolThreads(max_tool_threads)
         self._inline_size = inline_argument_size
+        self._listeners: list[Callable[[str, str], None]] = []
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """A counter that grows each time a tool is added, replaced or removed."""
+        return self._version
+
+    def add_change_listener(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
+        """Call ``listener(change, name)`` after each change: ``"added"``, ``"replaced"`` or
+        ``"removed"`` and the tool's name (an MCP server sends ``tools/list_changed`` this way).
+
+        Returns a function that removes the listener. A listener that raises is logged and
+        the change stands.
+        """
+        if not callable(listener):
+            raise ConfigurationError(f"a change listener must be callable, got {listener!r}")
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def _changed(self, change: str, name: str) -> None:
+        self._version += 1
+        for listener in list(self._listeners):
+            try:
+                listener(change, name)
+            except Exception:
+                _logger.exception("tool registry change listener %r failed", listener)
 
     @property
     def busy_tool_threads(self) -> int:
@@ -183,10 +215,14 @@ class ToolRegistry:
         if tool.returns is not None:
             returns = compile_schema(tool.returns, what=f"returns of tool {name!r}")
         self._entries[name] = _Entry(tool, function, parameters, returns)
+        self._changed("added" if existing is None else "replaced", name)
 
     def unregister_tool(self, name: str) -> bool:
         """Remove the tool called *name*; return whether there was one."""
-        return self._entries.pop(name, None) is not None
+        removed = self._entries.pop(name, None) is not None
+        if removed:
+            self._changed("removed", name)
+        return removed
 
     # -- lookup --------------------------------------------------------------------------------
 

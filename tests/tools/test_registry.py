@@ -628,3 +628,37 @@ async def test_a_mapping_that_cannot_be_read_is_a_validation_failure() -> None:
     registry.register_tool(make_tool())
     result = await registry.execute_tool("text_shorten", _BrokenMapping(text="a"))
     assert (result.success, result.error_type) == (False, "validation")
+
+
+def test_change_listeners_hear_every_change() -> None:
+    """A change listener hears added, replaced and removed with the tool's name; the version
+    grows with each; re-registering the identical tool is no change; a raising listener does
+    not undo the change; the returned function removes the listener."""
+
+    def double(x: int) -> int:
+        return 2 * x
+
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}}
+    tool = Tool(name="double", description="Double x.", parameters=schema, function=double)
+    registry = ToolRegistry()
+    heard: list[tuple[str, str]] = []
+
+    def broken(change: str, name: str) -> None:
+        raise RuntimeError("listener bug")
+
+    remove = registry.add_change_listener(lambda change, name: heard.append((change, name)))
+    registry.add_change_listener(broken)
+    start = registry.version
+    registry.register_tool(tool)
+    registry.register_tool(tool)  # identical: nothing changes
+    registry.register_tool(tool, lambda x: x, replace=True)
+    assert registry.unregister_tool("double")
+    assert not registry.unregister_tool("double")
+    assert heard == [("added", "double"), ("replaced", "double"), ("removed", "double")]
+    assert registry.version == start + 3
+    remove()
+    registry.register_tool(tool)
+    assert len(heard) == 3
+    assert "double" in registry
+    with pytest.raises(ConfigurationError):
+        registry.add_change_listener("not callable")  # type: ignore[arg-type]
