@@ -344,6 +344,8 @@ class RegistryServer:
 
     def _on_change(self, change: str, name: str) -> None:
         """Registry listener (any thread): schedule one announcement for a burst of changes."""
+        if change != "added":
+            self._listed.pop(name, None)  # rebuilt from the new Tool when next listed
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -353,8 +355,11 @@ class RegistryServer:
             running = None
         if running is loop:
             self._schedule_announce()
-        else:
+            return
+        try:
             loop.call_soon_threadsafe(self._schedule_announce)
+        except RuntimeError:  # the loop closed meanwhile: nobody is connected any more
+            _logger.debug("tools/list_changed not sent: the event loop is closed")
 
     def _schedule_announce(self) -> None:
         if self._announce_pending:

@@ -430,3 +430,18 @@ def test_tool_definition_matches_the_listing() -> None:
     assert [tool.name for tool in server.served_tools()] == ["math_add", "math_wrong"]
     with pytest.raises(KeyError):
         server.tool_definition("text_boom")
+
+
+async def test_a_replaced_tool_is_listed_anew() -> None:
+    """After a tool is replaced, tools/list gives the new definition, not a cached one."""
+    registry = _registry()
+    server = RegistryServer(registry)
+    async with Client(server.server, mode="legacy") as client:
+        before = {tool.name: tool for tool in (await client.list_tools()).tools}
+        registry.register_tool(
+            Tool(name="text_boom", description="Fails differently.", function=_boom),
+            replace=True,
+        )
+        after = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert before["text_boom"].description == "Always fails."
+    assert after["text_boom"].description == "Fails differently."
