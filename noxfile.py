@@ -77,7 +77,7 @@ def imports(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def packaging(session: nox.Session) -> None:
-    """Build the three wheels and check them alone and together in fresh venvs."""
+    """Build the four wheels and check them alone and together in fresh venvs."""
     session.run("bash", ".ci/packaging", external=True, env={"PYTHON": "python3"})
 
 
@@ -106,6 +106,6 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """Run `agentkit demo` on the in-memory bus with the three distributions."""
+    """Run `agentkit demo` on the in-memory bus with the four distributions."""
     session.install("-r", "requirements-dev.txt")
     session.run("agentkit", "demo", *session.posargs)

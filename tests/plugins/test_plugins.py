@@ -30,7 +30,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CORE_VERSION = importlib.metadata.version("agentkit-kernel")
 
 #: Our own plugins and the distribution that brings each one.
-OWN_PLUGINS = {"tools": "agentkit-tools", "openapi": "agentkit-tools", "ray": "agentkit-ray"}
+OWN_PLUGINS = {
+    "tools": "agentkit-tools",
+    "openapi": "agentkit-tools",
+    "ray": "agentkit-ray",
+    "mcp": "agentkit-mcp",
+}
 
 
 def distribution_installed(plugin: str) -> bool:
@@ -167,6 +172,7 @@ def test_own_plugins_are_discovered_and_active() -> None:
         ("tools", "agentkit_tools.builtin._plugin"),
         ("openapi", "agentkit_tools.openapi._plugin"),
         ("ray", "agentkit_ray._plugin"),
+        ("mcp", "agentkit_mcp._plugin"),
     ]:
         info = plugins[name]
         assert info.status is expected_status(name), info
