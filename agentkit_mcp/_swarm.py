@@ -118,7 +118,7 @@ def swarm_tools(
             vote_type=vote_type,
             timeout=min(timeout, MAX_SWARM_TIMEOUT),
         )
-        data: dict[str, Any] = msgspec.to_builtins(resolution)
+        data: dict[str, Any] = _json_ready(resolution)
         return data
 
     async def distribute_work(
@@ -139,7 +139,7 @@ def swarm_tools(
                     "index": result.index,
                     "agent_id": result.agent_id,
                     "ok": result.ok,
-                    "result": msgspec.to_builtins(result.result),
+                    "result": _json_ready(result.result),
                     "error": result.error,
                     "error_type": result.error_type,
                 }
@@ -207,3 +207,8 @@ def swarm_tools(
         timeout=MAX_SWARM_TIMEOUT + 5,
     )
     return [consensus, work]
+
+
+def _json_ready(value: Any) -> Any:
+    """*value* as plain JSON values (tuples become lists), as a client will read it."""
+    return msgspec.json.decode(msgspec.json.encode(value))

@@ -17,7 +17,7 @@ from agentkit import (
     ToolRegistry,
     WorkItem,
 )
-from agentkit_mcp._swarm import swarm_tools
+from agentkit_mcp import RegistryServer, swarm_tools
 
 
 class Analyst(Agent):
@@ -104,3 +104,26 @@ def test_a_bad_prefix_is_a_configuration_error() -> None:
     swarm = AgentSwarm("s", bus, [])
     with pytest.raises(ConfigurationError, match="prefix"):
         swarm_tools(swarm, prefix="bad prefix!")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_an_mcp_client_asks_the_swarm_to_vote(registry: ToolRegistry, mode: str) -> None:
+    """Through the official MCP client, request_consensus returns the Resolution as
+    structured content, and a refused argument comes back as an isError result."""
+    from mcp import Client
+
+    server = RegistryServer(registry)
+    async with Client(server.server, mode=mode) as client:
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        voted = await client.call_tool(
+            "fraud-desk_request_consensus",
+            {"question": "Approve T-2?", "options": ["approve", "reject"], "timeout": 5},
+        )
+        refused = await client.call_tool("fraud-desk_request_consensus", {"question": ""})
+    assert listed["fraud-desk_request_consensus"].output_schema is not None
+    assert not voted.is_error
+    assert voted.structured_content is not None
+    assert voted.structured_content["winning_option"] == "approve"
+    assert voted.structured_content["status"] == "resolved"
+    assert refused.is_error
