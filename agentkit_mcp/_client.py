@@ -132,8 +132,14 @@ class _Connection:
         return client
 
     def stop(self) -> None:
-        """Ask the connection's task to close the session (it reaps a stdio child)."""
+        """Ask the connection's task to close the session (it reaps a stdio child).
+
+        A connection still connecting (a server that never answers the handshake) is
+        cancelled instead: the SDK unwinds the transport and terminates the process.
+        """
         self._stop.set()
+        if not self._ready.is_set():
+            self.task.cancel()
 
     async def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
         """Close the session and wait (bounded) for its task to end."""
@@ -373,6 +379,8 @@ class MCPServerTools:
             connection, client = await self._connection()
             try:
                 result = await client.call_tool(name, dict(arguments), read_timeout_seconds=timeout)
+            except TimeoutError:
+                raise  # the registry reports it as a timeout
             except Exception as exc:
                 if not _is_connection_failure(exc):
                     raise MCPToolError(
@@ -583,6 +591,8 @@ def _is_connection_failure(exc: BaseException) -> bool:
         return any(_is_connection_failure(inner) for inner in exc.exceptions)
     import anyio
 
+    if isinstance(exc, TimeoutError):
+        return False
     if isinstance(exc, anyio.ClosedResourceError | anyio.BrokenResourceError | OSError):
         return True
     return type(exc).__module__.split(".")[0] in {"httpx2", "httpcore2", "httpx", "httpcore"}

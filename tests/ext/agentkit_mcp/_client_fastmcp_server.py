@@ -7,6 +7,7 @@ own calls excluded), so a test can prove that a refused call was never sent.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any
 
@@ -56,6 +57,13 @@ def echo(text: str) -> str:
 def calls_received() -> int:
     """How many tools/call requests (other than this one) the server has received."""
     return len(_received)
+
+
+@server.tool
+async def sleep(seconds: float) -> str:
+    """Wait *seconds*, then say so."""
+    await asyncio.sleep(seconds)
+    return f"slept {seconds}"
 
 
 @server.tool(name="text.upper")

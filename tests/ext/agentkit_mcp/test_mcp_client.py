@@ -265,11 +265,32 @@ async def test_stdio_child_killed_mid_session(no_leaked_children: set[int]) -> N
         assert len(new_children) == 2
         assert not set(new_children) & set(children)
     assert _mcp_children(no_leaked_children) == []
+    assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+@pytest.mark.timeout(60)
+async def test_concurrent_calls_and_a_timeout_share_one_connection(
+    no_leaked_children: set[int],
+) -> None:
+    """Concurrent calls share the loop's connection; a timed-out call leaves it usable."""
+    registry = ToolRegistry()
+    async with MCPServerTools(FASTMCP_STDIO) as source:
+        await source.register(registry, include=["echo", "sleep"])
+        results = await asyncio.gather(
+            *(registry.execute_tool("echo", {"text": str(i)}) for i in range(8))
+        )
+        assert [r.output for r in results] == [{"result": str(i)} for i in range(8)]
+        slow = await registry.execute_tool("sleep", {"seconds": 30}, timeout=0.5)
+        assert slow.error_type == "timeout"
+        after = await registry.execute_tool("echo", {"text": "still here"})
+        assert after.output == {"result": "still here"}
+        assert len(_mcp_children(no_leaked_children)) == 1
+    assert asyncio.all_tasks() == {asyncio.current_task()}
 
 
 @pytest.mark.timeout(60)
 async def test_unreachable_server_is_a_typed_error(no_leaked_children: set[int]) -> None:
-    """A command that does not exist, or a closed port, raises MCPConnectionError in time."""
+    """A missing command, a closed port or a mute server raises MCPConnectionError in time."""
     from agentkit_mcp._client import MCPConnectionError
 
     with pytest.raises(MCPConnectionError, match="no-such-mcp-server"):
@@ -278,6 +299,11 @@ async def test_unreachable_server_is_a_typed_error(no_leaked_children: set[int])
     with pytest.raises(MCPConnectionError):
         async with MCPServerTools(url=f"http://127.0.0.1:{_free_port()}/mcp", connect_timeout=5):
             pass
+    mute = [sys.executable, "-c", "import time; time.sleep(60)"]
+    with pytest.raises(MCPConnectionError, match="did not answer within 1"):
+        async with MCPServerTools(mute, connect_timeout=1):
+            pass
+    # The silent server's process was terminated and reaped (the fixture checks).
 
 
 def test_bad_constructor_arguments_are_configuration_errors() -> None:
