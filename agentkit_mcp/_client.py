@@ -66,6 +66,7 @@ CLOSE_TIMEOUT: Final = 10.0
 #: Pages of ``tools/list`` followed at most (a server whose cursor never ends cannot hang us).
 MAX_LIST_PAGES: Final = 1_000
 _CONNECTION_CLOSED: Final = -32000
+_INVALID_REQUEST: Final = -32600
 _INVALID_NAME_CHARACTERS = re.compile(r"[^a-zA-Z0-9_-]")
 
 
@@ -177,6 +178,9 @@ class MCPServerTools:
         name: Shown in errors and logs (default: the command's or URL's text).
         connect_timeout: Seconds allowed to connect and complete the handshake.
         stderr: Where a stdio server's stderr goes (default: this process's stderr).
+        mode: How the SDK negotiates the protocol: ``"auto"`` (try the 2026-07-28
+            ``server/discover``, fall back to the ``initialize`` handshake), ``"legacy"``
+            (the handshake only), or a protocol version to adopt directly.
 
     Raises:
         ConfigurationError: Neither or both of *command* and *url*, or a value of the wrong
@@ -194,6 +198,7 @@ class MCPServerTools:
         name: str | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         stderr: IO[str] | None = None,
+        mode: str = "auto",
     ) -> None:
         if (command is None) == (url is None):
             raise ConfigurationError("give exactly one of command= (stdio) or url= (HTTP)")
@@ -230,6 +235,9 @@ class MCPServerTools:
         self._headers = dict(headers) if headers is not None else None
         self.name: str = name or (" ".join(self._command) if self._command else str(url))
         self._connect_timeout = float(connect_timeout)
+        if not isinstance(mode, str) or not mode:
+            raise ConfigurationError(f"mode must be 'auto', 'legacy' or a version, got {mode!r}")
+        self._mode = mode
         self._stderr = stderr
         self._connections: dict[asyncio.AbstractEventLoop, _Connection] = {}
         self._lock = threading.Lock()
@@ -250,11 +258,14 @@ class MCPServerTools:
             parameters = StdioServerParameters(
                 command=self._command[0], args=self._command[1:], env=self._env, cwd=self._cwd
             )
-            return Client(stdio_client(parameters, errlog=self._errlog()), cache=None)
-        assert self._url is not None
-        if self._headers:
-            return Client(_http_transport(self._url, self._headers), cache=None)
-        return Client(self._url, cache=None)
+            transport: Any = stdio_client(parameters, errlog=self._errlog())
+        elif self._headers:
+            assert self._url is not None
+            transport = _http_transport(self._url, self._headers)
+        else:
+            transport = self._url
+        # No response cache: a listing must be fresh (the SDK caches by default).
+        return Client(transport, cache=None, mode=self._mode)
 
     def _errlog(self) -> Any:
         stream = self._stderr if self._stderr is not None else sys.stderr
@@ -374,20 +385,24 @@ class MCPServerTools:
                 during the call (then the call is sent again on a new connection once when
                 *retry_on_lost_connection*).
         """
-        attempts = 2 if retry_on_lost_connection else 1
-        for attempt in range(attempts):
+        retried = False
+        while True:
             connection, client = await self._connection()
             try:
                 result = await client.call_tool(name, dict(arguments), read_timeout_seconds=timeout)
             except TimeoutError:
                 raise  # the registry reports it as a timeout
             except Exception as exc:
-                if not _is_connection_failure(exc):
+                # A dropped session (the server restarted, or forgot it) is refused before the
+                # tool runs, so it is always safe to send the call again on a new one.
+                expired = _session_expired(exc)
+                if not expired and not _is_connection_failure(exc):
                     raise MCPToolError(
                         f"MCP tool {name!r} of {self.name!r} failed: {_describe(exc)}"
                     ) from exc
                 await self._drop(connection)
-                if attempt + 1 < attempts:
+                if not retried and (expired or retry_on_lost_connection):
+                    retried = True
                     _logger.info("reconnecting to MCP server %r: %s", self.name, _describe(exc))
                     continue
                 raise MCPConnectionError(
@@ -395,7 +410,6 @@ class MCPServerTools:
                     f"({_describe(exc)}); the next call reconnects"
                 ) from exc
             return _output(name, result)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     async def register(
         self,
@@ -598,6 +612,17 @@ def _is_connection_failure(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] in {"httpx2", "httpcore2", "httpx", "httpcore"}
 
 
+def _session_expired(exc: BaseException) -> bool:
+    """Whether *exc* says the server no longer knows our HTTP session (a 404 on it)."""
+    from mcp.shared.exceptions import MCPError
+
+    return (
+        isinstance(exc, MCPError)
+        and exc.code == _INVALID_REQUEST
+        and "session" in exc.message.lower()
+    )
+
+
 def _describe(exc: BaseException | None) -> str:
     """A one-line account of *exc*, looking inside exception groups."""
     if exc is None:
@@ -649,6 +674,7 @@ _SPEC_KEYS: Final = frozenset(
         "exclude",
         "timeout",
         "connect_timeout",
+        "mode",
     }
 )
 
@@ -703,6 +729,7 @@ def source_from_spec(spec: Mapping[str, Any]) -> MCPServerTools:
         headers=spec.get("headers"),
         name=name,
         connect_timeout=spec.get("connect_timeout", CONNECT_TIMEOUT),
+        mode=spec.get("mode", "auto"),
     )
 
 
@@ -716,7 +743,8 @@ def register_configured_servers(registry: Registry, value: str | None = None) ->
 
     Keys: ``command`` (list) or ``url``; optional ``name``, ``env``, ``cwd`` (stdio),
     ``headers`` (HTTP), ``prefix``, ``include``/``exclude`` (names or fnmatch patterns),
-    ``timeout`` (seconds per call) and ``connect_timeout``.
+    ``timeout`` (seconds per call), ``connect_timeout`` and ``mode`` (``"auto"``,
+    ``"legacy"`` or a protocol version).
 
     Synchronous, for the plugin's ``agentkit_register_tools`` hook: each server's tools are
     listed in a short-lived worker thread with its own event loop (bounded by

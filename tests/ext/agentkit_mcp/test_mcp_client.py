@@ -237,6 +237,26 @@ async def test_http_server_killed_then_restarted(
 
 
 @pytest.mark.timeout(90)
+async def test_http_session_lost_to_a_restart_is_reopened(
+    http_server: tuple[int, list[subprocess.Popen[bytes]]],
+) -> None:
+    """With a session-based (handshake) connection, a restarted server's 404 opens a new one."""
+    port, processes = http_server
+    registry = ToolRegistry()
+    url = f"http://127.0.0.1:{port}/mcp"
+    async with MCPServerTools(url=url, mode="legacy", connect_timeout=5) as source:
+        await source.register(registry, include=["echo", "calls_received"])
+        assert (await registry.execute_tool("echo", {"text": "one"})).success
+        _stop(processes[0])
+        processes.append(await _start_http(port))
+        again = await registry.execute_tool("echo", {"text": "two"})
+        assert again.success, again.error
+        assert again.output == {"result": "two"}
+        counted = await registry.execute_tool("calls_received", {})
+    assert counted.output == {"result": 1}
+
+
+@pytest.mark.timeout(90)
 async def test_stdio_child_killed_mid_session(no_leaked_children: set[int]) -> None:
     """SIGKILLing the stdio server: a read-only call reconnects at once, others fail once."""
     registry = ToolRegistry()
