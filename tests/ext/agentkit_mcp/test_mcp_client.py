@@ -32,10 +32,10 @@ TIME_COMMAND = [sys.executable, "-m", "mcp_server_time", "--local-timezone", "UT
 FASTMCP_STDIO = [sys.executable, FASTMCP_SERVER, "stdio"]
 
 
-def _children() -> set[int]:
-    """The pids of this process's children, zombies included (any thread's)."""
+def _children(parent: int | None = None) -> set[int]:
+    """The pids of this process's (or *parent*'s) children, zombies included."""
     pids: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+    for task in Path(f"/proc/{parent or os.getpid()}/task").iterdir():
         try:
             pids.update(int(pid) for pid in (task / "children").read_text().split())
         except OSError:
@@ -306,6 +306,46 @@ async def test_concurrent_calls_and_a_timeout_share_one_connection(
         assert after.output == {"result": "still here"}
         assert len(_mcp_children(no_leaked_children)) == 1
     assert asyncio.all_tasks() == {asyncio.current_task()}
+
+
+def _alive(pid: int) -> bool:
+    """Whether *pid* is a live process (not gone, not a zombie)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    """Wait up to *seconds* for *pid* to end; whether it did."""
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
+@pytest.mark.timeout(120)
+async def test_agentkit_serve_re_serves_configured_servers(no_leaked_children: set[int]) -> None:
+    """`agentkit mcp serve` with AGENTKIT_MCP_SERVERS is an aggregating MCP proxy."""
+    agentkit = str(Path(sys.executable).with_name("agentkit"))
+    spec = json.dumps([{"name": "time", "command": TIME_COMMAND, "prefix": "upstream_"}])
+    registry = ToolRegistry()
+    command = [agentkit, "mcp", "serve", "--category", "mcp"]
+    async with MCPServerTools(command, env={ENV_VAR: spec}) as source:
+        names = await source.register(registry, prefix="agg_")
+        assert sorted(names) == ["agg_upstream_convert_time", "agg_upstream_get_current_time"]
+        now = await registry.execute_tool("agg_upstream_get_current_time", {"timezone": "UTC"})
+        assert now.success, now.error
+        assert now.output["timezone"] == "UTC"
+        wrong = await registry.execute_tool("agg_upstream_get_current_time", {"timezone": "X/Y"})
+        assert wrong.error_type == "MCPToolError"
+        assert "Invalid timezone" in str(wrong.error)
+        (proxy,) = _mcp_children(no_leaked_children)
+        upstream = _children(proxy)
+        assert len(upstream) == 1
+    # Closing the proxy's stdin ends it, and it ends the time server it started.
+    assert await asyncio.to_thread(_gone_within, upstream.pop(), 15)
 
 
 @pytest.mark.timeout(60)
