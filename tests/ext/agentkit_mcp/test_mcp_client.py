@@ -366,6 +366,31 @@ async def test_unreachable_server_is_a_typed_error(no_leaked_children: set[int])
     # The silent server's process was terminated and reaped (the fixture checks).
 
 
+def test_tools_the_registry_refuses_are_skipped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A listed tool with a broken schema or a taken name is skipped; the others register."""
+    import mcp_types
+
+    from agentkit import Tool
+
+    registry = ToolRegistry()
+    registry.register_tool(Tool(name="taken", description="already here", function=lambda: 1))
+    listing = [
+        mcp_types.Tool(name="good", input_schema={"type": "object", "properties": {}}),
+        mcp_types.Tool(name="broken", input_schema={"type": "object", "properties": {"a": 5}}),
+        mcp_types.Tool(name="taken", input_schema={"type": "object"}),
+        mcp_types.Tool(name="list", input_schema={"type": "array"}),
+    ]
+    source = MCPServerTools(TIME_COMMAND, name="listing")
+    with caplog.at_level(logging.WARNING, logger="agentkit_mcp.client"):
+        names = source.register_listed(registry, listing)
+    assert names == ["good"]
+    for skipped in ("broken", "taken", "list"):
+        assert f"skipping tool {skipped!r} of MCP server 'listing'" in caplog.text
+    assert registry.get_tool("taken").description == "already here"
+
+
 def test_bad_constructor_arguments_are_configuration_errors() -> None:
     """Neither or both of command and url, or a string command, is a ConfigurationError."""
     with pytest.raises(ConfigurationError):
