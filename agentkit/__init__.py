@@ -117,6 +117,7 @@ from agentkit.tools import ToolResult as ToolResult
 from agentkit.tools import to_anthropic_tool as to_anthropic_tool
 from agentkit.tools import to_mcp_tool as to_mcp_tool
 from agentkit.tools import to_openai_tool as to_openai_tool
+from agentkit.tools import tool as tool
 from agentkit.voting import AgentVote as AgentVote
 from agentkit.voting import Conflict as Conflict
 from agentkit.voting import ConflictResolver as ConflictResolver
@@ -245,4 +246,5 @@ __all__ = [
     "to_anthropic_tool",
     "to_mcp_tool",
     "to_openai_tool",
+    "tool",
 ]

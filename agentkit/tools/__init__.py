@@ -1,7 +1,8 @@
 """Tools: the :class:`Tool` type, the validated :class:`ToolRegistry`, and exports.
 
 The kit a tool package builds on (agentkit-tools is built on it, as a third party would be):
-:class:`Tool` and :class:`ToolHints`; :data:`TOOL_NAME_PATTERN`; linear-time regular
+:class:`Tool` and :class:`ToolHints`; :func:`tool`, which makes a :class:`FunctionTool` from
+a typed function (as ``Tool.from_function`` does); :data:`TOOL_NAME_PATTERN`; linear-time regular
 expressions for user-supplied patterns (:func:`compile_pattern`, :class:`SafePattern`,
 :func:`escape`); JSON Schema checks (:func:`compile_schema`, :data:`LINEAR_TIME_KEYWORDS`);
 and the exports to OpenAI, Anthropic and MCP tool definitions.
@@ -17,6 +18,7 @@ from agentkit.tools._export import (
     to_mcp_tool,
     to_openai_tool,
 )
+from agentkit.tools._from_function import FunctionTool, tool
 from agentkit.tools._regex import (
     MAX_PATTERN_LENGTH,
     SafeMatch,
@@ -34,6 +36,7 @@ from agentkit.tools._validation import (
 )
 
 __all__ = [
+    "FunctionTool",
     "LINEAR_TIME_KEYWORDS",
     "MAX_PATTERN_LENGTH",
     "SafeMatch",
@@ -54,4 +57,5 @@ __all__ = [
     "to_anthropic_tool",
     "to_mcp_tool",
     "to_openai_tool",
+    "tool",
 ]

@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentkit.tools._from_function import FunctionTool
 
 __all__ = ["TOOL_NAME_PATTERN", "Tool", "ToolHints", "ToolResult"]
 
 #: Tool names: what OpenAI, Anthropic and MCP all accept.
 TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+#: Where agentkit.tools._from_function puts the function behind ``Tool.from_function``.
+_FROM_FUNCTION: dict[str, Callable[..., Any]] = {}
 
 _EMPTY_OBJECT_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 
@@ -64,6 +70,16 @@ class Tool:
     hints: ToolHints = field(default_factory=ToolHints)
     blocking: bool = True
     function: Callable[..., Any] | None = field(default=None, compare=True, repr=False)
+
+    @classmethod
+    def from_function(
+        cls, function: Callable[..., Any], /, **options: Any
+    ) -> FunctionTool[..., Any]:
+        """The tool for a typed *function*, as the :func:`agentkit.tools.tool` decorator makes
+        it (same options: ``name``, ``category``, ``tags``, ``hints``, ``timeout``, ...)."""
+        # Set by agentkit.tools._from_function (which needs this module, so no import back).
+        make: Callable[..., FunctionTool[..., Any]] = _FROM_FUNCTION["make"]
+        return make(function, **options)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
