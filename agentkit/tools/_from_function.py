@@ -511,7 +511,9 @@ class _SchemaBuilder:
             keys: frozenset[str] = getattr(annotation, "__required_keys__", frozenset())
             for key, hint in hints.items():
                 properties[key] = self.build(_strip_required(hint))
-                if key in keys:
+                # With string annotations, __required_keys__ misses NotRequired[...] on 3.11.
+                marker = typing.get_origin(hint)
+                if marker is typing.Required or (key in keys and marker is not typing.NotRequired):
                     required.append(key)
         self._seen.pop()
         schema: dict[str, Any] = {"type": "object", "properties": properties}
@@ -548,7 +550,7 @@ def _json_kind(value: Any) -> str | None:
 def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and typing.get_origin(annotation) is None:
         return annotation.__qualname__
-    return repr(annotation).replace("typing.", "")
+    return repr(annotation).replace("collections.abc.", "").replace("typing.", "")
 
 
 # -- docstrings -------------------------------------------------------------------------------
