@@ -392,7 +392,9 @@ class _SchemaBuilder:
 
     def _annotated(self, base: Any, metadata: tuple[Any, ...]) -> dict[str, Any]:
         schema = self.build(base)
-        kinds = schema.get("type")
+        named = schema.get("type")
+        # Keywords apply only to values of their type, so Optional[...] takes them too.
+        kinds = {named} if isinstance(named, str) else set(named or ()) - {"null"}
         for item in metadata:
             if isinstance(item, str):
                 schema["description"] = item
@@ -403,17 +405,17 @@ class _SchemaBuilder:
             for attribute, keyword in _NUMBER_BOUNDS:
                 value = getattr(item, attribute, None)
                 if isinstance(value, int | float) and not isinstance(value, bool):
-                    if kinds not in ("integer", "number"):
+                    if not kinds or not kinds <= {"integer", "number"}:
                         raise self.refuse(base, f"cannot take {attribute}")
                     schema[keyword] = value
             for attribute, keyword in (("min_length", "min"), ("max_length", "max")):
                 value = getattr(item, attribute, None)
                 if isinstance(value, int) and not isinstance(value, bool):
-                    if kinds == "string":
+                    if kinds == {"string"}:
                         schema[f"{keyword}Length"] = value
-                    elif kinds == "array":
+                    elif kinds == {"array"}:
                         schema[f"{keyword}Items"] = value
-                    elif kinds == "object":
+                    elif kinds == {"object"}:
                         schema[f"{keyword}Properties"] = value
                     else:
                         raise self.refuse(base, f"cannot take {attribute}")
@@ -421,7 +423,7 @@ class _SchemaBuilder:
             if isinstance(pattern, re.Pattern):
                 pattern = pattern.pattern
             if isinstance(pattern, str):
-                if kinds != "string":
+                if kinds != {"string"}:
                     raise self.refuse(base, "cannot take a pattern")
                 schema["pattern"] = pattern
         return schema

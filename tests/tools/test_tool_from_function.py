@@ -133,6 +133,7 @@ ANNOTATIONS: list[tuple[Any, dict[str, Any]]] = [
         {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
     ),
     (Annotated[str, msgspec.Meta(pattern="^[a-z]+$")], {"type": "string", "pattern": "^[a-z]+$"}),
+    (Annotated[Optional[int], at.Ge(0)], {"type": ["integer", "null"], "minimum": 0}),  # noqa: UP045
     (Annotated[int, "How many."], {"type": "integer", "description": "How many."}),
     (
         Annotated[int, msgspec.Meta(ge=0, description="Count.")],
@@ -422,6 +423,24 @@ async def test_registry_round_trip_validates_before_the_call() -> None:
         assert failed.error_type == "validation"
         assert failed.error_path == pointer
     assert calls == [(2, Color.RED)]
+
+
+async def test_positional_only_parameters_and_integral_floats() -> None:
+    """Positional-only parameters get their defaults filled in; 2.0 reaches an int as 2."""
+    seen: list[tuple[Any, ...]] = []
+
+    @tool
+    def scale(a: int, b: int = 3, /, c: int = 0) -> int:
+        """Scale a number."""
+        seen.append((a, b, c))
+        return a * b + c
+
+    registry = ToolRegistry()
+    registry.register_tool(scale)
+    result = await registry.execute_tool("scale", {"a": 2.0, "c": 1})
+    assert result.output == 7
+    assert seen == [(2, 3, 1)]
+    assert type(seen[0][0]) is int
 
 
 def _plain_any(x: object) -> None: ...
