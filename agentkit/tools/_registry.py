@@ -25,6 +25,8 @@ from agentkit.tools._validation import SchemaValidator, SchemaViolation, compile
 __all__ = ["ToolRegistry"]
 
 _logger = logging.getLogger("agentkit.tools")
+#: Different (category, tag) listings kept at once; more clears them (a bound on memory).
+_MAX_LISTINGS = 64
 
 #: ``error_type`` of a ToolResult for each kind of failure that is not the tool's own exception.
 VALIDATION: Final = "validation"
@@ -116,6 +118,10 @@ class ToolRegistry:
         self._inline_size = inline_argument_size
         self._listeners: list[Callable[[str, str], None]] = []
         self._version = 0
+        # Derived from _entries, rebuilt after a change on first use (see _changed):
+        self._names: list[str] | None = None  # sorted
+        self._listings: dict[tuple[str | None, str | None], tuple[Tool, ...]] = {}
+        self._search_index: list[tuple[str, tuple[tuple[str, int], ...], Tool]] | None = None
 
     @property
     def version(self) -> int:
@@ -141,6 +147,9 @@ class ToolRegistry:
 
     def _changed(self, change: str, name: str) -> None:
         self._version += 1
+        self._names = None
+        self._listings.clear()
+        self._search_index = None
         for listener in list(self._listeners):
             try:
                 listener(change, name)
@@ -238,13 +247,31 @@ class ToolRegistry:
         return entry.tool
 
     def list_tools(self, category: str | None = None, tag: str | None = None) -> list[Tool]:
-        """Every registered tool, sorted by name; only those in *category* / with *tag*."""
-        return [
-            entry.tool
-            for _, entry in sorted(self._entries.items())
-            if (category is None or entry.tool.category == category)
-            and (tag is None or tag in entry.tool.tags)
-        ]
+        """Every registered tool, sorted by name; only those in *category* / with *tag*.
+
+        The listing is kept until the registry changes, so asking again costs a copy, not a
+        sort and a scan.
+        """
+        key = (category, tag)
+        listing = self._listings.get(key)
+        if listing is None:
+            entries = self._entries
+            listing = tuple(
+                entries[name].tool
+                for name in self._sorted_names()
+                if (category is None or entries[name].tool.category == category)
+                and (tag is None or tag in entries[name].tool.tags)
+            )
+            if len(self._listings) >= _MAX_LISTINGS:
+                self._listings.clear()
+            self._listings[key] = listing
+        return list(listing)
+
+    def _sorted_names(self) -> list[str]:
+        """The tool names, sorted; kept until the registry changes."""
+        if self._names is None:
+            self._names = sorted(self._entries)
+        return self._names
 
     def categories(self) -> list[str]:
         """The categories of the registered tools, sorted."""
@@ -259,14 +286,21 @@ class ToolRegistry:
         """
         words = text.lower().split()
         scored: list[tuple[int, str, Tool]] = []
-        for name, entry in self._entries.items():
-            tool = entry.tool
-            fields = (
-                (name.lower(), 4),
-                (tool.category.lower(), 2),
-                (" ".join(tool.tags).lower(), 2),
-                (tool.description.lower(), 1),
-            )
+        if self._search_index is None:
+            self._search_index = [
+                (
+                    name,
+                    (
+                        (name.lower(), 4),
+                        (entry.tool.category.lower(), 2),
+                        (" ".join(entry.tool.tags).lower(), 2),
+                        (entry.tool.description.lower(), 1),
+                    ),
+                    entry.tool,
+                )
+                for name, entry in self._entries.items()
+            ]
+        for name, fields, tool in self._search_index:
             score = 0
             for word in words:
                 hits = sum(weight for field, weight in fields if word in field)
@@ -429,7 +463,7 @@ class ToolRegistry:
         )
 
     def _not_found(self, name: str) -> ToolNotFoundError:
-        known = ", ".join(sorted(self._entries)[:20]) or "none"
+        known = ", ".join(self._sorted_names()[:20]) or "none"
         return ToolNotFoundError(f"no tool named {name!r} (registered: {known})")
 
 

@@ -662,3 +662,61 @@ def test_change_listeners_hear_every_change() -> None:
     assert "double" in registry
     with pytest.raises(ConfigurationError):
         registry.add_change_listener("not callable")  # type: ignore[arg-type]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["register", "replace", "unregister", "list", "search"]),
+            st.sampled_from(["alpha", "beta", "gamma", "delta", "alpha_2"]),
+            st.sampled_from(["math", "text", None]),
+            st.sampled_from(["fast", "slow", None]),
+        ),
+        max_size=40,
+    )
+)
+def test_kept_listings_always_equal_a_fresh_scan(
+    steps: list[tuple[str, str, str | None, str | None]],
+) -> None:
+    """Whatever the sequence of registrations, replacements and removals, list_tools,
+    search_tools and the unknown-tool message answer as a fresh scan of the tools would."""
+    registry = ToolRegistry()
+    live: dict[str, Tool] = {}
+
+    def make(name: str, category: str | None, tag: str | None, text: str) -> Tool:
+        return Tool(
+            name=name,
+            description=f"{text} tool {name}",
+            category=category or "general",
+            tags=(tag,) if tag else (),
+            function=lambda: None,
+        )
+
+    for index, (action, name, category, tag) in enumerate(steps):
+        if action in ("register", "replace"):
+            tool = make(name, category, tag, f"v{index}")
+            registry.register_tool(tool, replace=True)
+            live[name] = tool
+        elif action == "unregister":
+            registry.unregister_tool(name)
+            live.pop(name, None)
+        elif action == "list":
+            expected = [
+                live[n]
+                for n in sorted(live)
+                if (category is None or live[n].category == category)
+                and (tag is None or tag in live[n].tags)
+            ]
+            assert registry.list_tools(category=category, tag=tag) == expected
+            assert registry.list_tools() == [live[n] for n in sorted(live)]
+        else:
+            found = registry.search_tools(name)
+            assert {tool.name for tool in found} == {
+                n for n, t in live.items() if name in n or name in t.description
+            }
+    with pytest.raises(ToolNotFoundError) as caught:
+        registry.get_tool("nope")
+    assert str(caught.value).endswith(f"(registered: {', '.join(sorted(live)[:20]) or 'none'})")
+    listed = registry.list_tools()
+    listed.clear()  # the caller's copy; the registry keeps its own
+    assert registry.list_tools() == [live[n] for n in sorted(live)]
