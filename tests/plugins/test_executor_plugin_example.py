@@ -12,13 +12,13 @@ import importlib
 import importlib.metadata
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pip_target import pip_install_to_target
 
 import agentkit
 from agentkit import ConfigurationError, TaskFailedError, TaskState
@@ -41,23 +41,7 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def installed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example package installed with pip into a fresh target folder (not the venv)."""
-    source = tmp_path_factory.mktemp("source") / "agentkit-inline-executor"
-    # pip builds in the source tree; a copy keeps build leftovers out of the repository.
-    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    target = tmp_path_factory.mktemp("site")
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target)]
-    if importlib.util.find_spec("hatchling") is not None:
-        # The build backend is already here; an isolated build would fetch it from an index.
-        command.append("--no-build-isolation")
-    result = subprocess.run(
-        [*command, "--quiet", "--disable-pip-version-check", str(source)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return target
+    return pip_install_to_target(PACKAGE, tmp_path_factory)
 
 
 @pytest.fixture
