@@ -31,6 +31,7 @@ from typing import Any, Final, Generic, ParamSpec, TypeVar, cast, overload
 import msgspec
 
 from agentkit.exceptions import ToolInputError, ToolRegistrationError
+from agentkit.tools._export import _json_type
 from agentkit.tools._tool import _FROM_FUNCTION, TOOL_NAME_PATTERN, Tool, ToolHints
 from agentkit.tools._validation import compile_schema
 
@@ -536,17 +537,9 @@ def _strip_required(hint: Any) -> Any:
 
 
 def _json_kind(value: Any) -> str | None:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return None
+    """The JSON type of a scalar *value* (None for arrays, objects and anything else)."""
+    kind = _json_type(value)
+    return None if kind in ("array", "object") else kind
 
 
 def _type_name(annotation: Any) -> str:
