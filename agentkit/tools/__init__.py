@@ -2,7 +2,8 @@
 
 The kit a tool package builds on (agentkit-tools is built on it, as a third party would be):
 :class:`Tool` and :class:`ToolHints`; :func:`tool`, which makes a :class:`FunctionTool` from
-a typed function (as ``Tool.from_function`` does); :data:`TOOL_NAME_PATTERN`; linear-time regular
+a typed function (as ``Tool.from_function`` does), with :class:`Injected` parameters given in
+code by ``FunctionTool.bind``; :data:`TOOL_NAME_PATTERN`; linear-time regular
 expressions for user-supplied patterns (:func:`compile_pattern`, :class:`SafePattern`,
 :func:`escape`); JSON Schema checks (:func:`compile_schema`, :data:`LINEAR_TIME_KEYWORDS`);
 and the exports to OpenAI, Anthropic and MCP tool definitions.
@@ -18,7 +19,7 @@ from agentkit.tools._export import (
     to_mcp_tool,
     to_openai_tool,
 )
-from agentkit.tools._from_function import FunctionTool, tool
+from agentkit.tools._from_function import FunctionTool, Injected, tool
 from agentkit.tools._regex import (
     MAX_PATTERN_LENGTH,
     SafeMatch,
@@ -37,6 +38,7 @@ from agentkit.tools._validation import (
 
 __all__ = [
     "FunctionTool",
+    "Injected",
     "LINEAR_TIME_KEYWORDS",
     "MAX_PATTERN_LENGTH",
     "SafeMatch",

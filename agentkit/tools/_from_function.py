@@ -25,17 +25,17 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Generic, ParamSpec, TypeVar, cast, overload
 
 import msgspec
 
-from agentkit.exceptions import ToolInputError, ToolRegistrationError
+from agentkit.exceptions import ToolInputError, ToolNotConfiguredError, ToolRegistrationError
 from agentkit.tools._export import _json_type
 from agentkit.tools._tool import _FROM_FUNCTION, TOOL_NAME_PATTERN, Tool, ToolHints
 from agentkit.tools._validation import compile_schema
 
-__all__ = ["FunctionTool", "tool", "tool_from_function"]
+__all__ = ["FunctionTool", "Injected", "tool", "tool_from_function"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,17 +52,88 @@ _NUMBER_BOUNDS: Final = (
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Injected:
+    """Marks a parameter the caller of the tool never sees: ``Annotated[T, Injected]``.
+
+    The parameter is left out of the tool's schema; its value is given once, in code, with
+    :meth:`FunctionTool.bind` (configuration, a client, a sandbox), so a tool needs no closure
+    to reach its settings and stays a plain function that can be imported and tested alone.
+    ``Annotated[T, Injected()]`` works too.
+    """
+
+
+def _is_injected(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return False
+    return any(
+        item is Injected or isinstance(item, Injected) for item in typing.get_args(annotation)[1:]
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FunctionTool(Tool, Generic[P, R]):
     """A :class:`Tool` made from a typed function, and still callable as that function.
 
-    Calling it runs the original function with the given arguments, unchanged; the registry
-    calls :attr:`function`, which converts validated JSON arguments to the annotated types.
+    Calling it runs the original function with the given arguments (and the values
+    :meth:`bind` gave), unchanged; the registry calls :attr:`function`, which converts
+    validated JSON arguments to the annotated types.
+
+    Args:
+        injected: The parameters marked :class:`Injected`; the registry reports a call as
+            ``not_configured`` while one without a default has no value from :meth:`bind`.
+        bound: The injected values :meth:`bind` gave.
     """
 
+    injected: tuple[str, ...] = ()
+    bound: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Call the original function directly."""
-        original = cast("Callable[P, R]", getattr(self.function, "__wrapped__"))  # noqa: B009
+        """Call the original function directly (with the bound values)."""
+        original = cast("Callable[..., R]", getattr(self.function, "__wrapped__"))  # noqa: B009
+        if self.bound:
+            return original(*args, **{**self.bound, **kwargs})
         return original(*args, **kwargs)
+
+    def bind(self, **values: Any) -> FunctionTool[P, R]:
+        """This tool with values for its :class:`Injected` parameters (a new tool).
+
+        Raises:
+            ToolRegistrationError: A name is not one of the tool's injected parameters.
+        """
+        unknown = sorted(set(values) - set(self.injected))
+        if unknown:
+            known = ", ".join(self.injected) or "none"
+            raise ToolRegistrationError(
+                f"tool {self.name!r}: cannot bind {', '.join(unknown)}: "
+                f"not an Injected parameter (injected parameters: {known})"
+            )
+        base = getattr(self.function, "_agentkit_unbound", self.function)
+        bound = {**self.bound, **values}
+        return dataclasses.replace(
+            self,
+            function=_bind_call(cast("Callable[..., Any]", base), bound),
+            bound=bound,
+        )
+
+
+def _bind_call(base: Callable[..., Any], bound: Mapping[str, Any]) -> Callable[..., Any]:
+    """*base* (the registry-facing call) with *bound* always passed."""
+    if inspect.iscoroutinefunction(base):
+
+        async def call_async(**params: Any) -> Any:
+            return await base(**params, **bound)
+
+        call: Callable[..., Any] = call_async
+    else:
+
+        def call_sync(**params: Any) -> Any:
+            return base(**params, **bound)
+
+        call = call_sync
+    functools.update_wrapper(call, base)  # keeps the name, doc and __wrapped__ (the original)
+    call.__wrapped__ = getattr(base, "__wrapped__")  # type: ignore[attr-defined]  # noqa: B009
+    call._agentkit_unbound = base  # type: ignore[attr-defined]
+    return call
 
 
 @overload
@@ -166,6 +237,7 @@ def tool_from_function(
         hints=hints,
         blocking=(not is_async) if blocking is None else blocking,
         function=wrapper,
+        injected=tuple(spec.injectable),
     )
 
 
@@ -194,6 +266,10 @@ class _FunctionSpec:
         required: list[str] = []
         #: (name, converter or None, positional only, default)
         self.arguments: list[tuple[str, Callable[[Any], Any] | None, bool, Any]] = []
+        #: Injected parameters; those without a default must come with every call.
+        self.injectable: list[str] = []
+        self.injected: list[str] = []
+        self.name = name
         for parameter in signature.parameters.values():
             where = f"tool {name!r}, parameter {parameter.name!r}"
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -204,6 +280,14 @@ class _FunctionSpec:
             if parameter.name not in hints:
                 raise ToolRegistrationError(f"{where}: missing type annotation")
             annotation = hints[parameter.name]
+            if _is_injected(annotation):
+                if parameter.kind is parameter.POSITIONAL_ONLY:
+                    raise ToolRegistrationError(f"{where}: an Injected parameter must be named")
+                self.injectable.append(parameter.name)
+                if parameter.default is parameter.empty:
+                    self.injected.append(parameter.name)
+                self.arguments.append((parameter.name, None, False, parameter.default))
+                continue
             builder = _SchemaBuilder(where)
             schema = builder.build(annotation)
             _check_convertible(annotation, where)
@@ -244,6 +328,12 @@ class _FunctionSpec:
             compile_schema(self.returns, what=f"returns of tool {name!r}")
 
     def _call_arguments(self, params: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        for name in self.injected:
+            if name not in params:
+                raise ToolNotConfiguredError(
+                    f"tool {self.name!r} needs {name!r}, which is injected: register "
+                    f"tool.bind({name}=...) instead of the tool itself"
+                )
         positional: list[Any] = []
         keywords: dict[str, Any] = {}
         for name, converter, positional_only, default in self.arguments:

@@ -21,6 +21,7 @@ import agentkit
 from agentkit import Tool, ToolHints, ToolRegistrationError, ToolRegistry, tool
 from agentkit.tools import (
     FunctionTool,
+    Injected,
     compile_schema,
     to_anthropic_tool,
     to_mcp_tool,
@@ -597,3 +598,79 @@ def test_generated_arguments_reach_the_function_typed(data: st.DataObject) -> No
     assert received[0].keys() == arguments.keys()
     for key, value in received[0].items():
         assert _has_type(value, annotations[key]), (key, value, annotations[key])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    prefix: str
+
+
+async def test_injected_parameters_stay_out_of_the_schema_and_come_from_bind() -> None:
+    """An Injected parameter is not in the schema; bind gives it; unbound calls are refused."""
+    seen: list[_Settings] = []
+
+    @tool
+    def greet(name: str, *, settings: Annotated[_Settings, Injected]) -> str:
+        """Greet someone.
+
+        Args:
+            name: Who.
+        """
+        seen.append(settings)
+        return f"{settings.prefix} {name}"
+
+    assert set(greet.parameters["properties"]) == {"name"}
+    assert greet.injected == ("settings",)
+    registry = ToolRegistry()
+    registry.register_tool(greet)
+    unbound = await registry.execute_tool("greet", {"name": "Ada"})
+    assert not unbound.success
+    assert unbound.error_type == "not_configured"
+    assert "bind" in (unbound.error or "")
+    bound = greet.bind(settings=_Settings("Hello"))
+    assert bound.injected == ("settings",)
+    assert bound.bound == {"settings": _Settings("Hello")}
+    assert bound.parameters == greet.parameters
+    registry.register_tool(bound, replace=True)
+    result = await registry.execute_tool("greet", {"name": "Ada"})
+    assert result.output == "Hello Ada"
+    refused = await registry.execute_tool("greet", {"name": "Ada", "settings": {"prefix": "x"}})
+    assert refused.error_type == "validation"  # a caller cannot supply it
+    assert bound("Bob") == "Hello Bob"  # direct calls get the bound value too
+    rebound = bound.bind(settings=_Settings("Hi"))
+    assert rebound("Cy") == "Hi Cy"
+    assert seen == [_Settings("Hello"), _Settings("Hello"), _Settings("Hi")]
+
+
+async def test_bind_async_tools_and_injected_defaults() -> None:
+    """An async tool keeps being awaited when bound; an Injected default needs no bind."""
+
+    @tool
+    async def scaled(value: float, factor: Annotated[float, Injected()] = 2.0) -> float:
+        """Scale a value."""
+        return value * factor
+
+    assert scaled.injected == ("factor",)
+    registry = ToolRegistry()
+    registry.register_tool(scaled)
+    assert (await registry.execute_tool("scaled", {"value": 3})).output == 6.0
+    registry.register_tool(scaled.bind(factor=10.0), replace=True)
+    assert (await registry.execute_tool("scaled", {"value": 3})).output == 30.0
+
+
+def test_bind_refuses_unknown_names_and_positional_only_injection() -> None:
+    """bind names only Injected parameters; a positional-only Injected one fails at decoration."""
+
+    @tool
+    def echo(text: str, *, config: Annotated[int, Injected] = 0) -> str:
+        """Echo."""
+        return text
+
+    with pytest.raises(ToolRegistrationError, match="text"):
+        echo.bind(text="x")
+
+    def positional(config: Annotated[int, Injected], /, text: str) -> str:
+        return text
+
+    with pytest.raises(ToolRegistrationError, match="must be named"):
+        tool(positional)
