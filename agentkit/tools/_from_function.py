@@ -517,6 +517,9 @@ class _SchemaBuilder:
                 if kinds != {"string"}:
                     raise self.refuse(base, "cannot take a pattern")
                 schema["pattern"] = pattern
+            extra = getattr(item, "extra_json_schema", None)
+            if isinstance(extra, Mapping):
+                schema.update(extra)  # msgspec.Meta(extra_json_schema={"uniqueItems": True})
         return schema
 
     def _literal(self, annotation: Any, values: tuple[Any, ...]) -> dict[str, Any]:

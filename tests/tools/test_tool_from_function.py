@@ -674,3 +674,21 @@ def test_bind_refuses_unknown_names_and_positional_only_injection() -> None:
 
     with pytest.raises(ToolRegistrationError, match="must be named"):
         tool(positional)
+
+
+def test_extra_json_schema_keywords_are_merged() -> None:
+    """msgspec.Meta(extra_json_schema=...) adds its keywords to the parameter's schema."""
+
+    @tool
+    def pick(
+        tags: Annotated[list[str], msgspec.Meta(extra_json_schema={"uniqueItems": True})],
+    ) -> int:
+        """Count distinct tags."""
+        return len(tags)
+
+    assert pick.parameters["properties"]["tags"] == {
+        "type": "array",
+        "items": {"type": "string"},
+        "uniqueItems": True,
+    }
+    assert not compile_schema(pick.parameters).is_valid({"tags": ["a", "a"]})
