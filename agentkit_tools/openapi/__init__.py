@@ -8,5 +8,13 @@ from __future__ import annotations
 
 from agentkit_tools.openapi._errors import APIResponseError, OpenAPIError, OpenAPILimitError
 from agentkit_tools.openapi._parser import OpenAPIParser
+from agentkit_tools.openapi._report import ImportReport, SkippedOperation
 
-__all__ = ["APIResponseError", "OpenAPIError", "OpenAPILimitError", "OpenAPIParser"]
+__all__ = [
+    "APIResponseError",
+    "ImportReport",
+    "OpenAPIError",
+    "OpenAPILimitError",
+    "OpenAPIParser",
+    "SkippedOperation",
+]

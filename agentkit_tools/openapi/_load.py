@@ -1,16 +1,14 @@
-"""Loading an OpenAPI document: text, dict, file or URL in; validated, ``$ref``-free dict out.
+"""Loading an OpenAPI document: text, dict, file or URL in; the documents as written out.
 
 The document and every external document it references are read by
 :class:`~agentkit_tools.openapi._read.SpecReader` (regular files under the spec's folder only,
 HTTP with every redirect re-checked against the spec's origin and the private-address guard,
 one byte budget for the whole import) and parsed within limits on depth and alias expansion
-(:mod:`agentkit_tools.openapi._text`). prance's ``RefResolver`` then inlines the references
-from a cache that holds every document already read; a miss raises instead of letting prance
-fetch anything, and openapi-spec-validator only ever sees the resolved, ``$ref``-free document,
-so neither opens a file or a connection. Relative references are made absolute first (prance
-cannot resolve a relative reference inside an http(s) document). Recursive references are cut
-at the first repetition and replaced by a marker schema
-``{"description": "recursive reference to #/components/schemas/Node (cut)"}``.
+(:mod:`agentkit_tools.openapi._text`). Nothing is inlined: references stay as written and are
+followed by :class:`~agentkit_tools.openapi._refs.Documents` from the documents already read,
+so no validator or resolver ever opens a file or a connection. The root document is validated
+as written against the OpenAPI meta-schema of its version (jsonschema-rs: the whole GitHub API
+in well under a second); each problem is kept with its JSON pointer in the source.
 """
 
 from __future__ import annotations
@@ -25,17 +23,22 @@ from urllib.parse import urljoin, urlsplit
 
 from agentkit_tools.openapi._errors import OpenAPIError
 from agentkit_tools.openapi._read import FetchSettings, SpecReader
+from agentkit_tools.openapi._refs import Documents, find_refs, pointer, resource_of
 from agentkit_tools.openapi._text import SpecLimits, measure, parse_text, too_deep
 
 __all__ = [
     "FetchSettings",
     "LoadOptions",
     "LoadedSpec",
+    "Problem",
     "SpecLimits",
     "load_spec",
     "parse_text",
     "pointer",
 ]
+
+#: Messages longer than this are cut (a failed ``oneOf`` repeats the whole value).
+_MESSAGE_WIDTH = 300
 
 _SCHEMES_HTTP = ("http", "https")
 
@@ -50,18 +53,29 @@ class LoadOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """Something invalid in the spec: its JSON pointer in the source document, and what."""
+
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"at {self.location}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedSpec:
-    """A resolved spec, the URL it came from (None for text and dicts) and its version."""
+    """A spec as written, the URL it came from (None for text and dicts) and its version.
+
+    ``documents`` holds it and every document it references; ``problems`` what validation
+    found, each with its location in the source (empty when not validated).
+    """
 
     document: dict[str, Any]
     source_url: str | None
     version: str
-
-
-def pointer(tokens: Any) -> str:
-    """A JSON pointer (``#/paths/~1users/get``) from path tokens."""
-    parts = [str(token).replace("~", "~0").replace("/", "~1") for token in tokens]
-    return "#/" + "/".join(parts) if parts else "#"
+    documents: Documents
+    problems: tuple[Problem, ...] = ()
 
 
 def _is_url(text: str) -> bool:
@@ -124,12 +138,13 @@ def load_spec(spec: Any, format: str | None, options: LoadOptions) -> LoadedSpec
             hint = f" (and {shown!r} is not an existing file or an http(s) URL)"
         raise OpenAPIError(f"the spec must be a mapping, got {type(document).__name__}{hint}")
     version = _version_of(document)
-    resolved = _resolve(document, base, reader)
-    measure(resolved, where="the spec with its $refs resolved", limits=limits)
-    _refuse_leftover_refs(resolved)
+    documents = _read_references(document, base, reader)
+    for url, each in documents.documents.items():
+        _refuse_foreign_refs(each, url)
+    problems = _broken_references(documents)
     if options.validate:
-        _validate(resolved, version, limits)
-    return LoadedSpec(resolved, source_url, version)
+        problems += _validate(document, version)
+    return LoadedSpec(document, source_url, version, documents, problems)
 
 
 def _is_file(text: str) -> bool:
@@ -161,42 +176,21 @@ def _version_of(document: Mapping[str, Any]) -> str:
     return version
 
 
-class _ReadOnlyCache(dict[Any, Any]):
-    """prance's reference cache, holding every document the loader read.
-
-    prance fetches a URL itself when its cache has no entry; here a miss is an error, so it
-    never opens a file or a connection.
-    """
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            resource = key[0] if isinstance(key, tuple) and key else key
-            raise OpenAPIError(
-                f"cannot resolve a $ref into {resource!r}: it was not read"
-            ) from None
-
-
-def _resolve(document: dict[str, Any], base: str, reader: SpecReader) -> dict[str, Any]:
-    """Read every external document *document* refers to, then let prance inline the refs."""
-    from prance.util import url as prance_url
-    from prance.util.resolver import RefResolver
-
-    cache = _ReadOnlyCache()
+def _read_references(document: dict[str, Any], base: str, reader: SpecReader) -> Documents:
+    """Read every document *document* refers to (transitively), within the reader's budget."""
+    external: dict[str, Any] = {}
     pending: list[tuple[str, Any]] = [(base, document)]
-    base_resource = _resource(base)
+    base_resource = resource_of(base)
     loaded = {base_resource}
     while pending:
         url, current = pending.pop()
-        for holder, where in _refs(current, ()):
-            target = _absolute_ref(url, holder["$ref"], where)
-            holder["$ref"] = target
-            resource = _resource(target)
+        for ref, where in find_refs(current):
+            location = pointer(where) if url == base else f"{pointer(where)} of {url}"
+            target = _absolute_ref(url, ref, location)
+            resource = resource_of(target)
             if resource in loaded:
                 continue
             loaded.add(resource)
-            location = pointer(where) if url == base else f"{pointer(where)} of {url}"
             reader.count_reference(location)
             scheme = urlsplit(resource).scheme
             if scheme in _SCHEMES_HTTP:
@@ -205,56 +199,44 @@ def _resolve(document: dict[str, Any], base: str, reader: SpecReader) -> dict[st
                 text = reader.read_ref_file(resource, location)
             else:
                 raise OpenAPIError(f"unsupported $ref {target!r} at {location}")
-            external = parse_text(text, _format_of(resource), where=resource, limits=reader.limits)
-            if not isinstance(external, dict | list):
+            parsed = parse_text(text, _format_of(resource), where=resource, limits=reader.limits)
+            if not isinstance(parsed, dict | list):
                 raise OpenAPIError(
                     f"$ref {target!r} at {location}: the document is not a mapping or a list"
                 )
-            cache[(resource, True)] = external
-            pending.append((resource, external))
-
-    def cut(limit: int, parsed_url: Any, recursions: Any = ()) -> dict[str, Any]:
-        target = parsed_url.geturl()
-        if prance_url.urlresource(parsed_url) == base_resource:
-            target = "#" + parsed_url.fragment
-        return {"description": f"recursive reference to {target} (cut)", "x-recursive-ref": target}
-
-    try:
-        resolver = RefResolver(
-            document,
-            base,
-            reference_cache=cache,
-            recursion_limit=1,
-            recursion_limit_handler=cut,
-        )
-        resolver.resolve_references()
-    except OpenAPIError:
-        raise
-    except RecursionError:
-        raise too_deep("the spec", reader.limits, stack=True) from None
-    except (LookupError, ValueError, TypeError) as exc:
-        raise OpenAPIError(f"cannot resolve a $ref: {exc}") from None
-    resolved: dict[str, Any] = resolver.specs
-    return resolved
+            external[resource] = parsed
+            pending.append((resource, parsed))
+    return Documents(document, base, external)
 
 
-def _refuse_leftover_refs(document: Any) -> None:
-    """Refuse anything a JSON Schema validator would fetch; each shared node is seen once.
+def _broken_references(documents: Documents) -> tuple[Problem, ...]:
+    """A problem for each reference that points at nothing, at the reference's location."""
+    problems: list[Problem] = []
+    checked: set[str] = set()
+    for url, document in documents.documents.items():
+        for ref, where in find_refs(document):
+            target = documents.absolute(url, ref)
+            if target in checked:
+                continue
+            location = pointer(where) if url == documents.root_url else f"{url}{pointer(where)}"
+            try:
+                documents.locate(url, ref, location)
+            except OpenAPIError:
+                problems.append(Problem(location, f"$ref {ref!r} points at nothing"))
+            else:
+                checked.add(target)
+    return tuple(problems)
 
-    A ``$ref`` left over, or a ``$dynamicRef``/``$recursiveRef`` to anything but a fragment
-    of its own schema, would make jsonschema (in the validator, or later when a tool's
-    arguments are checked) retrieve the URL itself.
+
+def _refuse_foreign_refs(document: Any, url: str) -> None:
+    """Refuse a ``$dynamicRef``/``$recursiveRef`` to anything but a fragment of its schema.
+
+    jsonschema would retrieve any other target itself when a tool's arguments are checked.
     """
-    seen: set[int] = set()
     stack = [document]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
         if isinstance(node, dict):
-            if isinstance(node.get("$ref"), str):
-                raise OpenAPIError(f"the $ref {node['$ref']!r} could not be resolved")
             for keyword in ("$dynamicRef", "$recursiveRef"):
                 target = node.get(keyword)
                 if isinstance(target, str) and not target.startswith("#"):
@@ -267,58 +249,53 @@ def _refuse_leftover_refs(document: Any) -> None:
             stack.extend(value for value in node if isinstance(value, dict | list))
 
 
-def _resource(url: str) -> str:
-    return url.split("#", 1)[0]
-
-
-def _absolute_ref(base: str, ref: Any, where: tuple[Any, ...]) -> str:
-    if not isinstance(ref, str):
-        raise OpenAPIError(f"$ref at {pointer(where)} must be a string, not {type(ref).__name__}")
+def _absolute_ref(base: str, ref: str, where: str) -> str:
     if ref.startswith("#"):
-        return _resource(base) + ref
+        return resource_of(base) + ref
     try:
         return urljoin(base, ref)
     except ValueError as exc:
-        raise OpenAPIError(f"$ref {ref!r} at {pointer(where)} is not a usable URL: {exc}") from None
+        raise OpenAPIError(f"$ref {ref!r} at {where} is not a usable URL: {exc}") from None
 
 
-def _refs(node: Any, where: tuple[Any, ...]) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
-    """Every mapping holding a ``$ref`` (and its location), iteratively."""
-    found: list[tuple[dict[str, Any], tuple[Any, ...]]] = []
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(node, where)]
-    while stack:
-        current, at = stack.pop()
-        if isinstance(current, dict):
-            if "$ref" in current:
-                found.append((current, at))
-            stack.extend((value, (*at, key)) for key, value in current.items() if key != "$ref")
-        elif isinstance(current, list):
-            stack.extend((value, (*at, index)) for index, value in enumerate(current))
-    return found
+_VALIDATORS: dict[str, Any] = {}
 
 
-def _validate(document: dict[str, Any], version: str, limits: SpecLimits) -> None:
-    """Check *document* with openapi-spec-validator; the error names the wrong location."""
-    from jsonschema.exceptions import ValidationError, best_match
-    from openapi_spec_validator import validate
+def _meta_validator(version: str) -> Any:
+    """The compiled meta-schema validator for an OpenAPI version (2.0, 3.0 or 3.1)."""
+    family = "2.0" if version == "2.0" else version[:3]
+    validator = _VALIDATORS.get(family)
+    if validator is None:
+        import jsonschema_rs
+        from openapi_spec_validator import schemas
 
+        source = {"2.0": schemas.schema_v2, "3.0": schemas.schema_v30}.get(
+            family, schemas.schema_v31
+        )
+        validator = jsonschema_rs.validator_for(json.loads(json.dumps(dict(source))))
+        _VALIDATORS[family] = validator
+    return validator
+
+
+def _validate(document: dict[str, Any], version: str) -> tuple[Problem, ...]:
+    """Check *document* as written against its version's meta-schema; every problem found.
+
+    A value that fits none of a ``oneOf``'s branches is reported at its own location with a
+    short message, not with the whole value repeated.
+    """
+    validator = _meta_validator(version)
+    problems: dict[str, Problem] = {}
     try:
-        validate(document)
-    except ValidationError as exc:
-        # For "not valid under any of the given schemas", the closest alternative says more,
-        # unless it only says that a $ref is missing (every object may also be a reference).
-        useful = [
-            error
-            for error in exc.context or ()
-            if not (error.validator == "required" and "'$ref'" in error.message)
-        ]
-        closest = best_match(useful) if useful else None
-        message = exc.message if len(exc.message) < 200 else exc.message[:197] + "..."
-        where = pointer(exc.absolute_path)
-        if closest is not None:
-            where, message = pointer(closest.absolute_path), closest.message
-        raise OpenAPIError(f"invalid OpenAPI {version} spec at {where}: {message}") from None
-    except RecursionError:
-        raise too_deep("the spec", limits, stack=True) from None
-    except Exception as exc:  # the validator's own failures (an unresolvable ref, ...)
-        raise OpenAPIError(f"invalid OpenAPI {version} spec: {exc}") from None
+        errors = list(validator.iter_errors(document))
+    except RecursionError:  # pragma: no cover - depth is checked while parsing
+        raise OpenAPIError("the spec is nested too deep to validate") from None
+    for error in errors:
+        location = pointer(error.instance_path)
+        message = str(error.message)
+        if message.startswith(("{", "[")) and len(message) > _MESSAGE_WIDTH:
+            kind = type(error.kind).__name__.removeprefix("ValidationErrorKind_")
+            message = f"not a valid OpenAPI {version} object here ({kind})"
+        elif len(message) > _MESSAGE_WIDTH:
+            message = message[: _MESSAGE_WIDTH - 3] + "..."
+        problems.setdefault(location, Problem(location, message))
+    return tuple(problems.values())

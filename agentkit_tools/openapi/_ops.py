@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urljoin
 
+from agentkit_tools.openapi._refs import Documents, pointer
 from agentkit_tools.openapi._schema import SchemaConverter, merge_all_of
 
-__all__ = ["METHODS", "Binding", "Body", "Operation", "read_operations"]
+__all__ = ["METHODS", "Binding", "Body", "Failure", "Operation", "read_operations"]
 
 #: HTTP methods an OpenAPI path item may hold, in the order tools are made.
 METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -83,6 +84,10 @@ class Operation:
     security: tuple[Mapping[str, Any], ...] | None
     parameters: dict[str, Any]
     returns: dict[str, Any] | None
+    #: Where the operation is written (``#/paths/~1users/get``).
+    location: str = "#"
+    #: Where each definition it reaches is written (``#/components/schemas/Pet``).
+    sources: frozenset[str] = frozenset()
 
 
 def _style(param: Mapping[str, Any], location: str, swagger: bool) -> tuple[str, bool]:
@@ -197,12 +202,33 @@ _FILE_SCHEMA: Final = {
 class _Reader:
     """Reads every operation of one resolved document."""
 
-    def __init__(self, document: Mapping[str, Any], source_url: str | None) -> None:
+    def __init__(
+        self, document: Mapping[str, Any], documents: Documents, source_url: str | None
+    ) -> None:
         self.document = document
+        self.documents = documents
         self.swagger = str(document.get("swagger", "")).startswith("2")
         legacy = self.swagger or str(document.get("openapi", "")).startswith("3.0")
-        self.convert = SchemaConverter(legacy=legacy).convert
+        self.converter = SchemaConverter(documents, legacy=legacy)
         self.source_url = source_url
+        self._refs: set[str] = set()
+        self._followed: set[str] = set()
+
+    def convert(self, schema: Any, base: str) -> Any:
+        """*schema* converted; the definitions it reaches are noted for the tool's ``$defs``."""
+        converted, refs = self.converter.convert_top(schema, base)
+        self._refs.update(refs)
+        return converted
+
+    def follow(self, node: Any, base: str, where: str) -> tuple[Any, str]:
+        """An OpenAPI object with its ``$ref`` chain followed, and its document's URL."""
+        located = self.documents.follow(node, base, where)
+        if located.node is not node:
+            self._followed.add(located.where(self.documents.root_url))
+        return located.node, located.resource
+
+    def deref(self, schema: Any, base: str) -> tuple[Any, str]:
+        return self.converter.deref(schema, base)
 
     # -- servers ---------------------------------------------------------------------------
 
@@ -256,38 +282,61 @@ class _Reader:
         path_item: Mapping[str, Any],
         spec: Mapping[str, Any],
         variables: Mapping[str, str],
+        base: str,
     ) -> Operation:
+        location = pointer(("paths", path, method))
+        self._refs = set()
+        self._followed = set()
         arguments = _Arguments()
         bindings: list[Binding] = []
-        merged: dict[tuple[str, str], Mapping[str, Any]] = {}
-        for param in [*(path_item.get("parameters") or []), *(spec.get("parameters") or [])]:
+        merged: dict[tuple[str, str], tuple[Mapping[str, Any], str]] = {}
+        for raw in [*(path_item.get("parameters") or []), *(spec.get("parameters") or [])]:
+            param, param_base = self.follow(raw, base, location)
             if isinstance(param, Mapping) and "name" in param and "in" in param:
-                merged[(str(param["in"]), str(param["name"]))] = param  # operation-level wins
-        body_params = [param for (where, _), param in merged.items() if where == "body"]
-        form_params = [param for (where, _), param in merged.items() if where == "formData"]
-        for location in _LOCATIONS:
-            for (where, wire_name), param in merged.items():
-                if where != location:
+                # operation-level wins
+                merged[(str(param["in"]), str(param["name"]))] = (param, param_base)
+        body_params = [item for (where, _), item in merged.items() if where == "body"]
+        form_params = [item[0] for (where, _), item in merged.items() if where == "formData"]
+        for location_name in _LOCATIONS:
+            for (where, wire_name), (param, param_base) in merged.items():
+                if where != location_name:
                     continue
-                if location == "header" and wire_name.lower() in _IGNORED_HEADERS:
+                if location_name == "header" and wire_name.lower() in _IGNORED_HEADERS:
                     continue
-                bindings.append(self._binding(arguments, param, location, wire_name))
+                bindings.append(
+                    self._binding(arguments, param, param_base, location_name, wire_name)
+                )
         body = None
         if self.swagger and (body_params or form_params):
-            body = self._swagger_body(arguments, spec, body_params, form_params)
-        elif not self.swagger and isinstance(spec.get("requestBody"), Mapping):
-            body = self._body(arguments, spec["requestBody"])
+            body = self._swagger_body(arguments, spec, body_params, form_params, base)
+        elif not self.swagger and spec.get("requestBody") is not None:
+            request_body, body_base = self.follow(spec["requestBody"], base, location)
+            if isinstance(request_body, Mapping):
+                body = self._body(arguments, request_body, body_base)
         parameters: dict[str, Any] = {
             "type": "object",
             "properties": arguments.properties,
             "required": arguments.required,
             "additionalProperties": False,
         }
+        parameter_refs = frozenset(self._refs)
+        self._refs = set()
+        returns = self._returns(spec.get("responses") or {}, base, location)
+        return_refs = frozenset(self._refs)
+        returns, return_refs = self._inline_top(returns, return_refs)
         summary = str(spec.get("summary") or "").strip()
         details = str(spec.get("description") or "").strip()
         description = "\n\n".join(part for part in (summary, details) if part)
         security = spec.get("security", self.document.get("security"))
         operation_id = spec.get("operationId")
+        bundled_parameters = self.converter.bundle(parameters, parameter_refs)
+        bundled_returns = self.converter.bundle(returns, return_refs)
+        sources = self._followed | {
+            self.converter.sources[name]
+            for schema in (bundled_parameters, bundled_returns)
+            if isinstance(schema, dict)
+            for name in schema.get("$defs", ())
+        }
         return Operation(
             name=name,
             method=method.upper(),
@@ -305,53 +354,82 @@ class _Reader:
                 variables=variables,
             ),
             security=tuple(security) if isinstance(security, list) else None,
-            parameters=parameters,
-            returns=self._returns(spec.get("responses") or {}),
+            parameters=bundled_parameters,
+            returns=bundled_returns,
+            location=location,
+            sources=frozenset(sources),
         )
 
+    def _inline_top(
+        self, returns: dict[str, Any] | None, refs: frozenset[str]
+    ) -> tuple[dict[str, Any] | None, frozenset[str]]:
+        """A return schema that is only a reference to an object: that object's schema.
+
+        MCP wants an object ``outputSchema``; a bare ``{"$ref": ...}`` would be wrapped.
+        """
+        if returns is None or set(returns) != {"$ref"}:
+            return returns, refs
+        name = str(returns["$ref"]).removeprefix("#/$defs/")
+        target = self.converter.defs.get(name)
+        if not isinstance(target, dict) or target.get("type") != "object":
+            return returns, refs
+        return dict(target), self.converter.edges.get(name, frozenset())
+
     def _binding(
-        self, arguments: _Arguments, param: Mapping[str, Any], location: str, wire_name: str
+        self,
+        arguments: _Arguments,
+        param: Mapping[str, Any],
+        base: str,
+        location: str,
+        wire_name: str,
     ) -> Binding:
         as_json = False
         if self.swagger:
-            schema = self.convert(_swagger_param_schema(param))
+            schema = self.convert(_swagger_param_schema(param), base)
         elif isinstance(param.get("content"), Mapping) and param["content"]:
             media = next(iter(param["content"].values()))
-            schema = self.convert(media.get("schema") if isinstance(media, Mapping) else {})
+            schema = self.convert(media.get("schema") if isinstance(media, Mapping) else {}, base)
             as_json = True
         else:
-            schema = self.convert(param.get("schema") or {})
+            schema = self.convert(param.get("schema") or {}, base)
         schema = _with_description(schema, param.get("description"))
         required = bool(param.get("required", False)) or location == "path"
         argument = arguments.add(wire_name, location, schema, required)
         style, explode = _style(param, location, self.swagger)
         return Binding(argument, location, wire_name, style, explode, as_json)
 
-    def _body(self, arguments: _Arguments, request_body: Mapping[str, Any]) -> Body | None:
+    def _body(
+        self, arguments: _Arguments, request_body: Mapping[str, Any], base: str
+    ) -> Body | None:
         content = request_body.get("content") or {}
+        if not isinstance(content, Mapping):
+            return None
         media_type = _pick_media(content)
         if media_type is None:
             return None
         media = content[media_type] if isinstance(content[media_type], Mapping) else {}
         schema = media.get("schema") or {}
         required = bool(request_body.get("required", False))
-        base = media_type.split(";", 1)[0].strip().lower()
-        return self._spread(arguments, base, schema, required, request_body.get("description"))
+        kind = media_type.split(";", 1)[0].strip().lower()
+        return self._spread(
+            arguments, kind, schema, base, required, request_body.get("description")
+        )
 
     def _spread(
         self,
         arguments: _Arguments,
         media_type: str,
         schema: Any,
+        base: str,
         required: bool,
         description: Any,
     ) -> Body:
         """An object body's properties become arguments; any other body is one ``body``."""
-        plain = merge_all_of(schema) if isinstance(schema, Mapping) else None
+        plain = merge_all_of(schema, base, self.deref) if isinstance(schema, Mapping) else None
         multipart = media_type == _MULTIPART
         if plain is None:
-            converted = self.convert(schema)
-            if multipart and _is_binary(schema):
+            converted = self.convert(schema, base)
+            if multipart and _is_binary(self.deref(schema, base)[0]):
                 converted = _FILE_SCHEMA
             argument = arguments.add(
                 "body", "body", _with_description(converted, description), required
@@ -360,12 +438,14 @@ class _Reader:
         wanted = set(plain.get("required") or ())
         fields: list[tuple[str, str]] = []
         files: set[str] = set()
-        for property_name, property_schema in plain["properties"].items():
-            if isinstance(property_schema, Mapping) and property_schema.get("readOnly"):
+        for property_name, (property_schema, property_base) in plain["properties"].items():
+            target, _target_base = self.deref(property_schema, property_base)
+            if isinstance(target, Mapping) and target.get("readOnly"):
                 continue
-            converted = self.convert(property_schema)
-            if media_type in (_MULTIPART, _FORM) and _is_binary(property_schema):
-                converted = _with_description(_FILE_SCHEMA, property_schema.get("description"))
+            converted = self.convert(property_schema, property_base)
+            if media_type in (_MULTIPART, _FORM) and _is_binary(target):
+                description = target.get("description") if isinstance(target, Mapping) else None
+                converted = _with_description(_FILE_SCHEMA, description)
                 files.add(property_name)
             argument = arguments.add(
                 property_name, "body", converted, required and property_name in wanted
@@ -377,19 +457,21 @@ class _Reader:
         self,
         arguments: _Arguments,
         spec: Mapping[str, Any],
-        body_params: list[Mapping[str, Any]],
+        body_params: list[tuple[Mapping[str, Any], str]],
         form_params: list[Mapping[str, Any]],
+        base: str,
     ) -> Body:
         consumes = [
             str(kind).lower() for kind in spec.get("consumes", self.document.get("consumes", []))
         ]
         if body_params:
-            param = body_params[0]
+            param, param_base = body_params[0]
             media_type = next((kind for kind in consumes if "json" in kind), _JSON)
             return self._spread(
                 arguments,
                 media_type,
                 param.get("schema") or {},
+                param_base,
                 bool(param.get("required", False)),
                 param.get("description"),
             )
@@ -407,51 +489,101 @@ class _Reader:
             },
             "required": [str(param["name"]) for param in form_params if param.get("required")],
         }
-        return self._spread(arguments, media_type, schema, True, None)
+        return self._spread(arguments, media_type, schema, base, True, None)
 
-    def _returns(self, responses: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _returns(
+        self, responses: Mapping[str, Any], base: str, location: str
+    ) -> dict[str, Any] | None:
         codes = sorted(str(code) for code in responses if str(code).startswith("2"))
         for code in codes:
-            response = responses[code]
+            response, response_base = self.follow(responses[code], base, location)
             if not isinstance(response, Mapping):
                 continue
             if self.swagger:
                 schema = response.get("schema")
             else:
                 content = response.get("content") or {}
-                media_type = _pick_media(content)
+                media_type = _pick_media(content) if isinstance(content, Mapping) else None
                 media = content.get(media_type) if media_type else None
                 schema = media.get("schema") if isinstance(media, Mapping) else None
             if isinstance(schema, Mapping | bool):
-                converted = self.convert(schema)
+                converted = self.convert(schema, response_base)
                 return converted if isinstance(converted, dict) else None
             return None
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """An operation that could not be made into a tool: where it is written, and why."""
+
+    method: str
+    path: str
+    operation_id: str | None
+    location: str
+    reason: str
+
+
 def read_operations(
     document: Mapping[str, Any],
     *,
+    documents: Documents,
     source_url: str | None,
     name_for: Callable[[Any, str, str], str],
     server_variables: Mapping[str, str],
+    failures: list[Failure] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Operation]:
     """Every operation of *document*, in document order.
 
-    *name_for* ``(operationId, method, path)`` gives each operation its tool name.
+    *name_for* ``(operationId, method, path)`` gives each operation its tool name. An
+    operation that cannot be read (a broken reference, ...) is added to *failures* when
+    given, else its error is raised.
     """
-    reader = _Reader(document, source_url)
+    from agentkit_tools.openapi._errors import OpenAPIError
+
+    reader = _Reader(document, documents, source_url)
+    base = documents.root_url
     operations: list[Operation] = []
     paths = document.get("paths") or {}
-    for path, path_item in paths.items():
+    if not isinstance(paths, Mapping):
+        return operations
+    total = len(paths)
+    for done, (path, raw_item) in enumerate(paths.items(), start=1):
+        if progress is not None:
+            progress(done, total)
+        where = pointer(("paths", path))
+        try:
+            path_item, item_base = reader.follow(raw_item, base, where)
+        except OpenAPIError as exc:
+            if failures is None:
+                raise
+            failures.append(Failure("*", str(path), None, where, str(exc)))
+            continue
         if not isinstance(path_item, Mapping):
             continue
         for method in METHODS:
             spec = path_item.get(method)
             if not isinstance(spec, Mapping):
                 continue
-            name = name_for(spec.get("operationId"), method, str(path))
-            operations.append(
-                reader.operation(name, method, str(path), path_item, spec, server_variables)
-            )
+            operation_id = spec.get("operationId")
+            try:
+                name = name_for(operation_id, method, str(path))
+                operations.append(
+                    reader.operation(
+                        name, method, str(path), path_item, spec, server_variables, item_base
+                    )
+                )
+            except OpenAPIError as exc:
+                if failures is None:
+                    raise
+                failures.append(
+                    Failure(
+                        method.upper(),
+                        str(path),
+                        operation_id if isinstance(operation_id, str) else None,
+                        pointer(("paths", path, method)),
+                        str(exc),
+                    )
+                )
     return operations

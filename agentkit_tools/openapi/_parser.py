@@ -18,9 +18,10 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from agentkit.exceptions import ConfigurationError, ToolRegistrationError
-from agentkit.tools import Tool, ToolHints
+from agentkit.exceptions import AgentkitError, ConfigurationError, ToolRegistrationError
+from agentkit.tools import Tool, ToolHints, compile_schema
 from agentkit_tools.openapi._call import CallGuard, CallSettings, build_request, origin_of, send
+from agentkit_tools.openapi._errors import OpenAPIError
 from agentkit_tools.openapi._load import (
     FetchSettings,
     LoadedSpec,
@@ -28,7 +29,8 @@ from agentkit_tools.openapi._load import (
     SpecLimits,
     load_spec,
 )
-from agentkit_tools.openapi._ops import METHODS, Operation, read_operations
+from agentkit_tools.openapi._ops import METHODS, Failure, Operation, read_operations
+from agentkit_tools.openapi._report import ImportReport, SkippedOperation
 from agentkit_tools.openapi._schema import NameAllocator, base_tool_name
 from agentkit_tools.openapi._text import (
     DEFAULT_MAX_REF_DOCUMENTS,
@@ -52,6 +54,8 @@ _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _IDEMPOTENT_METHODS: Final = _SAFE_METHODS | {"PUT", "DELETE"}
 #: Credentials: a string (API key, bearer token, "user:password") or a (user, password) pair.
 Credential = str | tuple[str, str]
+#: A progress callback: ``(stage, done, total)``, stage one of "operations", "tools".
+Progress = Callable[[str, int, int], None]
 
 
 class OpenAPIParser:
@@ -85,7 +89,9 @@ class OpenAPIParser:
             Default (None): the ``AGENTKIT_OPENAPI_ALLOW_PRIVATE_ADDRESSES`` environment
             variable (``1``/``true``/``yes``), else False — a switch for deployments whose
             APIs all live on a private network.
-        validate: Check the spec with openapi-spec-validator (about 2 ms per operation).
+        validate: Check the spec as written against the OpenAPI meta-schema of its version
+            (jsonschema-rs; well under a second for the whole GitHub API). Problems leave
+            out the operations they touch (see ``import_spec``).
         timeout: Seconds for fetching a spec and for each call (also each tool's timeout).
         max_response_bytes: A larger response body of a call fails.
         max_spec_bytes: Bytes read in total for one spec and every document it references
@@ -100,6 +106,8 @@ class OpenAPIParser:
         transport: An httpx transport for every request (tests; sync for fetching specs,
             async for calls: ``httpx.MockTransport`` is both).
         category: The ``category`` of the tools made.
+        progress: Called as ``(stage, done, total)`` while an import runs (stage
+            ``"operations"``: path items read; ``"tools"``: tools made or registered).
 
     Raises:
         ConfigurationError: a bad option.
@@ -128,6 +136,7 @@ class OpenAPIParser:
         resolver: Callable[[str], Sequence[str]] | None = None,
         transport: Any = None,
         category: str = "openapi",
+        progress: Progress | None = None,
     ) -> None:
         if not timeout > 0:
             raise ConfigurationError(f"timeout must be a positive number of seconds: {timeout!r}")
@@ -143,6 +152,9 @@ class OpenAPIParser:
         self.timeout = float(timeout)
         self.max_response_bytes = max_response_bytes
         self.category = category
+        self._progress = progress
+        #: The report of the last ``import_spec``, ``extract_tools`` or registration.
+        self.last_report: ImportReport | None = None
         self._auth = dict(auth or {})
         self._headers = dict(headers or {})
         self._server_variables = {
@@ -187,7 +199,7 @@ class OpenAPIParser:
     # -- the Enterprise Features Guide's API -------------------------------------------------
 
     def parse_spec(self, spec: Any, format: str | None = None) -> dict[str, Any]:
-        """Read, resolve (``$ref`` inlined, cycles cut) and validate *spec*; return it.
+        """Read and validate *spec*; return the document as written (``$ref``s kept).
 
         Args:
             spec: YAML/JSON text, bytes, a dict, a file path (``str`` or ``Path``) or an
@@ -197,43 +209,83 @@ class OpenAPIParser:
         Raises:
             OpenAPILimitError: over ``max_spec_bytes``, ``max_ref_documents``,
                 ``max_spec_nodes`` or ``max_spec_depth`` (the message names the option).
-            OpenAPIError: unreadable, not OpenAPI, a refused or broken ``$ref``, or invalid
-                (the message names the location, e.g. ``#/paths/~1users/get/responses``).
+            OpenAPIError: unreadable, not OpenAPI, a refused ``$ref``, or invalid (the message
+                names the location in the source, e.g. ``#/paths/~1users/get``).
         """
         loaded = load_spec(spec, format, self._load_options)
         self._last = loaded
+        if loaded.problems:
+            raise _invalid(loaded.problems, loaded.version)
         return loaded.document
 
-    def extract_tools(
-        self, spec: Any, tool_prefix: str = "", format: str | None = None
-    ) -> list[Tool]:
-        """One tool per operation of *spec* (anything ``parse_spec`` takes, or its result).
+    def import_spec(
+        self,
+        spec: Any,
+        registry: Registry | None = None,
+        *,
+        tool_prefix: str = "",
+        format: str | None = None,
+        strict: bool = False,
+        replace: bool = False,
+    ) -> ImportReport:
+        """Make the tools of *spec* (and register them in *registry*); report what was left out.
+
+        An operation that is invalid (validation found a problem in it or in a schema,
+        parameter or response it uses), cannot be read (a broken ``$ref``), has a schema the
+        registry refuses, or whose name is taken (unless *replace*) is skipped and listed in
+        :attr:`ImportReport.skipped` with its reason and source location; the others are
+        registered. ``strict=True``: all or nothing — the first problem raises and nothing is
+        registered.
 
         Raises:
-            OpenAPIError: the spec cannot be read (see ``parse_spec``).
+            OpenAPILimitError: the spec is over a limit (always, whatever *strict*).
+            OpenAPIError: the spec cannot be read at all; with *strict*, any problem.
+            ToolRegistrationError: with *strict*, a name is taken or a tool is refused.
+        """
+        loaded = self._load(spec, format)
+        tools, report = self._build(loaded, tool_prefix, strict=strict, check=registry is None)
+        if registry is not None:
+            report = self._register(tools, report, registry, strict=strict, replace=replace)
+        self.last_report = report
+        return report
+
+    def extract_tools(
+        self,
+        spec: Any,
+        tool_prefix: str = "",
+        format: str | None = None,
+        *,
+        strict: bool = False,
+    ) -> list[Tool]:
+        """One tool per valid operation of *spec* (anything ``parse_spec`` takes, or its result).
+
+        Operations that are invalid are left out and listed in :attr:`last_report`
+        (``strict=True`` raises instead).
+
+        Raises:
+            OpenAPIError: the spec cannot be read (see ``parse_spec``); with *strict*, any
+                problem.
             ToolRegistrationError: *tool_prefix* is not ``[a-zA-Z0-9_-]``, at most 60 long.
             ConfigurationError: ``auth`` names a scheme the spec does not define.
         """
         loaded = self._load(spec, format)
-        settings = self._settings(loaded)
-        with self._depth_guard():
-            return [
-                self._tool(operation, settings)
-                for operation in self._operations(loaded, tool_prefix)
-            ]
+        tools, report = self._build(loaded, tool_prefix, strict=strict, check=True)
+        self.last_report = report
+        return tools
 
     def list_operations(
         self, spec: Any, tool_prefix: str = "", format: str | None = None
     ) -> list[dict[str, Any]]:
-        """What ``extract_tools`` would make, one dict per tool: ``name``, ``method``,
-        ``path``, ``operation_id``, ``description``, ``tags``, ``servers``, ``arguments``.
+        """What ``extract_tools`` would make, one dict per operation that passes the filters:
+        ``name``, ``method``, ``path``, ``operation_id``, ``description``, ``tags``,
+        ``servers``, ``arguments``, ``location``.
 
         Raises:
             OpenAPIError: the spec cannot be read (see ``parse_spec``).
         """
         loaded = self._load(spec, format)
         with self._depth_guard():
-            operations = self._operations(loaded, tool_prefix)
+            operations = self._operations(loaded, tool_prefix, [])
         return [
             {
                 "name": operation.name,
@@ -244,6 +296,7 @@ class OpenAPIParser:
                 "tags": list(operation.tags),
                 "servers": [self.base_url] if self.base_url else list(operation.servers),
                 "arguments": list(operation.parameters["properties"]),
+                "location": operation.location,
             }
             for operation in operations
         ]
@@ -256,40 +309,24 @@ class OpenAPIParser:
         tool_prefix: str = "",
         *,
         replace: bool = False,
+        strict: bool = False,
     ) -> int:
         """Add the tools of *spec* to *registry*; return how many were registered.
 
-        All or nothing: a name already taken (unless *replace*) fails before any tool is
-        added, and a tool the registry refuses takes back the ones added before it.
+        ``import_spec`` with a registry, returning the count; the report (what was skipped
+        and why) is :attr:`last_report`. ``strict=True``: all or nothing — a problem, a name
+        already taken (unless *replace*) or a tool the registry refuses raises, and nothing
+        stays registered.
 
         Raises:
-            OpenAPIError: the spec cannot be read (see ``parse_spec``).
-            ToolRegistrationError: a name is taken, or the registry refused a tool.
+            OpenAPIError: the spec cannot be read (see ``parse_spec``); with *strict*, any
+                problem.
+            ToolRegistrationError: with *strict*, a name is taken or a tool is refused.
         """
-        tools = self.extract_tools(spec, tool_prefix=tool_prefix, format=format)
-        if not replace:
-            taken = [tool.name for tool in tools if _registered(registry, tool)]
-            if taken:
-                raise ToolRegistrationError(
-                    f"tools already registered under {taken[:10]} (pass replace=True or a "
-                    "different tool_prefix); nothing was registered"
-                )
-        added: list[str] = []
-        with self._depth_guard():
-            try:
-                for tool in tools:
-                    if replace:
-                        registry.register_tool(tool, replace=True)  # type: ignore[call-arg]
-                    else:
-                        registry.register_tool(tool)
-                    added.append(tool.name)
-            except Exception:
-                unregister = getattr(registry, "unregister_tool", None)
-                if unregister is not None:
-                    for name in added:
-                        unregister(name)
-                raise
-        return len(added)
+        report = self.import_spec(
+            spec, registry, tool_prefix=tool_prefix, format=format, strict=strict, replace=replace
+        )
+        return len(report.imported)
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -339,22 +376,121 @@ class OpenAPIParser:
         self._last = loaded
         return loaded
 
-    def _operations(self, loaded: LoadedSpec, tool_prefix: str) -> list[Operation]:
+    def _operations(
+        self, loaded: LoadedSpec, tool_prefix: str, failures: list[Failure] | None
+    ) -> list[Operation]:
         """The operations that pass the filters, named with *tool_prefix*."""
         if not isinstance(tool_prefix, str) or not _PREFIX.fullmatch(tool_prefix):
             raise ToolRegistrationError(
                 f"invalid tool_prefix {tool_prefix!r}: use up to 60 letters, digits, '_' or '-'"
             )
         names = NameAllocator(tool_prefix)
+        progress = self._progress
         operations = read_operations(
             loaded.document,
+            documents=loaded.documents,
             source_url=loaded.source_url,
             name_for=lambda operation_id, method, path: names.allocate(
                 base_tool_name(operation_id, method, path)
             ),
             server_variables=self._server_variables,
+            failures=failures,
+            progress=None
+            if progress is None
+            else lambda done, total: progress("operations", done, total),
         )
         return [operation for operation in operations if self._wanted(operation)]
+
+    def _build(
+        self, loaded: LoadedSpec, tool_prefix: str, *, strict: bool, check: bool
+    ) -> tuple[list[Tool], ImportReport]:
+        """The tools of the valid operations, and the report of the others.
+
+        *check*: compile each tool's schemas here (no registry will), so a schema the
+        registry would refuse is skipped now.
+        """
+        if strict and loaded.problems:
+            raise _invalid(loaded.problems, loaded.version)
+        settings = self._settings(loaded)
+        failures: list[Failure] = []
+        with self._depth_guard():
+            operations = self._operations(loaded, tool_prefix, None if strict else failures)
+        skipped = [_skipped(failure) for failure in failures]
+        bad, unplaced = _place_problems(loaded.problems, operations)
+        tools: list[Tool] = []
+        total = len(operations)
+        with self._depth_guard():
+            for done, operation in enumerate(operations, start=1):
+                if self._progress is not None and (done % 50 == 0 or done == total):
+                    self._progress("tools", done, total)
+                reason = bad.get(operation.name)
+                if reason is None:
+                    try:
+                        tool = self._tool(operation, settings)
+                        if check:
+                            _check_schemas(tool)
+                    except AgentkitError as exc:
+                        if strict:
+                            raise
+                        reason = str(exc)
+                    else:
+                        tools.append(tool)
+                        continue
+                skipped.append(_skipped_operation(operation, reason))
+        report = ImportReport(
+            imported=tuple(tool.name for tool in tools),
+            skipped=tuple(skipped),
+            problems=tuple(str(problem) for problem in unplaced),
+        )
+        return tools, report
+
+    def _register(
+        self,
+        tools: list[Tool],
+        report: ImportReport,
+        registry: Registry,
+        *,
+        strict: bool,
+        replace: bool,
+    ) -> ImportReport:
+        """Register *tools*; a refused one is skipped (or, with *strict*, undoes them all)."""
+        taken = [] if replace else [tool.name for tool in tools if _registered(registry, tool)]
+        if taken and strict:
+            raise ToolRegistrationError(
+                f"tools already registered under {taken[:10]} (pass replace=True or a "
+                "different tool_prefix); nothing was registered"
+            )
+        skipped = list(report.skipped)
+        added: list[str] = []
+        total = len(tools)
+        with self._depth_guard():
+            try:
+                for done, tool in enumerate(tools, start=1):
+                    if self._progress is not None and (done % 50 == 0 or done == total):
+                        self._progress("tools", done, total)
+                    if tool.name in taken:
+                        skipped.append(
+                            _skipped_tool(tool, "a tool of this name is already registered")
+                        )
+                        continue
+                    try:
+                        if replace:
+                            registry.register_tool(tool, replace=True)  # type: ignore[call-arg]
+                        else:
+                            registry.register_tool(tool)
+                    except ToolRegistrationError as exc:
+                        if strict:
+                            raise
+                        skipped.append(_skipped_tool(tool, str(exc)))
+                        continue
+                    added.append(tool.name)
+            except Exception:
+                unregister = getattr(registry, "unregister_tool", None)
+                if unregister is not None:
+                    for name in added:
+                        unregister(name)
+                raise
+        return ImportReport(tuple(added), tuple(skipped), report.problems)
 
     def _wanted(self, operation: Operation) -> bool:
         if operation.deprecated and not self._include_deprecated:
@@ -400,6 +536,7 @@ class OpenAPIParser:
             return await send(self._client(), parts, settings.max_bytes, settings.guard)
 
         call_operation.__name__ = operation.name
+        call_operation.openapi_operation = operation  # type: ignore[attr-defined]
         call_operation.__qualname__ = operation.name
         method = operation.method
         return Tool(
@@ -427,3 +564,66 @@ def _registered(registry: Any, tool: Tool) -> bool:
     except KeyError:
         return False
     return bool(existing != tool)
+
+
+def _invalid(problems: Sequence[Any], version: str) -> OpenAPIError:
+    """The error for a spec that validation found problems in (the first one, and a count)."""
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return OpenAPIError(
+        f"invalid OpenAPI {version} spec at {first.location}: {first.message}{more}"
+    )
+
+
+def _check_schemas(tool: Tool) -> None:
+    """Compile *tool*'s schemas as the registry will (a refused one raises)."""
+    compile_schema(tool.parameters, what=f"parameters of tool {tool.name!r}")
+    if tool.returns is not None:
+        compile_schema(tool.returns, what=f"returns of tool {tool.name!r}")
+
+
+def _skipped(failure: Failure) -> SkippedOperation:
+    return SkippedOperation(
+        failure.method, failure.path, failure.operation_id, failure.location, failure.reason
+    )
+
+
+def _skipped_operation(operation: Operation, reason: str) -> SkippedOperation:
+    return SkippedOperation(
+        operation.method, operation.path, operation.operation_id, operation.location, reason
+    )
+
+
+def _skipped_tool(tool: Tool, reason: str) -> SkippedOperation:
+    operation: Operation = tool.function.openapi_operation  # type: ignore[union-attr]
+    return _skipped_operation(operation, f"tool {tool.name!r}: {reason}")
+
+
+def _place_problems(
+    problems: Sequence[Any], operations: Sequence[Operation]
+) -> tuple[dict[str, str], list[Any]]:
+    """Which operations each validation problem touches: ``{tool name: reason}``, and the rest.
+
+    A problem inside an operation (or its path item) touches it; one inside a schema,
+    parameter, body or response an operation uses touches that operation.
+    """
+    if not problems:
+        return {}, []
+    by_source: dict[str, list[Operation]] = {}
+    for operation in operations:
+        for source in (operation.location, *operation.sources):
+            by_source.setdefault(source, []).append(operation)
+        path_item = operation.location.rsplit("/", 1)[0]
+        by_source.setdefault(path_item + "/parameters", []).append(operation)
+    bad: dict[str, str] = {}
+    unplaced: list[Any] = []
+    for problem in problems:
+        parts = problem.location.split("/")
+        touched: list[Operation] = []
+        for end in range(len(parts), 1, -1):
+            touched.extend(by_source.get("/".join(parts[:end]), ()))
+        if not touched:
+            unplaced.append(problem)
+        for operation in touched:
+            bad.setdefault(operation.name, f"invalid spec {problem}")
+    return bad, unplaced

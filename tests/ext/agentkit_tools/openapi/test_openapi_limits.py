@@ -209,31 +209,39 @@ def test_a_recursive_alias_is_an_error(text: str) -> None:
 
 
 def ref_laughs(width: int, levels: int) -> dict[str, Any]:
-    """A spec whose schemas each use the previous one *width* times: $ref billion laughs."""
+    """A spec whose schemas each use the previous one *width* times: $ref billion laughs.
+
+    One operation takes the top schema as its body.
+    """
     schemas: dict[str, Any] = {"L0": {"type": "string"}}
     for level in range(1, levels + 1):
         properties = {
             f"p{index}": {"$ref": f"#/components/schemas/L{level - 1}"} for index in range(width)
         }
         schemas[f"L{level}"] = {"type": "object", "properties": properties}
-    return {**HEAD, "components": {"schemas": schemas}}
+    body = {
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/L{levels}"}}}
+    }
+    paths = {"/x": {"post": {"requestBody": body, "responses": {"200": {"description": "ok"}}}}}
+    return {**HEAD, "paths": paths, "components": {"schemas": schemas}}
 
 
-def test_ref_expansion_fails_on_the_node_limit() -> None:
-    """$refs that expand like billion laughs fail on max_spec_nodes instead of multiplying."""
-    _refused_nodes(ref_laughs(10, 9))
+def test_ref_expansion_stays_references() -> None:
+    """$refs that would expand like billion laughs stay references: each schema once per tool."""
+    parser = OpenAPIParser()
+    (tool,) = parser.extract_tools(ref_laughs(10, 9), strict=True)
+    assert sorted(tool.parameters["$defs"]) == [f"L{level}" for level in range(9)]
+    assert len(json.dumps(tool.parameters)) < 10 * 9 * 40
 
 
 @SHARED
 @given(width=st.integers(2, 8), levels=st.integers(1, 9))
-def test_generated_ref_expansions_are_measured(width: int, levels: int) -> None:
-    """Resolved $refs are counted once per place they appear: over the limit fails."""
-    limit = 20_000
-    spec = ref_laughs(width, levels)
-    if 2 * width**levels > limit:
-        _refused_nodes(spec, max_spec_nodes=limit, validate=False)
-    elif 8 * width**levels * levels < limit:
-        assert OpenAPIParser(max_spec_nodes=limit, validate=False).parse_spec(spec)
+def test_generated_ref_expansions_stay_proportional(width: int, levels: int) -> None:
+    """A tool's schema grows with the schemas it uses, not with how often they are reused."""
+    (tool,) = OpenAPIParser(validate=False).extract_tools(ref_laughs(width, levels), strict=True)
+    defs = tool.parameters.get("$defs", {})
+    assert sorted(defs) == sorted(f"L{level}" for level in range(levels))
+    assert len(json.dumps(tool.parameters)) < 150 + 60 * width * (levels + 1)
 
 
 def test_many_plain_values_fail_on_the_node_limit() -> None:
@@ -304,21 +312,19 @@ def test_generated_nesting_is_refused_over_the_limit(make: Any, depth: int) -> N
 
 @SHARED
 @given(chain=st.integers(1, 80))
-def test_ref_chains_count_towards_depth(chain: int) -> None:
-    """Schemas nesting through a chain of $refs are measured once inlined."""
+def test_ref_chains_are_not_inlined_so_depth_is_as_written(chain: int) -> None:
+    """A chain of $refs deeper than max_spec_depth imports: each schema stays one definition."""
     schemas: dict[str, Any] = {"S0": {"type": "string"}}
     for index in range(1, chain + 1):
         schemas[f"S{index}"] = {
             "type": "object",
             "properties": {"a": {"$ref": f"#/components/schemas/S{index - 1}"}},
         }
-    spec = {**HEAD, "components": {"schemas": schemas}}
-    limit = 60
-    if 2 * chain + 3 > limit:
-        with pytest.raises(OpenAPILimitError, match="max_spec_depth"):
-            OpenAPIParser(max_spec_depth=limit, validate=False).parse_spec(spec)
-    elif 2 * chain + 4 < limit:
-        assert OpenAPIParser(max_spec_depth=limit, validate=False).parse_spec(spec)
+    body = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/S{chain}"}}}}
+    paths = {"/x": {"post": {"requestBody": body, "responses": {"200": {"description": "ok"}}}}}
+    spec = {**HEAD, "paths": paths, "components": {"schemas": schemas}}
+    (tool,) = OpenAPIParser(max_spec_depth=20).extract_tools(spec, strict=True)
+    assert len(tool.parameters.get("$defs", {})) == chain
 
 
 def test_the_default_depth_limit_is_safe_end_to_end() -> None:

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from openapi_app import ApiServer, start_api
 
 from agentkit import ConfigurationError, ToolRegistrationError, ToolRegistry
+from agentkit.tools import compile_schema
 from agentkit.tools._tool import TOOL_NAME_PATTERN
 from agentkit_tools import OpenAPIParser
 from agentkit_tools.openapi import OpenAPIError
-from agentkit_tools.openapi._schema import NameAllocator, base_tool_name
+from agentkit_tools.openapi._schema import NameAllocator, base_tool_name, shorten
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -292,17 +293,19 @@ NODE = spec30(
 )
 
 
-def test_self_referencing_schema_is_cut_and_marked() -> None:
-    """A recursive schema does not crash: the cycle is cut and marked in the tool schema."""
+def test_self_referencing_schema_stays_a_reference() -> None:
+    """A recursive schema is kept as a reference into the tool's own `$defs`, and validates."""
     tool = tools_of(NODE)["plant"]
-    marker = {
-        "description": "recursive reference to #/components/schemas/Node (cut)",
-        "x-recursive-ref": "#/components/schemas/Node",
+    assert tool.parameters["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}
+    assert tool.parameters["$defs"]["Node"]["properties"]["children"]["items"] == {
+        "$ref": "#/$defs/Node"
     }
-    assert tool.parameters["properties"]["children"]["items"] == marker
-    assert tool.returns["properties"]["children"]["items"] == marker
+    assert tool.returns["properties"]["children"]["items"] == {"$ref": "#/$defs/Node"}
     json.dumps(tool.parameters)  # acyclic: serialisable
     ToolRegistry().register_tool(tool)
+    check = compile_schema(tool.parameters)
+    assert check.is_valid({"name": "a", "children": [{"name": "b", "children": [{"name": "c"}]}]})
+    assert not check.is_valid({"name": "a", "children": [{"name": "b", "children": [{"name": 3}]}]})
 
 
 def test_path_level_parameters_are_merged_and_the_operation_wins() -> None:
@@ -423,9 +426,12 @@ def test_names_missing_ids_slashes_dots_and_collisions() -> None:
         "api_users_get",
         "api_meta_root_2",
         "api_meta_root_3",
-        "api_" + "x" * 60,
-        "api_" + "x" * 58 + "_2",
+        shorten("api_" + "x" * 80),
+        shorten("api_" + "x" * 90),
     ]
+    assert all(len(name) <= 64 for name in first)
+    assert first[-2].startswith("api_" + "x" * 51 + "_")
+    assert first[-2] != first[-1]
     again = [
         op["name"] for op in OpenAPIParser(validate=False).list_operations(spec, tool_prefix="api_")
     ]
@@ -469,7 +475,7 @@ def test_filters_and_deprecated() -> None:
     [
         (
             "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /users:\n    get: {}\n",
-            "at #/paths/~1users/get: 'responses' is a required property",
+            'at #/paths/~1users/get: "responses" is a required property',
         ),
         ("openapi: [unclosed", "not valid YAML"),
         ("title: not an api\n", "no 'openapi' (3.x) or 'swagger' (2.0) version"),
@@ -479,7 +485,8 @@ def test_filters_and_deprecated() -> None:
         (
             "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n"
             "      responses: {'200': {$ref: '#/components/responses/Nope'}}\n",
-            "cannot resolve a $ref",
+            "at #/paths/~1a/get/responses/200: $ref '#/components/responses/Nope' points at "
+            "nothing",
         ),
     ],
 )
@@ -564,18 +571,32 @@ def test_auth_for_an_undefined_scheme_is_a_configuration_error() -> None:
         tools_of(NODE, auth={"Beraer": "x"})
 
 
-def test_registration_is_all_or_nothing() -> None:
-    """A taken name fails before anything is registered; the prefix avoids it."""
+def test_strict_registration_is_all_or_nothing() -> None:
+    """With strict=True a taken name fails before anything is registered; the prefix avoids it."""
     registry = ToolRegistry()
     parser = OpenAPIParser()
-    assert parser.register_tools_from_spec(COMPOSED, registry) == 2
+    assert parser.register_tools_from_spec(COMPOSED, registry, strict=True) == 2
     with pytest.raises(ToolRegistrationError, match="already registered"):
-        parser.register_tools_from_spec(COMPOSED, registry)
+        parser.register_tools_from_spec(COMPOSED, registry, strict=True)
     assert len(registry) == 2
     assert parser.register_tools_from_spec(COMPOSED, registry, tool_prefix="v2_") == 2
     with pytest.raises(ToolRegistrationError, match="tool_prefix"):
         parser.register_tools_from_spec(COMPOSED, registry, tool_prefix="bad prefix")
     assert parser.register_tools_from_spec(COMPOSED, registry, replace=True) == 2
+
+
+def test_registration_reports_taken_names_instead_of_failing() -> None:
+    """Without strict, a taken name skips that tool and the report says so."""
+    registry = ToolRegistry()
+    parser = OpenAPIParser()
+    first = parser.import_spec(COMPOSED, registry)
+    assert len(first.imported) == 2
+    again = parser.import_spec(COMPOSED, registry)
+    assert again.imported == ()
+    assert [item.reason for item in again.skipped] == [
+        f"tool {name!r}: a tool of this name is already registered" for name in first.imported
+    ]
+    assert len(registry) == 2
 
 
 def test_plugin_imports_specs_named_in_the_environment(
