@@ -7,8 +7,11 @@ Usage::
 
 SPEC is a file path or an http(s) URL. OPERATION is the tool name (as ``inspect`` lists it)
 or the operation's ``operationId``. ``call`` prints the ``ToolResult`` as JSON and exits 1
-when the call failed. The ``openapi`` plugin adds the command through the
-``agentkit_add_commands`` hook; the importer (httpx, prance) loads only when the command runs.
+when the call failed. Operations that cannot be imported are listed on stderr with their
+location in the spec (``inspect`` then exits 1, after listing the others); a big spec (200
+operations or more) shows its progress on stderr (``--quiet`` hides both). The ``openapi``
+plugin adds the command through the ``agentkit_add_commands`` hook; the importer loads only
+when the command runs.
 """
 
 from __future__ import annotations
@@ -64,6 +67,12 @@ def add_openapi_parser(commands: Any) -> None:
                 "--" + option.replace("_", "-"), type=int, default=None, metavar="N", help=meaning
             )
         action.add_argument("--no-validate", action="store_true", help="skip spec validation")
+        action.add_argument(
+            "--strict", action="store_true", help="fail on any invalid operation (all or nothing)"
+        )
+        action.add_argument(
+            "--quiet", action="store_true", help="no progress and no list of skipped operations"
+        )
     inspect.add_argument("--json", action="store_true", help="print the tools as JSON")
     openapi.set_defaults(run=run_openapi)
     call.add_argument("operation", metavar="OPERATION", help="tool name or operationId")
@@ -97,8 +106,10 @@ def run_openapi(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for option, _meaning in _LIMITS
         if getattr(args, option, None) is not None
     }
+    progress = None if args.quiet else _Progress(err)
     try:
         parser = OpenAPIParser(
+            progress=progress,
             base_url=args.base_url,
             auth=auth,
             include_deprecated=args.include_deprecated,
@@ -108,14 +119,61 @@ def run_openapi(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             timeout=getattr(args, "timeout", 30.0),
             **limits,
         )
-        document = parser.parse_spec(args.spec)
-        operations = parser.list_operations(document, tool_prefix=args.prefix)
+        if progress is not None:
+            progress.say(f"reading {args.spec}")
+        document = parser._load(args.spec, None).document
+        report = parser.import_spec(document, tool_prefix=args.prefix, strict=args.strict)
+        imported = set(report.imported)
+        operations = [
+            operation
+            for operation in parser.list_operations(document, tool_prefix=args.prefix)
+            if operation["name"] in imported
+        ]
+        if not args.quiet:
+            for skipped in report.skipped:
+                print(f"agentkit openapi: skipped {skipped}", file=err)
+            for problem in report.problems:
+                print(f"agentkit openapi: invalid spec {problem}", file=err)
         if args.openapi_command == "inspect":
-            return _inspect(parser, document, args, operations, out)
+            code = _inspect(parser, document, args, operations, out)
+            return EXIT_FAILURE if report.skipped or report.problems else code
         return _call(parser, document, args, operations, out, err)
     except AgentkitError as exc:
         print(f"agentkit openapi: {exc}", file=err)
+        for option, _meaning in _LIMITS:
+            if f"{option}=" in str(exc):
+                flag = "--" + option.replace("_", "-")
+                print(f"agentkit openapi: raise the limit with {flag} N", file=err)
         return EXIT_FAILURE
+
+
+class _Progress:
+    """Prints an import's progress on *err* for big specs: a line per tenth of the work."""
+
+    #: Smaller imports print nothing.
+    threshold = 200
+
+    def __init__(self, err: TextIO) -> None:
+        self._err = err
+        self._shown: dict[str, int] = {}
+        self._pending: str | None = None
+
+    def say(self, message: str) -> None:
+        """Keep *message* to print once the import turns out big."""
+        self._pending = message
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < self.threshold:
+            return
+        tenth = done * 10 // total
+        if self._shown.get(stage, -1) >= tenth:
+            return
+        if self._pending is not None:
+            print(f"agentkit openapi: {self._pending}", file=self._err)
+            self._pending = None
+        self._shown[stage] = tenth
+        label = {"operations": "reading paths", "tools": "making tools"}.get(stage, stage)
+        print(f"agentkit openapi: {label} {done}/{total}", file=self._err, flush=True)
 
 
 def _inspect(
@@ -180,6 +238,9 @@ def _call(
         return EXIT_USAGE
     registry = ToolRegistry()
     parser.register_tools_from_spec(document, registry, tool_prefix=args.prefix)
+    if match not in registry:
+        print(f"agentkit openapi: {match!r} could not be registered", file=err)
+        return EXIT_FAILURE
 
     async def run() -> Any:
         try:

@@ -289,7 +289,8 @@ def _validate(document: dict[str, Any], version: str) -> tuple[Problem, ...]:
         errors = list(validator.iter_errors(document))
     except RecursionError:  # pragma: no cover - depth is checked while parsing
         raise OpenAPIError("the spec is nested too deep to validate") from None
-    for error in errors:
+    for found in errors:
+        error = _closest(found)
         location = pointer(error.instance_path)
         message = str(error.message)
         if message.startswith(("{", "[")) and len(message) > _MESSAGE_WIDTH:
@@ -299,3 +300,25 @@ def _validate(document: dict[str, Any], version: str) -> tuple[Problem, ...]:
             message = message[: _MESSAGE_WIDTH - 3] + "..."
         problems.setdefault(location, Problem(location, message))
     return tuple(problems.values())
+
+
+def _closest(error: Any) -> Any:
+    """For a value that fits no branch of a ``oneOf``/``anyOf``: the deepest reason why.
+
+    Branches that only say a ``$ref`` is missing (every object may also be a reference) are
+    passed over.
+    """
+    for _hop in range(100):
+        branches = getattr(error.kind, "context", None)
+        if not branches:
+            return error
+        candidates = [
+            sub
+            for branch in branches
+            for sub in branch
+            if not (type(sub.kind).__name__.endswith("Required") and '"$ref"' in sub.message)
+        ]
+        if not candidates:
+            return error
+        error = max(candidates, key=lambda sub: len(sub.instance_path))
+    return error

@@ -86,8 +86,12 @@ class Operation:
     returns: dict[str, Any] | None
     #: Where the operation is written (``#/paths/~1users/get``).
     location: str = "#"
-    #: Where each definition it reaches is written (``#/components/schemas/Pet``).
+    #: Where each definition it reaches, and each object it follows a ``$ref`` to, is written.
     sources: frozenset[str] = frozenset()
+    #: ``$defs`` name -> where that definition is written (``Pet`` -> ``#/components/...``).
+    definitions: tuple[tuple[str, str], ...] = ()
+    #: Where ``returns`` is written when it is a referenced schema taken in whole.
+    returns_source: str | None = None
 
 
 def _style(param: Mapping[str, Any], location: str, swagger: bool) -> tuple[str, bool]:
@@ -228,7 +232,11 @@ class _Reader:
         return located.node, located.resource
 
     def deref(self, schema: Any, base: str) -> tuple[Any, str]:
-        return self.converter.deref(schema, base)
+        """A schema with its ``$ref`` chain followed (its location noted), and its document."""
+        located = self.documents.follow(schema, base, "a schema")
+        if located.node is not schema:
+            self._followed.add(located.where(self.documents.root_url))
+        return located.node, located.resource
 
     # -- servers ---------------------------------------------------------------------------
 
@@ -323,7 +331,14 @@ class _Reader:
         self._refs = set()
         returns = self._returns(spec.get("responses") or {}, base, location)
         return_refs = frozenset(self._refs)
+        returns_source = None
+        if returns is not None and set(returns) == {"$ref"}:
+            returns_source = self.converter.sources.get(
+                str(returns["$ref"]).removeprefix("#/$defs/")
+            )
         returns, return_refs = self._inline_top(returns, return_refs)
+        if returns is not None and "$ref" in returns:
+            returns_source = None
         summary = str(spec.get("summary") or "").strip()
         details = str(spec.get("description") or "").strip()
         description = "\n\n".join(part for part in (summary, details) if part)
@@ -331,12 +346,13 @@ class _Reader:
         operation_id = spec.get("operationId")
         bundled_parameters = self.converter.bundle(parameters, parameter_refs)
         bundled_returns = self.converter.bundle(returns, return_refs)
-        sources = self._followed | {
-            self.converter.sources[name]
+        definitions = {
+            name: self.converter.sources[name]
             for schema in (bundled_parameters, bundled_returns)
             if isinstance(schema, dict)
             for name in schema.get("$defs", ())
         }
+        sources = self._followed | set(definitions.values())
         return Operation(
             name=name,
             method=method.upper(),
@@ -358,6 +374,8 @@ class _Reader:
             returns=bundled_returns,
             location=location,
             sources=frozenset(sources),
+            definitions=tuple(sorted(definitions.items())),
+            returns_source=returns_source,
         )
 
     def _inline_top(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from agentkit.exceptions import AgentkitError, ConfigurationError, ToolRegistrationError
-from agentkit.tools import Tool, ToolHints, compile_schema
+from agentkit.tools import Tool, ToolHints
 from agentkit_tools.openapi._call import CallGuard, CallSettings, build_request, origin_of, send
 from agentkit_tools.openapi._errors import OpenAPIError
 from agentkit_tools.openapi._load import (
@@ -30,6 +30,7 @@ from agentkit_tools.openapi._load import (
     load_spec,
 )
 from agentkit_tools.openapi._ops import METHODS, Failure, Operation, read_operations
+from agentkit_tools.openapi._refs import pointer
 from agentkit_tools.openapi._report import ImportReport, SkippedOperation
 from agentkit_tools.openapi._schema import NameAllocator, base_tool_name
 from agentkit_tools.openapi._text import (
@@ -415,8 +416,10 @@ class OpenAPIParser:
         failures: list[Failure] = []
         with self._depth_guard():
             operations = self._operations(loaded, tool_prefix, None if strict else failures)
-        skipped = [_skipped(failure) for failure in failures]
-        bad, unplaced = _place_problems(loaded.problems, operations)
+        bad, unplaced = _place_problems(loaded.problems, operations, failures)
+        skipped = [
+            _skipped(failure, bad.get(failure.location, failure.reason)) for failure in failures
+        ]
         tools: list[Tool] = []
         total = len(operations)
         with self._depth_guard():
@@ -576,15 +579,47 @@ def _invalid(problems: Sequence[Any], version: str) -> OpenAPIError:
 
 
 def _check_schemas(tool: Tool) -> None:
-    """Compile *tool*'s schemas as the registry will (a refused one raises)."""
-    compile_schema(tool.parameters, what=f"parameters of tool {tool.name!r}")
-    if tool.returns is not None:
-        compile_schema(tool.returns, what=f"returns of tool {tool.name!r}")
+    """Check *tool*'s schemas against JSON Schema 2020-12 as the registry will (jsonschema-rs).
+
+    Raises:
+        ToolRegistrationError: a schema is not valid JSON Schema (the message says where).
+    """
+    import jsonschema_rs
+
+    for what, schema in (("parameters", tool.parameters), ("returns", tool.returns)):
+        if schema is None:
+            continue
+        try:
+            jsonschema_rs.meta.validate(dict(schema))
+        except jsonschema_rs.ValidationError as exc:
+            where = pointer(exc.instance_path).removeprefix("#") or "/"
+            source = _source_of(tool, what, list(exc.instance_path))
+            raise ToolRegistrationError(
+                f"{what} of tool {tool.name!r} is not valid JSON Schema at {where}"
+                f"{source}: {exc.message}"
+            ) from None
 
 
-def _skipped(failure: Failure) -> SkippedOperation:
+def _source_of(tool: Tool, what: str, path: list[Any]) -> str:
+    """`` (written at #/components/schemas/X/...)`` for a place taken from a shared schema."""
+    operation = getattr(tool.function, "openapi_operation", None)
+    if operation is None:
+        return ""
+    if len(path) >= 2 and path[0] == "$defs":
+        source = dict(operation.definitions).get(str(path[1]))
+        rest = path[2:]
+    elif what == "returns" and operation.returns_source is not None:
+        source, rest = operation.returns_source, path
+    else:
+        return ""
+    if source is None:
+        return ""
+    return f" (written at {source}{pointer(rest).removeprefix('#')})"
+
+
+def _skipped(failure: Failure, reason: str) -> SkippedOperation:
     return SkippedOperation(
-        failure.method, failure.path, failure.operation_id, failure.location, failure.reason
+        failure.method, failure.path, failure.operation_id, failure.location, reason
     )
 
 
@@ -600,30 +635,33 @@ def _skipped_tool(tool: Tool, reason: str) -> SkippedOperation:
 
 
 def _place_problems(
-    problems: Sequence[Any], operations: Sequence[Operation]
+    problems: Sequence[Any], operations: Sequence[Operation], failures: Sequence[Failure]
 ) -> tuple[dict[str, str], list[Any]]:
-    """Which operations each validation problem touches: ``{tool name: reason}``, and the rest.
+    """Which operations each validation problem touches, and the problems touching none.
 
-    A problem inside an operation (or its path item) touches it; one inside a schema,
-    parameter, body or response an operation uses touches that operation.
+    Returns ``{tool name or failed operation's location: reason}``. A problem inside an
+    operation (or its path item's parameters) touches it; one inside a schema, parameter,
+    body or response an operation uses touches that operation.
     """
     if not problems:
         return {}, []
-    by_source: dict[str, list[Operation]] = {}
+    by_source: dict[str, list[str]] = {}
     for operation in operations:
         for source in (operation.location, *operation.sources):
-            by_source.setdefault(source, []).append(operation)
+            by_source.setdefault(source, []).append(operation.name)
         path_item = operation.location.rsplit("/", 1)[0]
-        by_source.setdefault(path_item + "/parameters", []).append(operation)
+        by_source.setdefault(path_item + "/parameters", []).append(operation.name)
+    for failure in failures:
+        by_source.setdefault(failure.location, []).append(failure.location)
     bad: dict[str, str] = {}
     unplaced: list[Any] = []
     for problem in problems:
         parts = problem.location.split("/")
-        touched: list[Operation] = []
-        for end in range(len(parts), 1, -1):
+        touched: list[str] = []
+        for end in range(len(parts), 0, -1):
             touched.extend(by_source.get("/".join(parts[:end]), ()))
         if not touched:
             unplaced.append(problem)
-        for operation in touched:
-            bad.setdefault(operation.name, f"invalid spec {problem}")
+        for key in touched:
+            bad.setdefault(key, f"invalid spec {problem}")
     return bad, unplaced
