@@ -53,6 +53,8 @@ _NAMED: Final = frozenset(
 )
 #: OpenAPI annotations that are not JSON Schema (dropped, so strict exporters stay happy).
 _OPENAPI_ONLY: Final = frozenset({"example", "xml", "externalDocs", "discriminator", "nullable"})
+#: Keywords that would change how the ``#/$defs/...`` references written here resolve.
+_RESOLUTION: Final = frozenset({"$id", "$schema", "id"})
 
 
 class SchemaConverter:
@@ -210,6 +212,8 @@ class SchemaConverter:
 def _dropped(keyword: str, value: Any) -> bool:
     """Whether *keyword* is left out: OpenAPI-only, an extension, or a pattern we cannot run."""
     if keyword in _OPENAPI_ONLY or keyword.startswith("x-"):
+        return True
+    if keyword in _RESOLUTION and isinstance(value, str):
         return True
     return keyword == "pattern" and not _runnable(value)
 

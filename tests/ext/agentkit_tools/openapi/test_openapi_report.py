@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from agentkit import ToolRegistry
 from agentkit.cli._main import main
+from agentkit.tools import compile_schema
 from agentkit_tools.openapi import OpenAPIError, OpenAPIParser
 from agentkit_tools.openapi._schema import NameAllocator, shorten
 
@@ -153,3 +154,27 @@ def test_cli_lists_skipped_operations_and_names_the_limit_flag(
     assert "skipped POST /bad (#/paths/~1bad/post)" in captured.err
     assert main(["openapi", "inspect", str(path), "--max-spec-bytes", "50"]) == 1
     assert "--max-spec-bytes N" in capsys.readouterr().err
+
+
+def test_a_schema_id_cannot_rebase_the_references() -> None:
+    """`$id`/`$schema` in a spec's schema are dropped, so `#/$defs/...` still resolves locally."""
+    document = spec(
+        {"/a": {"post": {"operationId": "a", "requestBody": body("Outer"), "responses": OK}}},
+        {
+            "Outer": {
+                "type": "object",
+                "properties": {"inner": {"$ref": "#/components/schemas/Inner"}},
+            },
+            "Inner": {
+                "$id": "http://127.0.0.1:9/elsewhere.json",
+                "type": "object",
+                "properties": {"next": {"$ref": "#/components/schemas/Inner"}},
+            },
+        },
+    )
+    document["openapi"] = "3.1.0"  # 3.0 does not allow $id at all
+    (tool,) = OpenAPIParser().extract_tools(document, strict=True)
+    assert "$id" not in tool.parameters["$defs"]["Inner"]
+    check = compile_schema(tool.parameters)
+    assert check.is_valid({"inner": {"next": {"next": {}}}})
+    assert not check.is_valid({"inner": {"next": {"next": 5}}})
