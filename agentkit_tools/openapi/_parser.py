@@ -484,7 +484,7 @@ class OpenAPIParser:
                     except ToolRegistrationError as exc:
                         if strict:
                             raise
-                        skipped.append(_skipped_tool(tool, str(exc)))
+                        skipped.append(_skipped_tool(tool, _with_source(tool, str(exc))))
                         continue
                     added.append(tool.name)
             except Exception:
@@ -598,6 +598,24 @@ def _check_schemas(tool: Tool) -> None:
                 f"{what} of tool {tool.name!r} is not valid JSON Schema at {where}"
                 f"{source}: {exc.message}"
             ) from None
+
+
+_SCHEMA_PLACE: Final = re.compile(r"^(parameters|returns) of tool .*? at (/[^:\s]*):")
+
+
+def _with_source(tool: Tool, message: str) -> str:
+    """The registry's *message* with where the faulty schema is written, when it is known."""
+    found = _SCHEMA_PLACE.match(message)
+    if found is None:
+        return message
+    tokens = [
+        token.replace("~1", "/").replace("~0", "~") for token in found[2].split("/")[1:] if token
+    ]
+    source = _source_of(tool, found[1], tokens)
+    if not source:
+        return message
+    end = found.end() - 1
+    return f"{message[:end]}{source}{message[end:]}"
 
 
 def _source_of(tool: Tool, what: str, path: list[Any]) -> str:

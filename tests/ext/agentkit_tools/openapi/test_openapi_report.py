@@ -178,3 +178,24 @@ def test_a_schema_id_cannot_rebase_the_references() -> None:
     check = compile_schema(tool.parameters)
     assert check.is_valid({"inner": {"next": {"next": {}}}})
     assert not check.is_valid({"inner": {"next": {"next": 5}}})
+
+
+@pytest.mark.parametrize("with_registry", [True, False])
+def test_a_schema_the_registry_refuses_names_where_it_is_written(with_registry: bool) -> None:
+    """A 3.1 schema that is not valid JSON Schema skips its operation, citing its source."""
+    document = spec(
+        {
+            "/a": {"post": {"operationId": "a", "requestBody": body("Outer"), "responses": OK}},
+            "/b": {"get": {"operationId": "b", "responses": OK}},
+        },
+        {
+            "Outer": {"type": "object", "properties": {"i": {"$ref": "#/components/schemas/I"}}},
+            "I": {"type": "object", "required": ["x", "x"]},
+        },
+    )
+    document["openapi"] = "3.1.0"  # 3.1 schemas are JSON Schema, checked when tools are made
+    report = OpenAPIParser().import_spec(document, ToolRegistry() if with_registry else None)
+    assert report.imported == ("b",)
+    (skipped,) = report.skipped
+    assert "is not valid JSON Schema at /$defs/I/required" in skipped.reason
+    assert "(written at #/components/schemas/I/required)" in skipped.reason
