@@ -1,6 +1,6 @@
 """Hook implementations of the ``openapi`` plugin (needs the ``openapi`` extra).
 
-The plugin imports nothing heavy: prance and httpx load only when a spec is read. Its
+The plugin imports nothing heavy: httpx, YAML and jsonschema-rs load only when a spec is read. Its
 ``agentkit_register_tools`` hook imports the specs named in ``AGENTKIT_OPENAPI_SPECS``
 (whitespace-separated file paths or http(s) URLs); without that variable it adds nothing, so
 ``OpenAPIParser`` stays the way to import a spec with options (auth, base URL, filters).
