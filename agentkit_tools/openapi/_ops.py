@@ -389,8 +389,13 @@ class _Reader:
             return returns, refs
         name = str(returns["$ref"]).removeprefix("#/$defs/")
         target = self.converter.defs.get(name)
-        if not isinstance(target, dict) or target.get("type") != "object":
+        if not isinstance(target, dict):
             return returns, refs
+        if target.get("type") != "object":
+            # Swagger definitions often leave out "type" beside their properties.
+            if "type" in target or "properties" not in target:
+                return returns, refs
+            target = {"type": "object", **target}
         return dict(target), self.converter.edges.get(name, frozenset())
 
     def _binding(

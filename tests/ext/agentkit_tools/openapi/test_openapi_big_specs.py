@@ -92,6 +92,11 @@ def test_kubernetes_imports_every_operation(kubernetes: Imported) -> None:
     assert len(kubernetes.tools) == 1014
     assert kubernetes.report.complete
     assert_self_contained(kubernetes.tools)
+    # A referenced definition returned in whole is an object (MCP's outputSchema), even where
+    # the Swagger definition leaves out "type".
+    returning = [tool for tool in kubernetes.tools if "$defs" in (tool.returns or {})]
+    assert returning
+    assert all(tool.returns["type"] == "object" for tool in returning)
 
 
 def test_a_property_named_ref_is_a_property(kubernetes: Imported) -> None:
