@@ -298,6 +298,8 @@ class ConflictResolver:
         ):
             raise ConfigurationError(f"required_votes must be an int >= 1, got {required_votes!r}")
         listed = _voting._at_most(votes, self.limits.max_votes)
+        # The classes of the votes tell which were checked where they entered (one pass in C).
+        types = set(map(type, listed))
         chosen_threshold = (
             self.supermajority_threshold if threshold is None else _voting.as_threshold(threshold)
         )
@@ -314,6 +316,7 @@ class ConflictResolver:
             conflict_type=kind,
             vote_type=name,
             votes=listed,
+            types=types,
             threshold=chosen_threshold,
             elimination_order=order,
             required_votes=required_votes,
@@ -322,7 +325,8 @@ class ConflictResolver:
         )
         # Checking and counting are linear (up to a log factor) in the ballot entries; a big
         # count runs in a worker thread so that it cannot hold the event loop.
-        if _ballot_entries_over(listed, _THREAD_ABOVE_ENTRIES):
+        ranked = name == VoteType.RANKED_CHOICE.value or name in self._plugin_methods
+        if _ballot_entries_over(listed, _THREAD_ABOVE_ENTRIES, ranked=ranked, types=types):
             resolution = await asyncio.to_thread(resolve)
         else:
             resolution = resolve()
@@ -353,6 +357,7 @@ class ConflictResolver:
         conflict_type: ConflictType,
         vote_type: str,
         votes: list[AgentVote],
+        types: set[type] | None,
         threshold: Fraction,
         elimination_order: tuple[str, ...] | None,
         required_votes: int | None,
@@ -361,9 +366,7 @@ class ConflictResolver:
     ) -> Resolution:
         """Check and count *votes* (no supervisor callback): the body of resolve_conflict."""
         name = vote_type
-        checked = _voting.validate_votes(
-            votes, allow_empty=required_votes is not None, limits=self.limits
-        )
+        checked = _voting._check(votes, required_votes is not None, self.limits, types)
         weights = (
             {
                 vote.agent_id: self.agent_weights[vote.agent_id]
@@ -484,7 +487,7 @@ class ConflictResolver:
             tallies=dict(count.tallies),
             rounds=count.rounds,
             resolved_by=RESOLVED_BY_VOTE,
-            participants=tuple(_voting._code_point_sorted(vote.agent_id for vote in votes)),
+            participants=tuple(_voting._code_point_sorted(_agent_ids(votes))),
             abstentions=abstentions,
             votes=votes,
             threshold=str(threshold) if vote_type == VoteType.SUPERMAJORITY.value else None,
@@ -537,14 +540,31 @@ def _decided_by_supervisor(resolution: Resolution, option: str, reason: str) -> 
     )
 
 
-def _ballot_entries_over(votes: Sequence[object], limit: int) -> bool:
+def _agent_ids(votes: tuple[AgentVote, ...]) -> list[str]:
+    """The voters of *votes*, in vote order (kept from the check when there was one)."""
+    known = getattr(votes, "agent_ids", None)
+    return known if known is not None else [vote.agent_id for vote in votes]
+
+
+def _ballot_entries_over(
+    votes: Sequence[object], limit: int, *, ranked: bool = True, types: set[type] | None = None
+) -> bool:
     """Whether *votes* hold more than *limit* entries (votes plus ranked options).
 
     Stops as soon as the answer is known, so it costs O(limit) at most; what is not a
-    well-formed vote counts as one entry (the check after rejects it).
+    well-formed vote counts as one entry (the check after rejects it). Votes checked where
+    they entered need no look at their rankings unless the method reads them (*ranked*).
     """
     if len(votes) > limit:
         return True
+    if types is None:
+        types = set(map(type, votes))
+    if not types - _voting._CHECKED_TYPES:
+        if not ranked:
+            return False
+        # Checked votes: their rankings are tuples or None; summed in C.
+        rankings = filter(None, [vote.ranking for vote in votes])  # type: ignore[attr-defined]
+        return len(votes) + sum(map(len, rankings)) > limit
     entries = 0
     for vote in votes:
         ranking = vote.ranking if isinstance(vote, AgentVote) else None
