@@ -180,6 +180,7 @@ class BusSubscription:
         self.failures = 0
         # Index = priority level; a worker takes from the highest non-empty level.
         self._levels: tuple[deque[QueueItem], ...] = tuple(deque() for _ in _LEVELS)
+        self._levels_high_first = tuple(reversed(self._levels))
         self._queued = 0
         self._idle_workers: deque[asyncio.Future[None]] = deque()
         self._blocked_publishers: deque[asyncio.Future[None]] = deque()
@@ -232,10 +233,23 @@ class BusSubscription:
 
         *priority* is required for encoded bytes; for a message or envelope it is read off it.
         """
+        # _push inlined: this is every publish's (and every NATS message's) way in.
         if self._queued >= self.queue_size:
             return False
-        self._push(item, priority)
+        if priority is None:
+            assert not isinstance(item, bytes), "encoded items need their priority"
+            priority = (item if type(item) is PubSubMessage else item.message).priority  # type: ignore[union-attr]
+        if not _LOWEST <= priority <= _HIGHEST:
+            priority = _LOWEST if priority < _LOWEST else _HIGHEST
+        self._levels[priority].append(item)
+        self._queued += 1
+        if self._idle_workers:
+            self._wake_one(self._idle_workers)
         return True
+
+    def has_room(self) -> bool:
+        """Whether :meth:`offer` would queue an item now."""
+        return self._queued < self.queue_size
 
     async def put(
         self, item: QueueItem, timeout: float | None, priority: int | None = None
@@ -275,7 +289,7 @@ class BusSubscription:
     # -- delivery ----------------------------------------------------------------------
 
     def _pop(self) -> QueueItem:
-        for level in reversed(self._levels):
+        for level in self._levels_high_first:
             if level:
                 self._queued -= 1
                 return level.popleft()
@@ -286,6 +300,8 @@ class BusSubscription:
         handler = self._handler
         handler_is_async = self._handler_is_async
         handling = self._handling
+        levels = self._levels_high_first
+        idle_workers = self._idle_workers
         while True:
             if self._stopping:
                 # Stopped while a handler swallowed the cancellation: leave the queue to
@@ -293,10 +309,15 @@ class BusSubscription:
                 return
             if not self._queued:
                 waiter = loop.create_future()
-                self._idle_workers.append(waiter)
+                idle_workers.append(waiter)
                 await waiter
                 continue
-            item = self._pop()
+            # _pop inlined: the highest non-empty priority level, oldest first.
+            for level in levels:
+                if level:
+                    item = level.popleft()
+                    break
+            self._queued -= 1
             if self._blocked_publishers:
                 self._wake_one(self._blocked_publishers)
             self._in_flight += 1
