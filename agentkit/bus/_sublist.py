@@ -146,31 +146,34 @@ class Sublist(Generic[T]):
 
     def match_tokens(self, tokens: list[str], /) -> list[T]:
         """:meth:`match` for a subject already validated and split into *tokens*."""
-        found: list[tuple[int, T]] = []
+        # The entry dicts of the matching nodes; each is already in insertion order.
+        hits: list[dict[T, int]] = []
         count = len(tokens)
         # Explicit stack, not recursion: a subject may hold over a thousand tokens.
         stack: list[tuple[_Node[T], int]] = [(self._root, 0)]
         while stack:
             node, index = stack.pop()
-            while True:
-                if index == count:
-                    if node.entries:
-                        found.extend((order, entry) for entry, order in node.entries.items())
+            while index < count:
+                if node.tail is not None:
+                    # '>' stands for the one or more tokens still left (a '>' node is
+                    # pruned once empty, so it always holds entries).
+                    hits.append(node.tail.entries)
+                if node.star is not None:
+                    stack.append((node.star, index + 1))
+                child = node.literal.get(tokens[index])
+                if child is None:
                     break
-                tail = node.tail
-                if tail is not None and tail.entries:
-                    # '>' stands for the one or more tokens still left.
-                    found.extend((order, entry) for entry, order in tail.entries.items())
-                star = node.star
-                if star is not None:
-                    stack.append((star, index + 1))
-                literal = node.literal.get(tokens[index]) if node.literal else None
-                if literal is None:
-                    break
-                node = literal
+                node = child
                 index += 1
-        if len(found) > 1:
-            found.sort(key=_first)
+            else:
+                if node.entries:
+                    hits.append(node.entries)
+        if not hits:
+            return []
+        if len(hits) == 1:
+            return list(hits[0])
+        found = [(order, entry) for entries in hits for entry, order in entries.items()]
+        found.sort(key=_first)
         return [entry for _, entry in found]
 
 
