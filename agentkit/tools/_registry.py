@@ -8,6 +8,7 @@ import difflib
 import functools
 import inspect
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -515,8 +516,8 @@ _FIELD_WEIGHTS: Final = (4, 2, 2, 1)
 
 
 class _FieldIndex:
-    """One searched field of every tool: which tools hold each token, which tokens hold each
-    substring of one to three characters."""
+    """One searched field of every tool: which tools hold each token (a run of letters and
+    digits), which tokens hold each substring of one to three characters."""
 
     __slots__ = ("grams", "holders")
 
@@ -527,7 +528,7 @@ class _FieldIndex:
     def add(self, name: str, text: str) -> None:
         holders_of = self.holders
         grams = self.grams
-        for token in set(text.split()):
+        for token in set(_tokens(text)):
             holders = holders_of.get(token)
             if holders is not None:
                 holders.add(name)
@@ -543,7 +544,7 @@ class _FieldIndex:
     def remove(self, name: str, text: str) -> None:
         holders_of = self.holders
         grams = self.grams
-        for token in set(text.split()):
+        for token in set(_tokens(text)):
             holders = holders_of[token]
             holders.discard(name)
             if holders:
@@ -555,21 +556,21 @@ class _FieldIndex:
                 if not tokens:
                     del grams[gram]
 
-    def tools_with(self, word: str) -> set[str] | frozenset[str]:
-        """Names of the tools whose field contains *word* (no whitespace in it). The answer
-        may be the index's own set: read it, never change it."""
+    def tools_with(self, part: str) -> set[str] | frozenset[str]:
+        """Names of the tools whose field contains *part* (letters and digits only). The
+        answer may be the index's own set: read it, never change it."""
         grams = self.grams
-        if len(word) <= 3:
-            tokens: set[str] | frozenset[str] = grams.get(word, _NOTHING)
+        if len(part) <= 3:
+            tokens: set[str] | frozenset[str] = grams.get(part, _NOTHING)
         else:
             postings: list[set[str]] = []
-            for piece in {word[at : at + 3] for at in range(len(word) - 2)}:
+            for piece in {part[at : at + 3] for at in range(len(part) - 2)}:
                 found = grams.get(piece)
                 if found is None:
                     return _NOTHING
                 postings.append(found)
             postings.sort(key=len)
-            tokens = {token for token in postings[0].intersection(*postings[1:]) if word in token}
+            tokens = {token for token in postings[0].intersection(*postings[1:]) if part in token}
         if not tokens:
             return _NOTHING
         if len(tokens) == 1:
@@ -582,12 +583,14 @@ class _SearchIndex:
     """What ``search_tools`` needs, kept in step with the registry's tools.
 
     Each searched field (name, category, tags, description; lowercased) has its own index of
-    whitespace-separated tokens and of every substring of one to three characters of each
-    token. A search word has no whitespace, so it occurs in a field exactly when it occurs in
-    one of the field's tokens: the tokens holding a word of up to three characters are listed
-    under it, and those holding a longer word are among the tokens holding all its
-    three-character pieces (then checked). The tools are then grouped by score with set
-    operations; the cost follows the tools found, not the tools registered.
+    tokens, the runs of letters and digits (``weather``, ``get``, ``forecast`` in
+    ``weather_get-forecast``), and of every substring of one to three characters of each
+    token. A search word made of letters and digits occurs in a field exactly when it occurs
+    in one of the field's tokens: the tokens holding a word of up to three characters are
+    listed under it, and those holding a longer word are among the tokens holding all its
+    three-character pieces (then checked). A word with other characters is looked for by its
+    letter-and-digit parts, then checked in the field's text. The tools are grouped by score
+    with set operations; the cost follows the tools found, not the tools registered.
     """
 
     __slots__ = ("_fields", "_texts")
@@ -614,6 +617,21 @@ class _SearchIndex:
         for field, text in zip(self._fields, self._texts.pop(name), strict=True):
             field.remove(name, text)
 
+    def _tools_with(self, word: str, at: int) -> set[str] | frozenset[str]:
+        """Names of the tools whose field number *at* contains *word* (no whitespace)."""
+        field = self._fields[at]
+        parts = _tokens(word)
+        if parts == [word]:
+            return field.tools_with(word)
+        if parts:
+            found = [field.tools_with(part) for part in parts]
+            found.sort(key=len)
+            candidates: Any = found[0].intersection(*found[1:])
+        else:  # only separators: every tool may hold them
+            candidates = self._texts
+        texts = self._texts
+        return {name for name in candidates if word in texts[name][at]}
+
     def search(self, words: list[str]) -> list[str]:
         """Names of the tools matching every one of *words* (lowercased, at least one), best
         first: the score (the weights of the fields each word occurs in, summed over the
@@ -622,8 +640,8 @@ class _SearchIndex:
         matching: list[set[str] | frozenset[str]] = []  # per distinct word: tools with it
         for word, repeats in Counter(words).items():
             found = []
-            for field, weight in zip(self._fields, _FIELD_WEIGHTS, strict=True):
-                tools = field.tools_with(word)
+            for at, weight in enumerate(_FIELD_WEIGHTS):
+                tools = self._tools_with(word, at)
                 if tools:
                     found.append(tools)
                     hits.append((weight * repeats, tools))
@@ -659,6 +677,14 @@ def _merge(groups: dict[int, set[str]], score: int, names: set[str]) -> None:
 
 
 _NOTHING: Final[frozenset[str]] = frozenset()
+
+
+_SEPARATORS: Final = re.compile(r"[\W_]+")
+
+
+def _tokens(text: str) -> list[str]:
+    """The runs of letters and digits in *text*: anything else (``_`` too) separates them."""
+    return [token for token in _SEPARATORS.split(text) if token]
 
 
 def _pieces(token: str) -> set[str]:
