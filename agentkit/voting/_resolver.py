@@ -48,6 +48,21 @@ _THREAD_ABOVE_ENTRIES = 5_000
 #: The largest total a plugin method's tallies may hold (so sums stay finite).
 _PLUGIN_MAX_TOTAL = 1e300
 
+# The built-in methods' names as plain str constants: reading ``VoteType.X.value`` goes
+# through an enum descriptor each time, which a count of three votes noticed.
+_MAJORITY = VoteType.MAJORITY.value
+_SUPERMAJORITY = VoteType.SUPERMAJORITY.value
+_UNANIMOUS = VoteType.UNANIMOUS.value
+_WEIGHTED = VoteType.WEIGHTED.value
+_RANKED_CHOICE = VoteType.RANKED_CHOICE.value
+#: Every spelling ``method_name`` accepts for a built-in method (its value, its name, in any
+#: case the lowercase forms match), mapped to the method's name.
+_BUILTIN_SPELLINGS = {
+    spelling: member.value
+    for member in VoteType
+    for spelling in (member.value, member.name.lower())
+}
+
 RESOLVED_BY_VOTE = "vote"
 RESOLVED_BY_SUPERVISOR = "supervisor"
 
@@ -200,6 +215,11 @@ class ConflictResolver:
         """The name of the method *vote_type* selects; ``ConfigurationError`` if unknown."""
         if vote_type is None:
             return self.default_vote_type
+        if type(vote_type) is str or type(vote_type) is VoteType:
+            # The common spellings in one look-up (a plugin's name never shadows a built-in).
+            known = _BUILTIN_SPELLINGS.get(vote_type)
+            if known is not None:
+                return known
         if isinstance(vote_type, VoteType):
             return vote_type.value
         if isinstance(vote_type, str):
@@ -232,17 +252,17 @@ class ConflictResolver:
         name = self.method_name(vote_type)
         limits = self.limits
         checked = _voting.validate_votes(votes, limits=limits)
-        if name == VoteType.MAJORITY.value:
+        if name == _MAJORITY:
             return _voting.majority(checked, limits=limits)
-        if name == VoteType.SUPERMAJORITY.value:
+        if name == _SUPERMAJORITY:
             chosen = self.supermajority_threshold if threshold is None else threshold
             return _voting.supermajority(checked, chosen, limits=limits)
-        if name == VoteType.UNANIMOUS.value:
+        if name == _UNANIMOUS:
             return _voting.unanimous(checked, limits=limits)
-        if name == VoteType.WEIGHTED.value:
+        if name == _WEIGHTED:
             weights = self.agent_weights if agent_weights is None else agent_weights
             return _voting.weighted(checked, weights, limits=limits)
-        if name == VoteType.RANKED_CHOICE.value:
+        if name == _RANKED_CHOICE:
             order = self.elimination_order if elimination_order is None else elimination_order
             return _voting.ranked_choice(checked, order, limits=limits)
         return self._count_with_plugin(name, checked)
@@ -325,7 +345,7 @@ class ConflictResolver:
         )
         # Checking and counting are linear (up to a log factor) in the ballot entries; a big
         # count runs in a worker thread so that it cannot hold the event loop.
-        ranked = name == VoteType.RANKED_CHOICE.value or name in self._plugin_methods
+        ranked = name == _RANKED_CHOICE or name in self._plugin_methods
         if _ballot_entries_over(listed, _THREAD_ABOVE_ENTRIES, ranked=ranked, types=types):
             resolution = await asyncio.to_thread(resolve)
         else:
@@ -373,7 +393,7 @@ class ConflictResolver:
                 for vote in checked
                 if vote.weight is None and vote.agent_id in self.agent_weights
             }
-            if name == VoteType.WEIGHTED.value and self.agent_weights
+            if name == _WEIGHTED and self.agent_weights
             else {}
         )
         return self._build(
@@ -490,11 +510,9 @@ class ConflictResolver:
             participants=tuple(_voting._code_point_sorted(_agent_ids(votes))),
             abstentions=abstentions,
             votes=votes,
-            threshold=str(threshold) if vote_type == VoteType.SUPERMAJORITY.value else None,
-            agent_weights=agent_weights if vote_type == VoteType.WEIGHTED.value else {},
-            elimination_order=(
-                elimination_order if vote_type == VoteType.RANKED_CHOICE.value else None
-            ),
+            threshold=str(threshold) if vote_type == _SUPERMAJORITY else None,
+            agent_weights=agent_weights if vote_type == _WEIGHTED else {},
+            elimination_order=(elimination_order if vote_type == _RANKED_CHOICE else None),
             required_votes=required_votes,
             supervisor_agent_id=supervisor_agent_id,
             supervisor_decision=supervisor_decision,

@@ -235,6 +235,14 @@ def _check(
 
 def _at_most(votes: Iterable[AgentVote], max_votes: int) -> list[AgentVote]:
     """*votes* as a list, refused as soon as it holds more than *max_votes*."""
+    if type(votes) is list or type(votes) is tuple or type(votes) is CheckedVotes:
+        # The common case without the ABC checks below.
+        if len(votes) > max_votes:
+            raise VoteLimitError(
+                f"{len(votes)} votes is more than max_votes={max_votes}; count fewer votes or"
+                " raise the max_votes option of ConflictResolver"
+            )
+        return list(votes)
     if isinstance(votes, str | bytes | Mapping) or not isinstance(votes, Iterable):
         raise InvalidVoteError(
             f"votes must be a list of AgentVote, got {type(votes).__name__}: {_shown(votes)}"
@@ -413,8 +421,24 @@ def _code_point_sorted(options: Iterable[str]) -> list[str]:
     return list(heapq.merge(*runs))
 
 
+#: Up to this many distinct options ``_tally`` counts each with ``list.count``.
+_FEW_OPTIONS = 16
+
+
+def _tally(options: list[str]) -> dict[str, int]:
+    """How often each option occurs in *options* (in no particular order).
+
+    A few distinct options (the common case) are counted by ``list.count``, a plain C loop
+    that compares by identity first: faster than a Counter's lookup per vote.
+    """
+    distinct = set(options)
+    if len(distinct) <= _FEW_OPTIONS:
+        return {option: options.count(option) for option in distinct}
+    return Counter(options)
+
+
 def _counts(votes: Sequence[AgentVote]) -> dict[str, int]:
-    counts = Counter([vote.option for vote in votes])
+    counts = _tally([vote.option for vote in votes])
     return {option: counts[option] for option in _code_point_sorted(counts)}
 
 
@@ -607,6 +631,9 @@ def ranked_choice(
     """
     votes = validate_votes(votes, limits=limits)
     order_rank = _elimination_ranks(elimination_order)
+    decided = _decided_in_round_one(votes)
+    if decided is not None:
+        return decided
     # Identical ballots are counted together: few distinct ballots is the common case. A
     # ballot ranking one option is kept as that option (a str): it never moves, it is simply
     # exhausted when its option goes, so it needs no tuple, pile or iterator (objects the
@@ -681,6 +708,33 @@ def ranked_choice(
         changes = {option: counts[option] for option in _code_point_sorted(moved)} if moved else {}
         for option, before in moved.items():
             tally.update(option, before)
+
+
+def _decided_in_round_one(votes: Sequence[AgentVote]) -> VoteCount | None:
+    """The count when round 1 decides (an option is first on more than half of the ballots).
+
+    Then no ballot ever moves, so the count needs the first preferences (each vote's option)
+    and the set of options ranked anywhere (round 1 lists every option), not the piles.
+    """
+    first = _tally([vote.option for vote in votes])
+    top_option, top = max(first.items(), key=_COUNT)
+    total = len(votes)
+    if 2 * top <= total:
+        return None
+    distinct: dict[str, None] = dict.fromkeys(first)
+    for ranking in {vote.ranking for vote in votes}:
+        if ranking is not None and len(ranking) > 1:
+            _add_keys(distinct, ranking)
+    counts = {option: first.get(option, 0) for option in _code_point_sorted(distinct)}
+    round_one = IRVRound(
+        number=1,
+        tallies=dict(counts),
+        continuing_ballots=total,
+        exhausted_ballots=0,
+        continuing_options=len(counts),
+        winner=top_option,
+    )
+    return _irv_result(top_option, top, total, counts, (round_one,))
 
 
 def _irv_result(

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from agentkit import AgentVote, ConflictResolver, ConflictType, InvalidVoteError, VoteType
+from agentkit import (
+    AgentVote,
+    ConflictResolver,
+    ConflictType,
+    InvalidVoteError,
+    VoteType,
+    VotingError,
+)
 from agentkit.voting._voting import (
     DEFAULT_LIMITS,
     VoteLimits,
@@ -58,7 +65,7 @@ def vote_lists(draw: st.DrawFn) -> list[AgentVote]:
 def _outcome(method: object, votes: list[AgentVote], **kwargs: object) -> object:
     try:
         return msgspec.msgpack.encode(method(votes, **kwargs))  # type: ignore[operator]
-    except InvalidVoteError as exc:
+    except VotingError as exc:
         return ("error", type(exc))
 
 
@@ -76,7 +83,6 @@ def test_decoded_votes_count_like_built_ones(votes: list[AgentVote]) -> None:
         decoded = msgspec.msgpack.decode(msgspec.msgpack.encode(votes), type=list[AgentVote])
     except msgspec.ValidationError:
         assume(False)  # a bool where a float belongs does not decode at all
-    assert decoded == votes
     for method in METHODS:
         assert _outcome(method, decoded) == _outcome(method, votes)
 
