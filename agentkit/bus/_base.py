@@ -48,6 +48,7 @@ __all__ = [
     "HISTORY_FILE_EVERY",
     "MAX_CONCURRENCY",
     "REDRIVEN_FROM_HEADER",
+    "SCRATCH_BYTES",
     "BusBase",
     "check_timeout",
 ]
@@ -63,6 +64,9 @@ _MAX_VALID_TOPICS = 10_000
 
 #: Published messages held before they are filed into the per-topic history.
 HISTORY_FILE_EVERY = 256
+
+#: Size of the reused encoding buffer; one grown past 64 times this is replaced.
+SCRATCH_BYTES = 1024
 
 #: Most workers one subscription may run (each is a task; more than this is a mistake).
 MAX_CONCURRENCY = 10_000
@@ -135,6 +139,8 @@ class BusBase:
         self._history_topics = history_topics
         self._history: OrderedDict[str, deque[PubSubMessage]] = OrderedDict()
         self._unfiled: list[PubSubMessage] = []
+        # Where a publish that needs only the encoded size encodes (see InMemoryPubSub).
+        self._scratch = bytearray(SCRATCH_BYTES)
         self._dead_letter_size = dead_letter_size
         self._dead_letters: OrderedDict[str, tuple[DeadLetter, BusSubscription | None]] = (
             OrderedDict()
@@ -190,11 +196,14 @@ class BusBase:
         except Exception as exc:
             raise encode_error(message, exc) from exc
         if len(data) > self.max_payload:
-            raise MessageTooLargeError(
-                f"the message to {topic!r} encodes to {len(data)} bytes, over the limit of"
-                f" {self.max_payload}; send a reference (a URL, an object-store key) instead"
-            )
+            raise self._too_large(topic, len(data))
         return message, data
+
+    def _too_large(self, topic: str, size: int) -> MessageTooLargeError:
+        return MessageTooLargeError(
+            f"the message to {topic!r} encodes to {size} bytes, over the limit of"
+            f" {self.max_payload}; send a reference (a URL, an object-store key) instead"
+        )
 
     def _validate_topic(self, topic: str) -> str:
         """Check a topic not seen before and remember it (a bounded set)."""

@@ -9,8 +9,15 @@ from typing import Any
 import msgspec
 
 from agentkit._clock import wait_for
-from agentkit.bus._base import HISTORY_FILE_EVERY, BusBase, check_timeout
-from agentkit.bus._messages import PubSubMessage, decode_message, new_message_id
+from agentkit.bus._base import HISTORY_FILE_EVERY, SCRATCH_BYTES, BusBase, check_timeout
+from agentkit.bus._messages import (
+    PubSubMessage,
+    check_message,
+    decode_message,
+    encode_error,
+    encode_into,
+    new_message_id,
+)
 from agentkit.bus._sublist import Sublist, is_literal
 from agentkit.bus._subscription import BusSubscription
 from agentkit.exceptions import NoRespondersError, RequestTimeoutError
@@ -23,6 +30,8 @@ _INBOX_PREFIX = "_INBOX."
 #: A subscription whose queue was full, with what it still has to take.
 _Blocked = tuple[BusSubscription, "bytes | PubSubMessage", int]
 _MAX_CACHED_ROUTES = 10_000
+#: A scratch encoding buffer grown past this (by a large message) is replaced.
+SCRATCH_KEEP = 64 * SCRATCH_BYTES
 
 
 class _QueueGroup:
@@ -191,12 +200,58 @@ class InMemoryPubSub(BusBase):
         while a subscription's queue is full; with *timeout*, raises ``BackpressureError``
         instead of waiting longer.
         """
-        message, data = self._prepare(topic, message)
+        if (
+            type(message) is not PubSubMessage
+            or self._copy_messages
+            or self._closing
+            or self._replies
+            or type(topic) is not str
+            or topic not in self._valid_topics
+            or message.topic != topic
+        ):
+            message, data = self._prepare(topic, message)
+            if timeout is not None:
+                timeout = check_timeout("timeout", timeout)
+            blocked = self._fan_out(message, data)
+            if blocked is not None:
+                await self._wait_for_room(blocked, timeout)
+            return message
+        # The hot path, inlined (_prepare and _fan_out): a caller-built message to a known
+        # topic, no copies, no request waiting. Only the encoded size is needed, so it is
+        # encoded into a reused buffer, not a new bytes object.
+        check_message(message)
+        scratch = self._scratch
+        try:
+            encode_into(message, scratch)
+        except Exception as exc:
+            raise encode_error(message, exc) from exc
+        size = len(scratch)
+        if size > SCRATCH_KEEP:
+            self._scratch = bytearray(SCRATCH_BYTES)
+        if size > self.max_payload:
+            raise self._too_large(topic, size)
         if timeout is not None:
             timeout = check_timeout("timeout", timeout)
-        blocked = self._fan_out(message, data)
-        if blocked is not None:
-            await self._wait_for_room(blocked, timeout)
+        self.published += 1
+        if self._history_size:
+            unfiled = self._unfiled
+            unfiled.append(message)
+            if len(unfiled) >= HISTORY_FILE_EVERY:
+                self._file_history()
+        plain, groups = self._routes.get(topic) or self._route(topic)
+        priority = message.priority
+        full: list[_Blocked] | None = None
+        for subscription in plain:
+            if not subscription.offer(message, priority):
+                full = [] if full is None else full
+                full.append((subscription, message, priority))
+        for group in groups:
+            member = group.pick()
+            if not member.offer(message, priority):
+                full = [] if full is None else full
+                full.append((member, message, priority))
+        if full is not None:
+            await self._wait_for_room(full, timeout)
         return message
 
     def _fan_out(self, message: PubSubMessage, data: bytes) -> list[_Blocked] | None:

@@ -22,6 +22,7 @@ __all__ = [
     "decode_message",
     "decode_raw",
     "encode_error",
+    "encode_into",
     "encode_message",
     "encode_raw",
     "new_message_id",
@@ -90,6 +91,8 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 _ENCODER = msgspec.msgpack.Encoder()
 #: The encoder's bound method, for the publish paths that call it directly.
 encode_raw = _ENCODER.encode
+#: Encode into a reused bytearray (truncated to the message): no bytes object per call.
+encode_into = _ENCODER.encode_into
 _DECODER = msgspec.msgpack.Decoder(PubSubMessage)
 #: The decoder's bound method, for the receive paths that call it directly and fall back to
 #: :func:`decode_message` (which checks the version and words the error) when it raises.
