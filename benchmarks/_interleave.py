@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import statistics
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from _util import RESULTS_KEY
 
-__all__ = ["Side", "interleave", "interleave_async", "report"]
+__all__ = ["Side", "interleave", "interleave_async", "report", "run_interleaved", "timing"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,41 @@ async def interleave_async(
             if index >= warmup:
                 times[key].append(seconds)
     return times
+
+
+def timing(run: Callable[[], Awaitable[int]], expected: int) -> Callable[[], Awaitable[float]]:
+    """A side that times *run*, which must report *expected* operations done."""
+
+    async def timed() -> float:
+        started = time.perf_counter()
+        done = await run()
+        elapsed = time.perf_counter() - started
+        assert done == expected, f"expected {expected} operations, got {done}"
+        return elapsed
+
+    return timed
+
+
+def run_interleaved(
+    benchmark: Any,
+    loop: asyncio.AbstractEventLoop,
+    runs: dict[str, Callable[[], Awaitable[float]]],
+    rounds: int,
+) -> dict[str, list[float]] | None:
+    """Interleave *runs* on *loop* inside one pytest-benchmark run; None when benchmarks are
+    disabled (then every side ran once, untimed, and checked its work)."""
+    enabled = bool(benchmark.enabled)
+    measured: dict[str, dict[str, list[float]]] = {}
+
+    def run_all() -> None:
+        measured["times"] = loop.run_until_complete(
+            interleave_async(runs, rounds if enabled else 1, warmup=1 if enabled else 0)
+        )
+
+    benchmark.pedantic(run_all, rounds=1, iterations=1)
+    if "times" not in measured:
+        run_all()
+    return measured["times"] if enabled else None
 
 
 def report(
