@@ -12,8 +12,9 @@
 Every round times each side once on fresh objects (setup and teardown untimed, a
 ``gc.collect()`` before each timed run so no side pays for another's garbage), the order of
 the sides rotating from round to round, so drift on a shared machine hits every side alike.
-The medians, the spread over rounds (min-max) and the ratio of medians are printed (``-s``)
-and recorded for the conftest table. Run with
+The medians, the spread over rounds (min-max) and the ratio of medians are printed (``-s``),
+in wall time and in this process's CPU time (what the other jobs on a shared machine do not
+distort); the wall-time medians are recorded for the conftest table. Run with
 ``pytest benchmarks/bench_bus.py --benchmark-only -s``; under ``--benchmark-disable`` each
 side runs once and must complete all its work.
 """
@@ -53,34 +54,48 @@ MakeRound = Callable[[], Awaitable[Round]]
 # -- interleaving ---------------------------------------------------------------------------
 
 
-async def _timed(make: MakeRound) -> tuple[float, int]:
-    """Seconds of one fresh round's ``run`` (setup, collection and teardown untimed)."""
+async def _timed(make: MakeRound) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one fresh round's ``run`` (setup and teardown untimed).
+
+    CPU time is this process's: on a shared machine it leaves out the time other jobs held
+    the CPU (for NATS it also leaves out nats-server's work, the same for every side).
+    """
     work = await make()
     try:
         gc.collect()
+        cpu = time.process_time()
         started = time.perf_counter()
         done = await work.run()
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
     finally:
         await work.close()
-    return seconds, done
+    return seconds, cpu, done
+
+
+#: CPU seconds per round of each side, kept beside the wall times under the same key.
+_CPU = "cpu:"
 
 
 async def _interleaved(
     sides: dict[str, MakeRound], timed_rounds: int, *, expected: int, warm_up: bool
 ) -> dict[str, list[float]]:
-    """Seconds per round of each side; the order of the sides rotates every round."""
+    """Wall seconds per round of each side (and CPU seconds under ``cpu:<side>``).
+
+    The order of the sides rotates every round.
+    """
     names = list(sides)
     if warm_up:
         for name in names:
             await _timed(sides[name])
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times: dict[str, list[float]] = {key: [] for name in names for key in (name, _CPU + name)}
     for index in range(timed_rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
-            seconds, done = await _timed(sides[name])
+            seconds, cpu, done = await _timed(sides[name])
             assert done == expected, f"{name}: {done} of {expected} operations in a round"
             times[name].append(seconds)
+            times[_CPU + name].append(cpu)
     return times
 
 
@@ -101,19 +116,20 @@ def _report(
     (anchor time / side time), of the medians and per round (min-max over rounds).
     """
     anchor = next(side for side, role, _ in entries if role == "anchor")
-    anchor_median = statistics.median(times[anchor])
     for side, role, label in entries:
         values = times[side]
         median = statistics.median(values)
         per_op = median / operations * 1e6
         spread = f"{min(values) / operations * 1e6:.2f}-{max(values) / operations * 1e6:.2f}"
         rate = operations / median
-        line = f"{figure}: {label}: median {per_op:.2f} µs/op, {rate:,.0f}/s (rounds {spread})"
+        cpu = statistics.median(times[_CPU + side]) / operations * 1e6
+        line = (
+            f"{figure}: {label}: median {per_op:.2f} µs/op wall (rounds {spread}),"
+            f" {cpu:.2f} µs/op CPU"
+        )
         if side != anchor:
-            per_round = sorted(a / s for a, s in zip(times[anchor], values, strict=True))
-            line += (
-                f"; {anchor_median / median:.2f}x the anchor"
-                f" (per round {per_round[0]:.2f}-{per_round[-1]:.2f}x)"
+            line += "; speed ratio to the anchor: " + ", ".join(
+                _ratio(times[key + anchor], times[key + side]) for key in ("", _CPU)
             )
         print(line)
         info: dict[str, Any] = {
@@ -133,6 +149,13 @@ def _report(
         if target is not None and role == "agentkit":
             info["target_ratio"] = target
         config.stash.setdefault(RESULTS_KEY, []).append(info)
+
+
+def _ratio(anchor: list[float], side: list[float]) -> str:
+    """Anchor time / side time: of the medians, and per round (min-max)."""
+    per_round = sorted(a / s for a, s in zip(anchor, side, strict=True))
+    ratio = statistics.median(anchor) / statistics.median(side)
+    return f"{ratio:.2f}x (per round {per_round[0]:.2f}-{per_round[-1]:.2f}x)"
 
 
 def _run(

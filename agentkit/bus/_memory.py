@@ -16,6 +16,7 @@ from agentkit.bus._messages import (
     decode_message,
     encode_error,
     encode_into,
+    encode_raw,
     new_message_id,
 )
 from agentkit.bus._sublist import Sublist, is_literal
@@ -202,7 +203,6 @@ class InMemoryPubSub(BusBase):
         """
         if (
             type(message) is not PubSubMessage
-            or self._copy_messages
             or self._closing
             or self._replies
             or type(topic) is not str
@@ -217,17 +217,24 @@ class InMemoryPubSub(BusBase):
                 await self._wait_for_room(blocked, timeout)
             return message
         # The hot path, inlined (_prepare and _fan_out): a caller-built message to a known
-        # topic, no copies, no request waiting. Only the encoded size is needed, so it is
+        # topic, no request waiting. With copies the subscriptions queue the encoded bytes;
+        # without, they share the message and only the encoded size is needed, so it is
         # encoded into a reused buffer, not a new bytes object.
         check_message(message)
-        scratch = self._scratch
+        item: bytes | PubSubMessage
         try:
-            encode_into(message, scratch)
+            if self._copy_messages:
+                item = encode_raw(message)
+                size = len(item)
+            else:
+                item = message
+                scratch = self._scratch
+                encode_into(message, scratch)
+                size = len(scratch)
+                if size > SCRATCH_KEEP:
+                    self._scratch = bytearray(SCRATCH_BYTES)
         except Exception as exc:
             raise encode_error(message, exc) from exc
-        size = len(scratch)
-        if size > SCRATCH_KEEP:
-            self._scratch = bytearray(SCRATCH_BYTES)
         if size > self.max_payload:
             raise self._too_large(topic, size)
         if timeout is not None:
@@ -242,14 +249,14 @@ class InMemoryPubSub(BusBase):
         priority = message.priority
         full: list[_Blocked] | None = None
         for subscription in plain:
-            if not subscription.offer(message, priority):
+            if not subscription.offer(item, priority):
                 full = [] if full is None else full
-                full.append((subscription, message, priority))
+                full.append((subscription, item, priority))
         for group in groups:
             member = group.pick()
-            if not member.offer(message, priority):
+            if not member.offer(item, priority):
                 full = [] if full is None else full
-                full.append((member, message, priority))
+                full.append((member, item, priority))
         if full is not None:
             await self._wait_for_room(full, timeout)
         return message

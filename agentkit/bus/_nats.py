@@ -15,7 +15,15 @@ import msgspec
 
 from agentkit.bus import _nats_durable as jetstream
 from agentkit.bus._base import HISTORY_FILE_EVERY
-from agentkit.bus._messages import WIRE_VERSION, PubSubMessage, decode_message, decode_raw
+from agentkit.bus._messages import (
+    WIRE_VERSION,
+    PubSubMessage,
+    check_message,
+    decode_message,
+    decode_raw,
+    encode_error,
+    encode_raw,
+)
 from agentkit.bus._nats_jetstream import STREAM_NAME, JetStreamBus
 from agentkit.bus._subscription import BusSubscription
 from agentkit.exceptions import (
@@ -230,15 +238,35 @@ class NatsPubSub(JetStreamBus):
         to ``durable_publish_timeout`` seconds (or *timeout*), then raises
         ``ConnectionLostError``.
         """
-        message, data = self._prepare(topic, message)
-        nc = self._nc if self._nc is not None else self._client()
-        # The validated topic: a plain str, even when the caller passed a str subclass.
-        topic = message.topic
-        if not durable and topic not in self._short_topics:
-            jetstream.check_control_line(self.max_control_line, topic, reply=False)
-            if len(self._short_topics) >= _MAX_SHORT_TOPICS:
-                self._short_topics.clear()
-            self._short_topics.add(topic)
+        nc = self._nc
+        if (
+            type(message) is PubSubMessage
+            and not durable
+            and nc is not None
+            and not self._closing
+            and type(topic) is str
+            and topic in self._short_topics
+            and message.topic == topic
+        ):
+            # The hot path, _prepare inlined: a caller-built message to a topic already
+            # validated and known to fit the control line.
+            check_message(message)
+            try:
+                data = encode_raw(message)
+            except Exception as exc:
+                raise encode_error(message, exc) from exc
+            if len(data) > self.max_payload:
+                raise self._too_large(topic, len(data))
+        else:
+            message, data = self._prepare(topic, message)
+            nc = self._nc if self._nc is not None else self._client()
+            # The validated topic: a plain str, even when the caller passed a str subclass.
+            topic = message.topic
+            if not durable and topic not in self._short_topics:
+                jetstream.check_control_line(self.max_control_line, topic, reply=False)
+                if len(self._short_topics) >= _MAX_SHORT_TOPICS:
+                    self._short_topics.clear()
+                self._short_topics.add(topic)
         self.published += 1
         if self._history_size:
             # BusBase._remember inlined: one append; filed into the history later.

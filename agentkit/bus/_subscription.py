@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 import msgspec
 
 from agentkit._clock import wait_for
-from agentkit.bus._messages import MessagePriority, PubSubMessage, decode_message
+from agentkit.bus._messages import (
+    WIRE_VERSION,
+    MessagePriority,
+    PubSubMessage,
+    decode_message,
+    decode_raw,
+)
 from agentkit.exceptions import BackpressureError, MessageDecodeError
 
 if TYPE_CHECKING:
@@ -329,11 +335,18 @@ class BusSubscription:
                 elif type(item) is Envelope:
                     message, envelope = item.message, item
                 else:
+                    envelope = None
                     try:
-                        message, envelope = decode_message(item), None  # type: ignore[arg-type]
-                    except MessageDecodeError as exc:
-                        await self._bus.dead_letter(self, _as_envelope(item), exc)
-                        continue
+                        # decode_message inlined; it words the error when this fails.
+                        message = decode_raw(item)  # type: ignore[arg-type]
+                        if message.version > WIRE_VERSION:
+                            message = decode_message(item)  # type: ignore[arg-type]
+                    except Exception:
+                        try:
+                            message = decode_message(item)  # type: ignore[arg-type]
+                        except MessageDecodeError as exc:
+                            await self._bus.dead_letter(self, _as_envelope(item), exc)
+                            continue
                 try:
                     # The handler call is inlined: this loop is the bus's hot path.
                     if handler_is_async:
