@@ -325,10 +325,12 @@ class ConflictResolver:
         )
         _voting._elimination_ranks(elimination_order)
         order = self.elimination_order if elimination_order is None else tuple(elimination_order)
-        absent = set(abstentions)
-        if not all(isinstance(agent_id, str) for agent_id in absent):
-            raise ConfigurationError("abstentions must be agent ids (str)")
-        abstained = tuple(_voting._code_point_sorted(absent))
+        abstained: tuple[str, ...] = ()
+        if abstentions:
+            absent = set(abstentions)
+            if not all(isinstance(agent_id, str) for agent_id in absent):
+                raise ConfigurationError("abstentions must be agent ids (str)")
+            abstained = tuple(_voting._code_point_sorted(absent))
         timestamp = self.clock.time()
         resolve = functools.partial(
             self._resolve_now,
