@@ -624,7 +624,12 @@ class _SearchIndex:
         if parts == [word]:
             return field.tools_with(word)
         if parts:
-            found = [field.tools_with(part) for part in parts]
+            found = []
+            for part in parts:
+                tools = field.tools_with(part)
+                if not tools:
+                    return _NOTHING
+                found.append(tools)
             found.sort(key=len)
             candidates: Any = found[0].intersection(*found[1:])
         else:  # only separators: every tool may hold them
@@ -637,7 +642,7 @@ class _SearchIndex:
         first: the score (the weights of the fields each word occurs in, summed over the
         words, repeats included) from high to low, then the name."""
         hits: list[tuple[int, set[str] | frozenset[str]]] = []  # (weight, tools), never empty
-        matching: list[set[str] | frozenset[str]] = []  # per distinct word: tools with it
+        matching: list[tuple[int, list[set[str] | frozenset[str]]]] = []  # per distinct word
         for word, repeats in Counter(words).items():
             found = []
             for at, weight in enumerate(_FIELD_WEIGHTS):
@@ -647,9 +652,15 @@ class _SearchIndex:
                     hits.append((weight * repeats, tools))
             if not found:
                 return []
-            matching.append(found[0] if len(found) == 1 else set().union(*found))
-        matching.sort(key=len)
-        chosen = set(matching[0]).intersection(*matching[1:])
+            matching.append((sum(map(len, found)), found))
+        # Start from the word found in the fewest tools; each further word only narrows that
+        # set (a cost that follows the set, not the further word's tools).
+        matching.sort(key=lambda item: item[0])
+        chosen = set().union(*matching[0][1])
+        for _, found in matching[1:]:
+            if not chosen:
+                return []
+            chosen = set().union(*(chosen & tools for tools in found))
         groups: dict[int, set[str]] = {0: chosen}  # score -> tools
         for weight, tools in hits:
             regrouped: dict[int, set[str]] = {}
