@@ -122,15 +122,17 @@ class Side:
     async def open(self) -> Side:
         for number in range(self.size):
             self.subscriptions.append(await self.bus.subscribe(_pattern(number), self.handle))
+        # Checked here, not per round: walking every pattern just before the timed publishes
+        # would leave the CPU caches colder for the larger sizes (measured: +35% at 10,000).
+        for target in {0, 1, 2, self.size - 1} & set(range(self.targets)):
+            subject = _fresh_subject(target)
+            matching = [n for n in range(self.size) if subject_matches(_pattern(n), subject)]
+            assert matching == [target], (subject, matching)
         return self
 
     async def timed_round(self) -> tuple[float, float]:
         """Wall and CPU seconds of one round's publishes; then wait (untimed) until handled."""
         subjects = [_fresh_subject(index % self.targets) for index in range(self.publishes)]
-        assert all(
-            sum(subject_matches(_pattern(number), subject) for number in range(self.size)) == 1
-            for subject in subjects[:1]
-        )
         before = self.seen
         publish = self.bus.publish
         started, started_cpu = time.perf_counter(), time.process_time()
