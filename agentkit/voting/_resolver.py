@@ -348,7 +348,22 @@ class ConflictResolver:
         # Checking and counting are linear (up to a log factor) in the ballot entries; a big
         # count runs in a worker thread so that it cannot hold the event loop.
         ranked = name == _RANKED_CHOICE or name in self._plugin_methods
-        if _ballot_entries_over(listed, _THREAD_ABOVE_ENTRIES, ranked=ranked, types=types):
+        rankings = None
+        if name == _RANKED_CHOICE and not types - _voting._CHECKED_TYPES:
+            # Checked votes: rankings are tuples or None, their lengths summed in C. Below the
+            # limit their distinct set is cheap to make here (hashing is bounded by the
+            # entries) and is kept for the count, which needs it.
+            all_rankings = [vote.ranking for vote in listed]
+            entries = len(listed) + sum(map(len, filter(None, all_rankings)))
+            in_thread = entries > _THREAD_ABOVE_ENTRIES
+            if not in_thread:
+                rankings = set(all_rankings)
+        else:
+            in_thread = _ballot_entries_over(
+                listed, _THREAD_ABOVE_ENTRIES, ranked=ranked, types=types
+            )
+        resolve = functools.partial(resolve, rankings=rankings)
+        if in_thread:
             resolution = await asyncio.to_thread(resolve)
         else:
             resolution = resolve()
@@ -380,6 +395,7 @@ class ConflictResolver:
         vote_type: str,
         votes: list[AgentVote],
         types: set[type] | None,
+        rankings: set[tuple[str, ...] | None] | None = None,
         threshold: Fraction,
         elimination_order: tuple[str, ...] | None,
         required_votes: int | None,
@@ -389,6 +405,8 @@ class ConflictResolver:
         """Check and count *votes* (no supervisor callback): the body of resolve_conflict."""
         name = vote_type
         checked = _voting._check(votes, required_votes is not None, self.limits, types)
+        if rankings is not None:
+            checked.rankings = rankings
         weights = (
             {
                 vote.agent_id: self.agent_weights[vote.agent_id]

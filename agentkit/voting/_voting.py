@@ -146,6 +146,9 @@ class CheckedVotes(tuple[AgentVote, ...]):
 
     weighted: bool = True
     agent_ids: list[str] | None = None
+    #: The distinct rankings of the votes (None among them for votes without one), when the
+    #: caller already collected them.
+    rankings: set[tuple[str, ...] | None] | None = None
 
 
 def validate_votes(
@@ -734,8 +737,15 @@ def _decided_in_round_one(votes: Sequence[AgentVote]) -> VoteCount | None:
     if 2 * top <= total:
         return None
     distinct: dict[str, None] = dict.fromkeys(first)
-    for ranking in {vote.ranking for vote in votes}:
-        if ranking is not None and len(ranking) > 1:
+    rankings = votes.rankings if isinstance(votes, CheckedVotes) else None
+    if rankings is None:
+        rankings = {vote.ranking for vote in votes}
+    for ranking in rankings:
+        if ranking is None or len(ranking) == 1:
+            continue
+        if len(ranking) <= _SORT_RUN:
+            distinct.update(dict.fromkeys(ranking))
+        else:
             _add_keys(distinct, ranking)
     counts = {option: first.get(option, 0) for option in _code_point_sorted(distinct)}
     round_one = IRVRound(
