@@ -117,3 +117,29 @@ async def test_resolve_conflict_keeps_checked_votes_as_given() -> None:
     assert resolution.votes == tuple(votes)
     assert resolution.participants == tuple(sorted(vote.agent_id for vote in votes))
     assert resolution.tallies == {"x": 27.0, "y": 18.0}
+
+
+@st.composite
+def ranked_votes(draw: st.DrawFn) -> list[AgentVote]:
+    """Up to 12 valid ranked or plain votes over four options."""
+    names = ["a", "b", "c", "d"]
+    votes = []
+    for index in range(draw(st.integers(1, 12))):
+        ranking = draw(st.permutations(names))[: draw(st.integers(1, 4))]
+        ranked = draw(st.booleans())
+        votes.append(AgentVote(f"v{index}", ranking[0], ranking=tuple(ranking) if ranked else None))
+    return votes
+
+
+@given(votes=ranked_votes())
+async def test_resolve_conflict_counts_ranked_choice_like_the_method(
+    votes: list[AgentVote],
+) -> None:
+    """Through the resolver (rankings collected once) the IRV count is the method's own."""
+    resolution = await ConflictResolver().resolve_conflict(
+        "c", ConflictType.DECISION, votes, VoteType.RANKED_CHOICE
+    )
+    count = ranked_choice(votes)
+    assert resolution.rounds == count.rounds
+    assert resolution.tallies == count.tallies
+    assert resolution.winning_option == count.winner
