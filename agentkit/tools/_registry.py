@@ -617,11 +617,11 @@ class _SearchIndex:
         for field, text in zip(self._fields, self._texts.pop(name), strict=True):
             field.remove(name, text)
 
-    def _tools_with(self, word: str, at: int) -> set[str] | frozenset[str]:
-        """Names of the tools whose field number *at* contains *word* (no whitespace)."""
+    def _tools_with(self, word: str, parts: list[str], at: int) -> set[str] | frozenset[str]:
+        """Names of the tools whose field number *at* contains *word* (no whitespace), whose
+        letter-and-digit runs are *parts*."""
         field = self._fields[at]
-        parts = _tokens(word)
-        if parts == [word]:
+        if len(parts) == 1 and parts[0] == word:
             return field.tools_with(word)
         if parts:
             found = []
@@ -645,8 +645,9 @@ class _SearchIndex:
         matching: list[tuple[int, list[set[str] | frozenset[str]]]] = []  # per distinct word
         for word, repeats in Counter(words).items():
             found = []
+            parts = _tokens(word)
             for at, weight in enumerate(_FIELD_WEIGHTS):
-                tools = self._tools_with(word, at)
+                tools = self._tools_with(word, parts, at)
                 if tools:
                     found.append(tools)
                     hits.append((weight * repeats, tools))
