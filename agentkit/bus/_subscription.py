@@ -161,6 +161,36 @@ class SubscriptionHost(Protocol):
 class BusSubscription:
     """A live subscription: queue, workers, retries; implements ``protocols.Subscription``."""
 
+    # Slots: the worker loop and ``offer`` read and write these on every message.
+    __slots__ = (
+        "__weakref__",
+        "_abandoned",
+        "_active",
+        "_blocked_publishers",
+        "_bus",
+        "_drain_waiters",
+        "_handler",
+        "_handler_is_async",
+        "_handling",
+        "_idle_workers",
+        "_in_flight",
+        "_levels",
+        "_levels_high_first",
+        "_on_close",
+        "_queue",
+        "_queued",
+        "_retrying",
+        "_stopping",
+        "_subject",
+        "_workers",
+        "delivered",
+        "durable",
+        "failures",
+        "max_attempts",
+        "max_concurrency",
+        "queue_size",
+    )
+
     def __init__(
         self,
         bus: SubscriptionHost,
