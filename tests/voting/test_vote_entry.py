@@ -7,7 +7,7 @@ import pickle
 
 import msgspec
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from agentkit import (
@@ -37,13 +37,15 @@ STRICT = VoteLimits(
 )
 
 options = st.sampled_from(["a", "b", "c", ""])
-numbers = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 2), st.booleans()
-)
+#: Numbers that decode into a float field (msgspec refuses a bool there before any check).
+wire_numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2, 2))
+numbers = st.one_of(wire_numbers, st.booleans())
 
 
 @st.composite
-def any_vote(draw: st.DrawFn, index: int) -> AgentVote:
+def any_vote(
+    draw: st.DrawFn, index: int, numbers: st.SearchStrategy[object] = numbers
+) -> AgentVote:
     """A vote that may be malformed in any field."""
     option = draw(options)
     ranking = draw(
@@ -56,10 +58,10 @@ def any_vote(draw: st.DrawFn, index: int) -> AgentVote:
 
 
 @st.composite
-def vote_lists(draw: st.DrawFn) -> list[AgentVote]:
+def vote_lists(draw: st.DrawFn, numbers: st.SearchStrategy[object] = numbers) -> list[AgentVote]:
     """One to six votes from distinct agents, some of them malformed."""
     size = draw(st.integers(1, 6))
-    return [draw(any_vote(index)) for index in range(size)]
+    return [draw(any_vote(index, numbers)) for index in range(size)]
 
 
 def _outcome(method: object, votes: list[AgentVote], **kwargs: object) -> object:
@@ -76,13 +78,10 @@ def test_trusted_and_rechecked_counts_agree(votes: list[AgentVote]) -> None:
         assert _outcome(method, votes) == _outcome(method, votes, limits=STRICT)
 
 
-@given(votes=vote_lists())
+@given(votes=vote_lists(wire_numbers))
 def test_decoded_votes_count_like_built_ones(votes: list[AgentVote]) -> None:
     """A vote decoded from the wire is judged exactly like the vote that was sent."""
-    try:
-        decoded = msgspec.msgpack.decode(msgspec.msgpack.encode(votes), type=list[AgentVote])
-    except msgspec.ValidationError:
-        assume(False)  # a bool where a float belongs does not decode at all
+    decoded = msgspec.msgpack.decode(msgspec.msgpack.encode(votes), type=list[AgentVote])
     for method in METHODS:
         assert _outcome(method, decoded) == _outcome(method, votes)
 
