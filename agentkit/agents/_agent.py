@@ -412,6 +412,8 @@ class _BallotDesk:
 
     #: Ballots handled at once by one desk (each agent still answers one at a time).
     CONCURRENT_BALLOTS = 64
+    #: Votes started in one step of the event loop before the desk lets other work run.
+    VOTES_PER_STEP = 256
     _desks: ClassVar[weakref.WeakKeyDictionary[Any, dict[str, _BallotDesk]]] = (
         weakref.WeakKeyDictionary()
     )
@@ -467,10 +469,14 @@ class _BallotDesk:
             members = frozenset(ballot.members)
             asked = [each for each in asked if each.agent.agent_id in members]
         pending = []
-        for attachment in asked:
+        for index, attachment in enumerate(asked, 1):
             rest = _start_eagerly(attachment.answer(ballot))
             if rest is not None:
                 pending.append(rest)
+            if not index % self.VOTES_PER_STEP:
+                # Thousands of local agents: let the loop in between, as separate
+                # subscriptions would.
+                await asyncio.sleep(0)
         if pending:
             await asyncio.gather(*pending)
 

@@ -143,3 +143,31 @@ async def test_closing_the_bus_with_a_vote_in_flight_does_not_hang(clock: Virtua
     await asyncio.wait_for(bus.close(timeout=0.2), 10)
     assert stuck.finished == []
     assert attachment.votes_cast == 0
+
+
+async def test_many_local_agents_let_the_loop_run_between_votes(bus: InMemoryPubSub) -> None:
+    """600 local members: other tasks get turns while the desk starts their votes."""
+    ticks = 0
+    seen: list[int] = []
+
+    class Ticking(Agent):
+        async def vote(self, ballot: Ballot) -> AgentVote:
+            seen.append(ticks)
+            return AgentVote(self.agent_id, "yes")
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    agents = [Ticking(f"a{index:03d}") for index in range(600)]
+    running = asyncio.ensure_future(ticker())
+    try:
+        async with AgentSwarm("s", bus, agents) as swarm:
+            resolution = await swarm.request_consensus("a000", "Go?", {}, timeout=30)
+    finally:
+        running.cancel()
+    assert len(resolution.votes) == 600
+    assert len(seen) == 600
+    assert seen[-1] > seen[0]
