@@ -86,10 +86,14 @@ class FunctionTool(Tool, Generic[P, R]):
 
     injected: tuple[str, ...] = ()
     bound: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The decorated function itself; :attr:`function` is what the registry calls.
+    original: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    #: What the registry calls before :meth:`bind` added the bound values.
+    unbound: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the original function directly (with the bound values)."""
-        original = cast("Callable[..., R]", getattr(self.function, "__wrapped__"))  # noqa: B009
+        original = cast("Callable[..., R]", self.original)
         if self.bound:
             return original(*args, **{**self.bound, **kwargs})
         return original(*args, **kwargs)
@@ -107,12 +111,13 @@ class FunctionTool(Tool, Generic[P, R]):
                 f"tool {self.name!r}: cannot bind {', '.join(unknown)}: "
                 f"not an Injected parameter (injected parameters: {known})"
             )
-        base = getattr(self.function, "_agentkit_unbound", self.function)
+        base = self.unbound if self.unbound is not None else self.function
         bound = {**self.bound, **values}
         return dataclasses.replace(
             self,
             function=_bind_call(cast("Callable[..., Any]", base), bound),
             bound=bound,
+            unbound=base,
         )
 
 
@@ -123,17 +128,12 @@ def _bind_call(base: Callable[..., Any], bound: Mapping[str, Any]) -> Callable[.
         async def call_async(**params: Any) -> Any:
             return await base(**params, **bound)
 
-        call: Callable[..., Any] = call_async
-    else:
+        return functools.wraps(base)(call_async)
 
-        def call_sync(**params: Any) -> Any:
-            return base(**params, **bound)
+    def call_sync(**params: Any) -> Any:
+        return base(**params, **bound)
 
-        call = call_sync
-    functools.update_wrapper(call, base)  # keeps the name, doc and __wrapped__ (the original)
-    call.__wrapped__ = getattr(base, "__wrapped__")  # type: ignore[attr-defined]  # noqa: B009
-    call._agentkit_unbound = base  # type: ignore[attr-defined]
-    return call
+    return functools.wraps(base)(call_sync)
 
 
 @overload
@@ -238,6 +238,7 @@ def tool_from_function(
         blocking=(not is_async) if blocking is None else blocking,
         function=wrapper,
         injected=tuple(spec.injectable),
+        original=function,
     )
 
 
@@ -352,7 +353,49 @@ class _FunctionSpec:
         return positional, keywords
 
     def wrapper(self, is_async: bool) -> Callable[..., Any]:
-        """The function the registry calls as ``function(**params)``."""
+        """The function the registry calls as ``function(**params)``.
+
+        With no positional-only or injected parameters the validated arguments are converted
+        in place; with nothing to convert either, the registry calls the function itself.
+        """
+        function = self.function
+        to_builtins = self.output_to_builtins
+        if any(positional for _, _, positional, _ in self.arguments) or self.injected:
+            return self._general_wrapper(is_async)
+        integers = tuple(name for name, convert, _, _ in self.arguments if convert is _integer)
+        converters = tuple(
+            (name, convert)
+            for name, convert, _, _ in self.arguments
+            if convert is not None and convert is not _integer
+        )
+        if not integers and not converters and not to_builtins:
+            return function
+
+        def convert(params: dict[str, Any]) -> None:
+            for name in integers:
+                if type(params.get(name)) is float:  # JSON Schema counts 2.0 as an integer
+                    params[name] = int(params[name])
+            for name, converter in converters:
+                if name in params:
+                    params[name] = converter(params[name])
+
+        if is_async:
+
+            async def call_async(**params: Any) -> Any:
+                convert(params)
+                output = await function(**params)
+                return msgspec.to_builtins(output) if to_builtins else output
+
+            return functools.wraps(function)(call_async)
+
+        def call(**params: Any) -> Any:
+            convert(params)
+            output = function(**params)
+            return msgspec.to_builtins(output) if to_builtins else output
+
+        return functools.wraps(function)(call)
+
+    def _general_wrapper(self, is_async: bool) -> Callable[..., Any]:
         function = self.function
         arguments = self._call_arguments
         to_builtins = self.output_to_builtins
