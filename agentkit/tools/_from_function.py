@@ -325,7 +325,8 @@ class _FunctionSpec:
         if returned not in (None, type(None), Any):
             builder = _SchemaBuilder(f"tool {name!r}, return value")
             self.returns = builder.build(returned)
-            self.output_to_builtins = builder.converts
+            # A TypedDict, a list or a number is returned as built (no copy of a big result).
+            self.output_to_builtins = builder.non_json
             compile_schema(self.returns, what=f"returns of tool {name!r}")
 
     def _call_arguments(self, params: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -479,6 +480,9 @@ class _SchemaBuilder:
     def __init__(self, where: str) -> None:
         self.where = where
         self.converts = False
+        #: Whether values of this annotation are not plain JSON data (a Struct, a dataclass,
+        #: an Enum member, a tuple), so a returned value must go through msgspec.to_builtins.
+        self.non_json = False
         self._seen: list[Any] = []
 
     def refuse(self, annotation: Any, why: str = "has no JSON Schema") -> ToolRegistrationError:
@@ -505,13 +509,13 @@ class _SchemaBuilder:
             items = self.build(arguments[0]) if arguments else {}
             return {"type": "array", "items": items} if items else {"type": "array"}
         if origin is tuple or annotation is tuple:
-            self.converts = True
+            self.converts = self.non_json = True
             return self._tuple(arguments)
         if origin is dict or annotation is dict:
             return self._dict(annotation, arguments)
         if isinstance(annotation, type):
             if issubclass(annotation, enum.Enum):
-                self.converts = True
+                self.converts = self.non_json = True
                 return self._enum(annotation)
             if issubclass(annotation, bool | int | float | str):
                 raise self.refuse(annotation, "(a subclass of a scalar type) is not supported")
@@ -521,6 +525,8 @@ class _SchemaBuilder:
                 or typing.is_typeddict(annotation)
             ):
                 self.converts = True
+                if not typing.is_typeddict(annotation):
+                    self.non_json = True
                 return self._object(annotation)
         raise self.refuse(annotation)
 
@@ -570,7 +576,7 @@ class _SchemaBuilder:
         plain: list[Any] = []
         for value in values:
             if isinstance(value, enum.Enum):
-                self.converts = True
+                self.converts = self.non_json = True
                 value = value.value
             kind = _json_kind(value)
             if kind is None:

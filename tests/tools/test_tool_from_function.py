@@ -708,3 +708,21 @@ def test_direct_call_runs_the_decorated_function_even_if_it_wraps_another() -> N
     made = tool(loud)
     assert made.original is loud
     assert made("hi") == "HI"
+
+
+class _Row(TypedDict):
+    name: str
+    score: float
+
+
+def test_plain_json_returns_are_not_copied() -> None:
+    """A TypedDict or list return is handed back as built; only non-JSON values are converted."""
+    rows: list[_Row] = [{"name": "a", "score": 1.5}]
+
+    @tool
+    def listing() -> list[_Row]:
+        """List rows."""
+        return rows
+
+    assert listing.function is not None
+    assert listing.function() is rows
