@@ -5,10 +5,10 @@ from __future__ import annotations
 from agentkit.tools import Tool
 from agentkit_tools.builtin._config import ToolsConfig
 from agentkit_tools.builtin.data import data_tools
+from agentkit_tools.builtin.file import file_tools
 from agentkit_tools.builtin.math import math_tools
 from agentkit_tools.builtin.text import text_tools
-from agentkit_tools.builtin._time import time_tools
-from agentkit_tools.builtin.file import file_tools
+from agentkit_tools.builtin.time import time_tools
 from agentkit_tools.builtin.web import web_tools
 
 __all__ = ["create_builtin_tools_library"]
