@@ -17,7 +17,7 @@ import msgspec
 from agentkit.tools import FunctionTool, Injected, Tool, tool
 from agentkit_tools.builtin import _data_ops
 from agentkit_tools.builtin._config import ToolsConfig
-from agentkit_tools.builtin._schema import typed_errors
+from agentkit_tools.builtin._errors import typed_errors
 from agentkit_tools.builtin._typed import Limit, Shape, fit_to_limits
 from agentkit_tools.builtin._validate import validate_data
 

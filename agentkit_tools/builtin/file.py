@@ -28,6 +28,7 @@ import msgspec
 from agentkit.exceptions import LimitExceededError, SandboxViolationError
 from agentkit.tools import FunctionTool, Injected, SafePattern, Tool, compile_pattern, escape, tool
 from agentkit_tools.builtin._config import ToolsConfig
+from agentkit_tools.builtin._errors import typed_errors
 from agentkit_tools.builtin._file_transfer import transfer
 from agentkit_tools.builtin._sandbox import (
     Entry,
@@ -36,7 +37,7 @@ from agentkit_tools.builtin._sandbox import (
     kind_of,
     split_path,
 )
-from agentkit_tools.builtin._schema import typed_errors
+from agentkit_tools.builtin._typed import Shape
 
 __all__ = [
     "TOOLS",
@@ -53,7 +54,6 @@ __all__ = [
     "file_search",
     "file_tools",
     "file_write",
-    "returns_shape",
     "write_file_bytes",
 ]
 
@@ -70,23 +70,6 @@ Encoding = Annotated[str, msgspec.Meta(max_length=40, description="Text encoding
 Overwrite = Annotated[bool, msgspec.Meta(description="Replace an existing destination")]
 #: Lines file_search tries at once before it looks at them one by one.
 _BATCH_LINES: Final = 256
-
-
-def returns_shape(kind: Any) -> msgspec.Meta:
-    """``Annotated`` metadata: a plain ``dict`` return gets the JSON Schema of *kind*.
-
-    ``@tool`` passes a ``TypedDict`` return through ``msgspec.to_builtins``, one C call that
-    copies the whole output while holding the GIL (about 50 ms for a page of 10,000 links); a
-    return annotated ``Annotated[dict[str, Any], returns_shape(Kind)]`` gets ``Kind``'s schema
-    and is returned as built.
-    """
-
-    def probe() -> None:
-        """Only its return annotation is read."""
-
-    probe.__annotations__ = {"return": kind}
-    schema = tool(name="returns_shape")(probe).returns
-    return msgspec.Meta(extra_json_schema=dict(schema or {}))
 
 
 def _show(parts: tuple[str, ...]) -> str:
@@ -326,7 +309,7 @@ def file_read(
     max_lines: Annotated[int, msgspec.Meta(ge=1)] | None = None,
     *,
     config: Config,
-) -> Annotated[dict[str, Any], returns_shape(ReadResult)]:
+) -> Annotated[dict[str, Any], Shape(ReadResult)]:
     """Read a text file from the sandbox, optionally a range of lines.
 
     Args:
@@ -405,7 +388,7 @@ def file_write(
 @typed_errors
 def file_copy(
     source: SandboxPath, destination: SandboxPath, overwrite: bool = False, *, config: Config
-) -> Annotated[dict[str, Any], returns_shape(TransferResult)]:
+) -> Annotated[dict[str, Any], Shape(TransferResult)]:
     """Copy a file or directory inside the sandbox.
 
     Args:
@@ -428,7 +411,7 @@ def file_copy(
 @typed_errors
 def file_move(
     source: SandboxPath, destination: SandboxPath, overwrite: bool = False, *, config: Config
-) -> Annotated[dict[str, Any], returns_shape(TransferResult)]:
+) -> Annotated[dict[str, Any], Shape(TransferResult)]:
     """Move or rename a file or directory inside the sandbox.
 
     Args:
@@ -484,7 +467,7 @@ def file_list(
     max_entries: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 1000,
     *,
     config: Config,
-) -> Annotated[dict[str, Any], returns_shape(ListResult)]:
+) -> Annotated[dict[str, Any], Shape(ListResult)]:
     """List a sandbox directory, optionally recursively and by glob.
 
     Args:
@@ -616,7 +599,7 @@ def file_search(
     max_results: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 100,
     *,
     config: Config,
-) -> Annotated[dict[str, Any], returns_shape(SearchResult)]:
+) -> Annotated[dict[str, Any], Shape(SearchResult)]:
     """Find lines matching text or a regex in sandbox files (grep).
 
     Args:

@@ -38,7 +38,7 @@ from agentkit.exceptions import LimitExceededError
 from agentkit.tools import FunctionTool, Injected, Tool, tool
 from agentkit_tools.builtin._calc import MAX_EXPRESSION_LENGTH, evaluate
 from agentkit_tools.builtin._config import ToolsConfig
-from agentkit_tools.builtin._schema import typed_errors
+from agentkit_tools.builtin._errors import typed_errors
 from agentkit_tools.builtin._units import convert
 
 __all__ = [

@@ -21,7 +21,7 @@ from agentkit.tools import FunctionTool, Injected, Tool, tool
 from agentkit_tools._netguard import guarded_request
 from agentkit_tools.builtin import _analysis, _text_ops
 from agentkit_tools.builtin._config import ToolsConfig
-from agentkit_tools.builtin._schema import typed_errors
+from agentkit_tools.builtin._errors import typed_errors
 from agentkit_tools.builtin._typed import Limit, Shape, fit_to_limits
 
 __all__ = [

@@ -40,8 +40,8 @@ from agentkit_tools.builtin._dates import (
     zone,
     zone_name,
 )
+from agentkit_tools.builtin._errors import typed_errors
 from agentkit_tools.builtin._limits import ToolLimits
-from agentkit_tools.builtin._schema import typed_errors
 
 __all__ = [
     "TOOLS",

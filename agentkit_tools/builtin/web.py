@@ -20,9 +20,10 @@ from agentkit.exceptions import LimitExceededError, ToolInputError, ToolNotConfi
 from agentkit.tools import FunctionTool, Injected, Tool, tool
 from agentkit_tools._netguard import GuardedResponse, guarded_request
 from agentkit_tools.builtin._config import ToolsConfig
+from agentkit_tools.builtin._errors import typed_errors
 from agentkit_tools.builtin._html import Page, check_selector, parse_html
-from agentkit_tools.builtin._schema import typed_errors
-from agentkit_tools.builtin.file import check_writable, returns_shape, write_file_bytes
+from agentkit_tools.builtin._typed import Shape
+from agentkit_tools.builtin.file import check_writable, write_file_bytes
 
 __all__ = [
     "TOOLS",
@@ -307,7 +308,7 @@ async def web_fetch(
 @typed_errors
 async def web_fetch_json(
     url: Url, headers: Headers = None, *, config: Config
-) -> Annotated[dict[str, Any], returns_shape(FetchJsonResult)]:
+) -> Annotated[dict[str, Any], Shape(FetchJsonResult)]:
     """GET a URL that returns JSON and return the parsed value.
 
     Args:
@@ -333,7 +334,7 @@ async def web_fetch_json(
 @typed_errors
 async def web_post_json(
     url: Url, body: Any, headers: Headers = None, *, config: Config
-) -> Annotated[dict[str, Any], returns_shape(PostJsonResult)]:
+) -> Annotated[dict[str, Any], Shape(PostJsonResult)]:
     """POST a JSON body to a URL; return status and the reply.
 
     Args:
@@ -393,7 +394,7 @@ async def web_scrape(
     max_chars: MaxChars = 100_000,
     *,
     config: Config,
-) -> Annotated[dict[str, Any], returns_shape(ScrapeResult)]:
+) -> Annotated[dict[str, Any], Shape(ScrapeResult)]:
     """Fetch an HTML page and extract title, text, headings, links, images, and elements
     matching a CSS selector.
 
@@ -431,7 +432,7 @@ async def web_scrape(
 @typed_errors
 async def web_extract_links(
     url: Url, same_host: bool = False, *, config: Config
-) -> Annotated[dict[str, Any], returns_shape(LinksResult)]:
+) -> Annotated[dict[str, Any], Shape(LinksResult)]:
     """List the absolute http(s) links of a page, de-duplicated.
 
     Args:
@@ -540,7 +541,7 @@ async def web_search(
     page_number: Annotated[int, msgspec.Meta(ge=1, le=50)] = 1,
     *,
     config: Config,
-) -> Annotated[dict[str, Any], returns_shape(SearchResult)]:
+) -> Annotated[dict[str, Any], Shape(SearchResult)]:
     """Search the web through the configured SearXNG instance.
 
     Args:
