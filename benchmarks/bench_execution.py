@@ -1,7 +1,8 @@
 """Execution beside raw Ray: per-task overhead and parallel_map over many small items.
 
-Each figure is an agentkit benchmark and an anchor doing the same work in the same run;
-``conftest.py`` prints them paired with the ratio. One local Ray (2 CPUs, no dashboard,
+Each figure is an agentkit side and an anchor doing the same work, **interleaved in rounds**
+in one process (``_interleave``): medians, the spread over rounds and the per-round ratio are
+printed (run with ``-s``) and ``conftest.py`` tables them. One local Ray (2 CPUs, no dashboard,
 300 MB object store) serves the module; it is shut down when the pytest session ends.
 Under ``--benchmark-disable`` each benchmark runs once on smaller counts (a smoke test).
 """
@@ -13,7 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _util import measure, record, rounds
+from _interleave import Side, report, run_interleaved, timing
+from _util import rounds
 
 from agentkit import DistributedEngine, ExecutionMode
 
@@ -62,146 +64,103 @@ def ray_engine(ray_module: Any, bench_loop: asyncio.AbstractEventLoop) -> Iterat
     bench_loop.run_until_complete(engine.shutdown())
 
 
-class Work:
-    """A round: an async callable doing the work, counting what completed."""
-
-    def __init__(self, run: Any) -> None:
-        self._run = run
-
-    async def run(self) -> int:
-        count: int = await self._run()
-        return count
-
-    async def close(self) -> None:
-        return None
-
-
-def _make(run: Any) -> Any:
-    async def make_round() -> Work:
-        return Work(run)
-
-    return make_round
-
-
 # -- 1. per-task overhead: DistributedEngine vs raw ray.get -------------------------------
 
 
-def test_engine_tasks(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    pytestconfig: pytest.Config,
-    ray_engine: DistributedEngine,
-) -> None:
-    """submit_task + wait_for_task for 500 tiny tasks in RAY mode; every result correct."""
-
-    async def run() -> int:
-        ids = [await ray_engine.submit_task("work", i, 1) for i in range(TASKS)]
-        results = [await ray_engine.wait_for_task(task_id) for task_id in ids]
-        assert results == [i + 1 for i in range(TASKS)]
-        return len(results)
-
-    measure(benchmark, bench_loop, _make(run), expected=TASKS, rounds=rounds(10))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=OVERHEAD,
-        role="agentkit",
-        label="DistributedEngine(RAY) submit_task/wait_for_task",
-        operations=TASKS,
-        unit="tasks",
-        target=1 / 1.2,
-    )
-
-
-def test_raw_ray_tasks(
+def test_task_overhead(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
     ray_module: Any,
+    ray_engine: DistributedEngine,
 ) -> None:
-    """The anchor: ``ray.get([f.remote(i) for i in range(500)])`` for the same function."""
+    """submit_task + wait_for_task for 500 tiny tasks in RAY mode and the raw
+    ``ray.get([f.remote(i) for i in range(500)])``, interleaved; every result correct."""
     remote_work = ray_module.remote(work)
+    expected = [i + 1 for i in range(TASKS)]
 
-    async def run() -> int:
-        results = ray_module.get([remote_work.remote(i) for i in range(TASKS)])
-        assert results == [i + 1 for i in range(TASKS)]
+    async def engine_run() -> int:
+        ids = [await ray_engine.submit_task("work", i, 1) for i in range(TASKS)]
+        results = [await ray_engine.wait_for_task(task_id) for task_id in ids]
+        assert results == expected
         return len(results)
 
-    measure(benchmark, bench_loop, _make(run), expected=TASKS, rounds=rounds(10))
-    record(
+    async def raw_run() -> int:
+        results = ray_module.get([remote_work.remote(i) for i in range(TASKS)])
+        assert results == expected
+        return len(results)
+
+    times = run_interleaved(
         benchmark,
-        pytestconfig,
-        figure=OVERHEAD,
-        role="anchor",
-        label="raw ray.get([f.remote(i) ...])",
-        operations=TASKS,
-        unit="tasks",
+        bench_loop,
+        {"engine": timing(engine_run, TASKS), "raw": timing(raw_run, TASKS)},
+        rounds(10),
     )
+    if times is not None:
+        report(
+            pytestconfig,
+            OVERHEAD,
+            Side("engine", "agentkit", "DistributedEngine(RAY) submit_task/wait_for_task", TASKS),
+            Side("raw", "anchor", "raw ray.get([f.remote(i) ...])", TASKS),
+            times,
+            target=1 / 1.2,
+            unit="task",
+        )
 
 
 # -- 2. parallel_map of 10,000 small items: LOCAL and RAY vs one Ray task per item --------
 
 
-def _items(benchmark: Any) -> list[int]:
-    return list(range(ITEMS if benchmark.enabled else SMOKE_ITEMS))
-
-
-@pytest.mark.parametrize("mode", [ExecutionMode.LOCAL, ExecutionMode.RAY], ids=str)
-def test_engine_parallel_map(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    pytestconfig: pytest.Config,
-    ray_engine: DistributedEngine,
-    mode: ExecutionMode,
-) -> None:
-    """``parallel_map(lambda x: x + 1, items)`` returns every result, in order."""
-    items = _items(benchmark)
-    engine = ray_engine if mode is ExecutionMode.RAY else DistributedEngine()
-    offset = 1
-
-    async def run() -> int:
-        results = await engine.parallel_map(lambda x: x + offset, items)
-        assert results == [x + 1 for x in items]
-        return len(results)
-
-    try:
-        measure(benchmark, bench_loop, _make(run), expected=len(items), rounds=rounds(5))
-    finally:
-        if engine is not ray_engine:
-            bench_loop.run_until_complete(engine.shutdown())
-    record(
-        benchmark,
-        pytestconfig,
-        figure=MAP,
-        role="agentkit",
-        label=f"DistributedEngine({mode.name}).parallel_map",
-        operations=len(items),
-        unit="tasks",
-    )
-
-
-def test_naive_ray_map(
+def test_parallel_map(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
     ray_module: Any,
+    ray_engine: DistributedEngine,
 ) -> None:
-    """The anchor: one Ray task per item, ``ray.get([f.remote(x) for x in items])``."""
-    items = _items(benchmark)
+    """``parallel_map(lambda x: x + 1, items)`` in LOCAL and RAY mode and the naive Ray loop
+    (one task per item), interleaved; each returns every result, in order."""
+    items = list(range(ITEMS if benchmark.enabled else SMOKE_ITEMS))
+    expected = [x + 1 for x in items]
+    local = DistributedEngine()
     remote_work = ray_module.remote(work)
+    offset = 1
 
-    async def run() -> int:
+    def mapping(engine: DistributedEngine) -> Any:
+        async def run() -> int:
+            results = await engine.parallel_map(lambda x: x + offset, items)
+            assert results == expected
+            return len(results)
+
+        return run
+
+    async def naive_run() -> int:
         results = ray_module.get([remote_work.remote(x) for x in items])
-        assert results == [x + 1 for x in items]
+        assert results == expected
         return len(results)
 
-    measure(benchmark, bench_loop, _make(run), expected=len(items), rounds=rounds(3))
-    record(
-        benchmark,
-        pytestconfig,
-        figure=MAP,
-        role="anchor",
-        label="naive Ray loop, one task per item",
-        operations=len(items),
-        unit="tasks",
-    )
+    try:
+        times = run_interleaved(
+            benchmark,
+            bench_loop,
+            {
+                "LOCAL": timing(mapping(local), len(items)),
+                "RAY": timing(mapping(ray_engine), len(items)),
+                "naive": timing(naive_run, len(items)),
+            },
+            rounds(3),
+        )
+    finally:
+        bench_loop.run_until_complete(local.shutdown())
+    if times is None:
+        return
+    naive = Side("naive", "anchor", "naive Ray loop, one task per item", len(items))
+    for mode in ("LOCAL", "RAY"):
+        report(
+            pytestconfig,
+            f"{MAP}, {mode}",
+            Side(mode, "agentkit", f"DistributedEngine({mode}).parallel_map", len(items)),
+            naive,
+            times,
+            unit="item",
+        )

@@ -4,8 +4,10 @@ agentkit: ``LoadTester`` (ENDURANCE, 50 virtual users) driving a no-op async tar
 every latency recorded into the HDR histogram and the per-second timeline. Anchor: 50 bare
 tasks awaiting the same no-op and reading the clock twice per call, recording nothing. The
 gap between them is the tester's recording cost per request. Target: at least 50,000 req/s
-on one core (Locust manages about 4k-16k per core). Run with
-``pytest benchmarks/bench_loadtest.py --benchmark-only`` (or ``--benchmark-disable``).
+on one core (Locust manages about 4k-16k per core). The two sides are **interleaved in
+rounds** in one process (``_interleave``); medians, the spread over rounds and the per-round
+ratio are printed. Run with ``pytest benchmarks/bench_loadtest.py --benchmark-only -s`` (or
+``--benchmark-disable``: each side once, checked).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import time
 from typing import Any
 
 import pytest
-from _util import Figure, NothingToClose, run_figure
+from _interleave import Side, report, run_interleaved, timing
+from _util import rounds
 
 from agentkit import LoadProfile, LoadTester
 
@@ -28,68 +31,59 @@ async def noop() -> None:
     """The no-op async target."""
 
 
-class TesterRound(NothingToClose):
+async def tester_run() -> int:
     """One LoadTester run of REQUESTS against the no-op target."""
-
-    async def run(self) -> int:
-        result = await LoadTester().run_load_test(
-            noop,
-            profile=LoadProfile.ENDURANCE,
-            total_requests=REQUESTS,
-            concurrent_requests=USERS,
-            progress=False,
-        )
-        assert result.latency.count == REQUESTS
-        return result.successes
+    result = await LoadTester().run_load_test(
+        noop,
+        profile=LoadProfile.ENDURANCE,
+        total_requests=REQUESTS,
+        concurrent_requests=USERS,
+        progress=False,
+    )
+    assert result.latency.count == REQUESTS
+    return result.successes
 
 
-class BareLoopRound(NothingToClose):
+async def bare_run() -> int:
     """USERS bare tasks awaiting the no-op REQUESTS times in all, timing but not recording."""
+    left = REQUESTS
+    done = 0
+    mono = time.monotonic
 
-    async def run(self) -> int:
-        left = REQUESTS
-        done = 0
-        mono = time.monotonic
+    async def user() -> None:
+        nonlocal left, done
+        burst = 0
+        while left > 0:
+            left -= 1
+            start = mono()
+            await noop()
+            _ = mono() - start
+            done += 1
+            burst += 1
+            if burst >= 32:
+                burst = 0
+                await asyncio.sleep(0)
 
-        async def user() -> None:
-            nonlocal left, done
-            burst = 0
-            while left > 0:
-                left -= 1
-                start = mono()
-                await noop()
-                _ = mono() - start
-                done += 1
-                burst += 1
-                if burst >= 32:
-                    burst = 0
-                    await asyncio.sleep(0)
-
-        await asyncio.gather(*(user() for _ in range(USERS)))
-        return done
+    await asyncio.gather(*(user() for _ in range(USERS)))
+    return done
 
 
-async def _tester() -> TesterRound:
-    return TesterRound()
-
-
-async def _bare() -> BareLoopRound:
-    return BareLoopRound()
-
-
-@pytest.mark.benchmark(group=CEILING)
 def test_load_tester_ceiling(
     benchmark: Any, bench_loop: asyncio.AbstractEventLoop, request: pytest.FixtureRequest
 ) -> None:
-    """LoadTester drives REQUESTS no-op requests with full recording."""
-    spec = Figure(CEILING, "agentkit", "LoadTester, 50 users", REQUESTS, unit="req/s")
-    run_figure(benchmark, bench_loop, request.config, _tester, spec)
-
-
-@pytest.mark.benchmark(group=CEILING)
-def test_bare_loop_anchor(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, request: pytest.FixtureRequest
-) -> None:
-    """A bare loop makes the same REQUESTS calls and records nothing (the anchor)."""
-    spec = Figure(CEILING, "anchor", "bare asyncio loop, 50 tasks", REQUESTS, unit="req/s")
-    run_figure(benchmark, bench_loop, request.config, _bare, spec)
+    """LoadTester and the bare loop each complete REQUESTS no-op requests, interleaved."""
+    times = run_interleaved(
+        benchmark,
+        bench_loop,
+        {"tester": timing(tester_run, REQUESTS), "bare": timing(bare_run, REQUESTS)},
+        rounds(10),
+    )
+    if times is not None:
+        report(
+            request.config,
+            CEILING,
+            Side("tester", "agentkit", "LoadTester, 50 users", REQUESTS),
+            Side("bare", "anchor", "bare asyncio loop, 50 tasks", REQUESTS),
+            times,
+            unit="request",
+        )

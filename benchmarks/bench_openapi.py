@@ -6,6 +6,9 @@
 * call: ``registry.execute_tool("getItem", {"itemId": i, "verbose": True})`` against a local
   threaded HTTP server beside a raw ``httpx.AsyncClient.get`` of the same URL on the same
   server (keep-alive on both sides); µs per call.
+
+The two sides of each figure are **interleaved in rounds** in one process (``_interleave``):
+medians, the spread over rounds and the per-round ratio are printed (run with ``-s``).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from _util import Figure, Round, run_figure
+from _interleave import Side, report, run_interleaved, timing
+from _util import rounds
 
 from agentkit import ToolRegistry
 from agentkit_tools import OpenAPIParser
@@ -100,28 +104,29 @@ class PranceRound(ImportRound):
         return 1 if len(parser.specification["paths"]) == OPERATIONS // 2 else 0
 
 
-IMPORT_CASES = [
-    (ImportRound, Figure(IMPORT, "agentkit", "OpenAPIParser.extract_tools", 1, 5, "calls/s")),
-    (PranceRound, Figure(IMPORT, "anchor", "prance.ResolvingParser", 1, 5, "calls/s")),
-]
-
-
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize(("make_round", "spec"), IMPORT_CASES, ids=["agentkit", "anchor-prance"])
+@pytest.mark.timeout(600)
 def test_import(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    pytestconfig: pytest.Config,
-    make_round: Callable[[str], Round],
-    spec: Figure,
+    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, pytestconfig: pytest.Config
 ) -> None:
-    """OpenAPIParser and prance's ResolvingParser each read the whole generated spec."""
+    """OpenAPIParser and prance's ResolvingParser each read the whole generated spec,
+    interleaved."""
     text = big_spec()
-
-    async def make() -> Round:
-        return make_round(text)
-
-    run_figure(benchmark, bench_loop, pytestconfig, make, spec)
+    ours, theirs = ImportRound(text), PranceRound(text)
+    times = run_interleaved(
+        benchmark,
+        bench_loop,
+        {"agentkit": timing(ours.run, 1), "prance": timing(theirs.run, 1)},
+        rounds(5),
+    )
+    if times is not None:
+        report(
+            pytestconfig,
+            IMPORT,
+            Side("agentkit", "agentkit", "OpenAPIParser.extract_tools", 1),
+            Side("prance", "anchor", "prance.ResolvingParser", 1),
+            times,
+            unit="import",
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -192,28 +197,32 @@ class RawHttpxRound:
         await self.client.aclose()
 
 
-CALL_CASES = [
-    (
-        ToolCallRound,
-        Figure(CALL, "agentkit", "execute_tool (validate + httpx)", CALLS, 10, "calls/s"),
-    ),
-    (RawHttpxRound, Figure(CALL, "anchor", "httpx.AsyncClient.get", CALLS, 10, "calls/s")),
-]
-
-
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize(("make_round", "spec"), CALL_CASES, ids=["agentkit", "anchor-httpx"])
+@pytest.mark.timeout(600)
 def test_tool_call(
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     pytestconfig: pytest.Config,
     server_url: str,
-    make_round: Callable[[str], Round],
-    spec: Figure,
 ) -> None:
-    """Every one of CALLS tool calls, and every raw GET, returns the server's item."""
-
-    async def make() -> Round:
-        return make_round(server_url)
-
-    run_figure(benchmark, bench_loop, pytestconfig, make, spec)
+    """Every one of CALLS tool calls, and every raw GET, returns the server's item; the two
+    interleaved on the same server, each with its own warm keep-alive client."""
+    ours, theirs = ToolCallRound(server_url), RawHttpxRound(server_url)
+    try:
+        times = run_interleaved(
+            benchmark,
+            bench_loop,
+            {"agentkit": timing(ours.run, CALLS), "httpx": timing(theirs.run, CALLS)},
+            rounds(10),
+        )
+    finally:
+        bench_loop.run_until_complete(ours.close())
+        bench_loop.run_until_complete(theirs.close())
+    if times is not None:
+        report(
+            pytestconfig,
+            CALL,
+            Side("agentkit", "agentkit", "execute_tool (validate + httpx)", CALLS),
+            Side("httpx", "anchor", "httpx.AsyncClient.get", CALLS),
+            times,
+            unit="call",
+        )

@@ -7,7 +7,10 @@
    many trials, through active probes (50 ms interval, ``unhealthy_threshold=1``, real clock)
    and through a passive signal (a failed call inside ``FailoverManager.call``).
 
-``--benchmark-disable`` runs each once with few trials and asserts the work was done.
+The breaker flavours (and the bare baselines) are **interleaved in rounds** in one process
+(``_interleave``): medians, the spread over rounds and the per-round ratios are printed (run
+with ``-s``). ``--benchmark-disable`` runs each once with few trials and asserts the work was
+done.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any
 import aiobreaker
 import pybreaker
 import pytest
-from _util import measure, record, rounds
+from _interleave import Side, report, run_interleaved
+from _util import rounds
 
 from agentkit import CircuitBreaker, FailoverManager, HealthMonitor
 
@@ -29,9 +33,6 @@ CALLS = 20_000
 FIGURE_SYNC = "breaker.call, closed, sync function"
 FIGURE_ASYNC = "breaker.call, closed, async function"
 FIGURE_SYNC_DIRECT = "breaker.call_sync, closed, sync function"
-
-#: Median seconds per round, by benchmark label, to compute overheads at the end.
-_MEDIANS: dict[str, float] = {}
 
 
 def work_sync(value: int) -> int:
@@ -91,63 +92,76 @@ class CallRound:
         return None
 
 
-CASES = [
-    ("bare sync", FIGURE_SYNC, "baseline"),
-    ("agentkit sync", FIGURE_SYNC, "agentkit"),
-    ("pybreaker sync", FIGURE_SYNC, "anchor"),
-    ("agentkit call_sync", FIGURE_SYNC_DIRECT, "agentkit"),
-    ("pybreaker sync ", FIGURE_SYNC_DIRECT, "anchor"),
-    ("bare async", FIGURE_ASYNC, "baseline"),
-    ("agentkit async", FIGURE_ASYNC, "agentkit"),
-    ("aiobreaker async", FIGURE_ASYNC, "anchor"),
+#: (figure, agentkit flavour, anchor flavour, baseline flavour)
+FIGURES = [
+    (FIGURE_SYNC, "agentkit sync", "pybreaker sync", "bare sync"),
+    (FIGURE_SYNC_DIRECT, "agentkit call_sync", "pybreaker sync", "bare sync"),
+    (FIGURE_ASYNC, "agentkit async", "aiobreaker async", "bare async"),
+]
+FLAVOURS = [
+    "bare sync",
+    "agentkit sync",
+    "agentkit call_sync",
+    "pybreaker sync",
+    "bare async",
+    "agentkit async",
+    "aiobreaker async",
 ]
 
 
-@pytest.mark.parametrize(("flavour", "figure", "role"), CASES, ids=[c[0] for c in CASES])
+def _side(flavour: str) -> Any:
+    async def run() -> int:
+        work = await CallRound(flavour).open()  # fresh breakers, built before the clock starts
+        started = time.perf_counter()
+        total = await work.run()
+        elapsed = time.perf_counter() - started
+        assert total == CALLS, f"{flavour}: {total} of {CALLS} calls returned their value"
+        return elapsed
+
+    return run
+
+
 def test_closed_call_overhead(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    request: pytest.FixtureRequest,
-    flavour: str,
-    figure: str,
-    role: str,
+    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, request: pytest.FixtureRequest
 ) -> None:
-    """CALLS closed-state calls complete, each returning the function's value."""
-
-    async def make() -> CallRound:
-        return await CallRound(flavour).open()
-
-    measure(benchmark, bench_loop, make, expected=CALLS, rounds=rounds(10))
-    record(
-        benchmark,
-        request.config,
-        figure=figure,
-        role=role,
-        label=flavour,
-        operations=CALLS,
-        unit="requests/s",
+    """CALLS closed-state calls of every flavour, interleaved, each returning the value."""
+    times = run_interleaved(
+        benchmark, bench_loop, {flavour: _side(flavour) for flavour in FLAVOURS}, rounds(10)
     )
-    if benchmark.enabled and benchmark.stats is not None:
-        _MEDIANS[flavour] = benchmark.stats.stats.median
-        _report(request, _overhead_lines())
+    if times is None:
+        return
+    for figure, ours, theirs, _ in FIGURES:
+        report(
+            request.config,
+            figure,
+            Side(ours, "agentkit", ours, CALLS),
+            Side(theirs, "anchor", theirs, CALLS),
+            times,
+            unit="call",
+        )
+    _report(request, _overhead_lines(times))
 
 
-def _overhead_lines() -> list[str]:
-    """Per-call overhead (guarded minus bare) of each breaker, once all six medians exist."""
-    if len(_MEDIANS) < len(CASES):
-        return []
-    per_call = {name: seconds / CALLS * 1e9 for name, seconds in _MEDIANS.items()}
+def _overhead_lines(times: dict[str, list[float]]) -> list[str]:
+    """Per-call overhead (guarded minus bare) of each breaker: of the medians, and the
+    ratio of overheads per round (min-max)."""
+    per_call = {name: [s / CALLS * 1e9 for s in values] for name, values in times.items()}
+    median = {name: statistics.median(values) for name, values in per_call.items()}
     lines = []
-    for ours, theirs, bare in (
-        ("agentkit sync", "pybreaker sync", "bare sync"),
-        ("agentkit call_sync", "pybreaker sync", "bare sync"),
-        ("agentkit async", "aiobreaker async", "bare async"),
-    ):
-        mine = per_call[ours] - per_call[bare]
-        other = per_call[theirs] - per_call[bare]
+    for _, ours, theirs, bare in FIGURES:
+        mine = median[ours] - median[bare]
+        other = median[theirs] - median[bare]
+        rounds_ratio = [
+            (a - c) / (b - c)
+            for a, b, c in zip(per_call[ours], per_call[theirs], per_call[bare], strict=True)
+            if b != c
+        ]
+        spread = (
+            f" (per round {min(rounds_ratio):.2f}-{max(rounds_ratio):.2f})" if rounds_ratio else ""
+        )
         lines.append(
             f"overhead {ours}: {mine:,.0f} ns/call vs {theirs}: {other:,.0f} ns/call"
-            f" -> {mine / other:.2f} of theirs (target <= 0.50)"
+            f" -> {mine / other:.2f} of theirs{spread} (target <= 0.50)"
         )
     return lines
 

@@ -1,7 +1,8 @@
 """Voting and consensus beside their anchors: a plain Counter tally, the bare bus, raw nats-py.
 
-* every method resolving 3, 100 and 1,000 votes (``ConflictResolver.resolve_conflict``, the
-  whole path: checks, count, Resolution) beside ``collections.Counter(...).most_common(1)``;
+* every method resolving 3 to 1,000,000 votes (``ConflictResolver.resolve_conflict``, the
+  whole path: checks, count, Resolution) beside ``collections.Counter(...).most_common(1)``,
+  the two sides **interleaved in rounds** in one process; ns per vote, medians and spread;
 * instant runoff over 10,000 ballots ranking 20 options beside a Counter of first preferences;
 * instant runoff with one ballot ranking 6,000 or 100,000 options and a rival ballot (so every
   option is eliminated in its own round): CPU seconds, tracemalloc peak, the round records'
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import statistics
 import time
 import tracemalloc
 from collections import Counter
@@ -30,7 +32,7 @@ from typing import Any
 import msgspec
 import nats
 import pytest
-from _util import Figure, NothingToClose, Round, release, run_figure
+from _util import RESULTS_KEY, Figure, NothingToClose, Round, release, rounds, run_figure
 from stall import longest_stall
 
 from agentkit import (
@@ -51,9 +53,9 @@ from agentkit.testing import NatsServer
 from agentkit.voting._voting import ranked_choice
 
 OPTIONS = ("approve", "reject", "defer")
-VOTER_COUNTS = (3, 100, 1_000)
-#: Resolutions per timed round, so each round lasts long enough to time.
-REPEATS = {3: 2_000, 100: 500, 1_000: 50}
+VOTE_SIZES = (3, 1_000, 10_000, 100_000, 1_000_000)
+#: Votes resolved per timed sample (at least one resolution), so each sample lasts ~10 ms+.
+VOTES_PER_SAMPLE = 50_000
 IRV_BALLOTS = 10_000
 IRV_OPTIONS = 20
 CONSENSUS_ROUNDS = 20
@@ -82,79 +84,109 @@ def make_votes(voters: int, *, seed: int = 1) -> list[AgentVote]:
     return votes
 
 
-# -- 1. every method at 3, 100 and 1,000 votes ------------------------------------------------
+# -- 1. every method at 3 to 1,000,000 votes, interleaved with a Counter tally ------------------
 
 
-class ResolveRound(NothingToClose):
-    """Resolve the same votes REPEATS times with one method."""
+def _resolve_seconds(
+    loop: asyncio.AbstractEventLoop,
+    resolver: ConflictResolver,
+    votes: list[AgentVote],
+    vote_type: VoteType,
+    repeats: int,
+) -> float:
+    """Seconds per ``resolve_conflict`` (the whole path: checks, count, Resolution)."""
 
-    def __init__(self, votes: list[AgentVote], repeats: int, *, vote_type: VoteType) -> None:
-        self.votes = votes
-        self.vote_type = vote_type
-        self.repeats = repeats
-        self.resolver = ConflictResolver(supervisor_agent_id="agent-00000")
+    async def run() -> float:
+        started = time.perf_counter()
+        for _ in range(repeats):
+            resolution = await resolver.resolve_conflict(
+                "bench", ConflictType.DECISION, votes, vote_type
+            )
+            # The supervisor (agent-00000) breaks a tie, so every method resolves.
+            assert resolution.status is ResolutionStatus.RESOLVED, resolution.reason
+        return (time.perf_counter() - started) / repeats
 
-    async def run(self) -> int:
-        resolve = self.resolver.resolve_conflict
-        done = 0
-        for _ in range(self.repeats):
-            resolution = await resolve("bench", ConflictType.DECISION, self.votes, self.vote_type)
-            done += resolution.status is ResolutionStatus.RESOLVED
-        return done
-
-
-class CounterRound(NothingToClose):
-    """The anchor: ``Counter(vote.option for vote in votes).most_common(1)``, REPEATS times."""
-
-    def __init__(self, votes: list[AgentVote], repeats: int) -> None:
-        self.votes = votes
-        self.repeats = repeats
-
-    async def run(self) -> int:
-        votes = self.votes
-        done = 0
-        for _ in range(self.repeats):
-            (winner, _count), *_ = Counter(vote.option for vote in votes).most_common(1)
-            done += bool(winner)
-        return done
+    return loop.run_until_complete(run())
 
 
-#: Every method, and the Counter anchor; each made as ``make(votes, repeats)``.
-RESOLVE_SIDES = [
-    *(
-        pytest.param(
-            partial(ResolveRound, vote_type=vote_type),
-            "agentkit",
-            vote_type.value,
-            id=vote_type.value,
-        )
-        for vote_type in VoteType
-    ),
-    pytest.param(CounterRound, "anchor", "collections.Counter", id="anchor-counter"),
-]
+def _counter_seconds(votes: list[AgentVote], repeats: int) -> float:
+    """Seconds per ``Counter(vote.option for vote in votes).most_common(1)``: the anchor."""
+    started = time.perf_counter()
+    for _ in range(repeats):
+        (winner, _count), *_ = Counter(vote.option for vote in votes).most_common(1)
+        assert winner
+    return (time.perf_counter() - started) / repeats
 
 
-@pytest.mark.parametrize("voters", VOTER_COUNTS)
-@pytest.mark.parametrize(("make", "role", "label"), RESOLVE_SIDES)
-def test_resolve(
-    benchmark: Any,
-    bench_loop: asyncio.AbstractEventLoop,
-    pytestconfig: pytest.Config,
-    make: Callable[[list[AgentVote], int], Round],
-    role: str,
-    label: str,
-    voters: int,
+@pytest.mark.timeout(1800)
+def test_resolve_every_method_beside_counter(
+    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, request: pytest.FixtureRequest
 ) -> None:
-    """Each method resolves every repetition (supervisor breaks ties); so does the Counter."""
-    votes = make_votes(voters)
-    # As a plain test (--benchmark-disable) a few repetitions show the work is done.
-    repeats = REPEATS[voters] if benchmark.enabled else 5
+    """Each method resolves 3 to 10^6 votes, interleaved with a Counter tally of the same votes.
 
-    async def make_round() -> Round:
-        return make(votes, repeats)
+    Per size and method, SAMPLES rounds alternate the two sides (agentkit first in even
+    rounds); each side's figure is the median over rounds of the time per call, printed per
+    vote with the spread over rounds and the Counter/agentkit ratio (1.00x = as fast).
+    """
+    enabled = bool(benchmark.enabled)
+    sizes = VOTE_SIZES if enabled else (3, 1_000)
+    samples = rounds(7) if enabled else 1
+    resolver = ConflictResolver(supervisor_agent_id="agent-00000", max_votes=max(VOTE_SIZES))
+    measured: dict[tuple[int, str], dict[str, list[float]]] = {}
 
-    spec = Figure(f"resolve {voters} votes", role, label, repeats, unit="resolutions")
-    run_figure(benchmark, bench_loop, pytestconfig, make_round, spec)
+    def run_all() -> None:
+        for size in sizes:
+            votes = make_votes(size)
+            repeats = max(1, VOTES_PER_SAMPLE // size) if enabled else 1
+            for vote_type in VoteType:
+                times: dict[str, list[float]] = {"agentkit": [], "anchor": []}
+                _resolve_seconds(bench_loop, resolver, votes, vote_type, 1)  # warm-up
+                for index in range(samples):
+                    sides = ("agentkit", "anchor") if index % 2 == 0 else ("anchor", "agentkit")
+                    for side in sides:
+                        seconds = (
+                            _resolve_seconds(bench_loop, resolver, votes, vote_type, repeats)
+                            if side == "agentkit"
+                            else _counter_seconds(votes, repeats)
+                        )
+                        times[side].append(seconds)
+                measured[(size, vote_type.value)] = times
+
+    benchmark.pedantic(run_all, rounds=1, iterations=1)
+    assert len(measured) == len(sizes) * len(VoteType)
+    if not enabled:
+        return
+    print("\nresolve_conflict beside Counter(...).most_common(1): ns per vote (median, spread)")
+    for (size, method), times in measured.items():
+        ours, theirs = statistics.median(times["agentkit"]), statistics.median(times["anchor"])
+        ratios = [
+            anchor / agentkit
+            for agentkit, anchor in zip(times["agentkit"], times["anchor"], strict=True)
+        ]
+        print(
+            f"  {size:>9,} votes {method:>14}: resolve {ours / size * 1e9:8.1f} ns/vote"
+            f" ({min(times['agentkit']) / size * 1e9:.1f}-"
+            f"{max(times['agentkit']) / size * 1e9:.1f}), Counter"
+            f" {theirs / size * 1e9:6.1f} ns/vote; ratio {theirs / ours:.2f}x"
+            f" (rounds {min(ratios):.2f}-{max(ratios):.2f})"
+        )
+        for role, label, median in (
+            ("agentkit", f"resolve_conflict {method}", ours),
+            ("anchor", "collections.Counter", theirs),
+        ):
+            request.config.stash.setdefault(RESULTS_KEY, []).append(
+                {
+                    "name": f"{request.node.name}[{size}-{method}-{role}]",
+                    "figure": f"resolve {size:,} votes, {method}",
+                    "role": role,
+                    "label": label,
+                    "unit": "resolutions",
+                    "rate": 1 / median,
+                    "requests_per_s": 1 / median,
+                    "us_per_request": median * 1e6,
+                    "median_s": median,
+                }
+            )
 
 
 # -- 2. instant runoff, 10,000 ballots over 20 options ----------------------------------------

@@ -19,9 +19,12 @@ it answers broadcasts, ballots and work (``agentkit worker`` does this for a fac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+import weakref
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -245,6 +248,7 @@ class AgentAttachment:
         self.subscriptions: list[Subscription] = []
         self.votes_cast = 0
         self.work_done = 0
+        self._voting = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"<AgentAttachment {self.agent.agent_id!r} swarm={self.swarm_name!r}>"
@@ -264,6 +268,23 @@ class AgentAttachment:
         agent_id = self.agent.agent_id
         if ballot is None or (ballot.members and agent_id not in ballot.members):
             return
+        await self.answer(ballot)
+
+    async def answer(self, ballot: Ballot) -> None:
+        """Ask the agent for a vote on *ballot* and send it; one ballot at a time per agent.
+
+        The caller checked that the agent is asked; a failure to send is logged.
+        """
+        async with self._voting:
+            try:
+                await self._answer(ballot)
+            except Exception:
+                logger.exception(
+                    "agent %r cannot send its vote on %s", self.agent.agent_id, ballot.ballot_id
+                )
+
+    async def _answer(self, ballot: Ballot) -> None:
+        agent_id = self.agent.agent_id
         try:
             vote: Any = await self.agent.vote(ballot)
         except Exception:
@@ -364,9 +385,7 @@ async def attach(
         attachment.subscriptions.append(
             await bus.subscribe(swarm_subject(swarm_name, "broadcast"), attachment.on_broadcast)
         )
-        attachment.subscriptions.append(
-            await bus.subscribe(swarm_subject(swarm_name, "ballot"), attachment.on_ballot)
-        )
+        attachment.subscriptions.append(await _BallotDesk.join(attachment))
         attachment.subscriptions.append(
             await bus.subscribe(
                 swarm_subject(swarm_name, "work", agent_id),
@@ -379,6 +398,148 @@ async def attach(
         raise
     logger.debug("agent %r attached to swarm %r", agent_id, swarm_name)
     return attachment
+
+
+class _BallotDesk:
+    """The one ballot subscription of a swarm's agents attached to one bus in this process.
+
+    A ballot names its members; each agent decoding its own copy and scanning that list would
+    make a round cost O(members) per agent. The desk decodes each ballot once, turns its
+    members into a set once, and asks each local member to vote, concurrently (a task per
+    vote still pending after its first step; one ballot at a time per agent). Its handler
+    returns when every local vote on the ballot is sent, so ``bus.drain()`` covers the votes.
+    """
+
+    #: Ballots handled at once by one desk (each agent still answers one at a time).
+    CONCURRENT_BALLOTS = 64
+    #: Votes started in one step of the event loop before the desk lets other work run.
+    VOTES_PER_STEP = 256
+    _desks: ClassVar[weakref.WeakKeyDictionary[Any, dict[str, _BallotDesk]]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, bus: Bus, swarm_name: str) -> None:
+        self.bus = bus
+        self.swarm_name = swarm_name
+        self.attachments: list[AgentAttachment] = []
+        self.subscription: Subscription | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def join(cls, attachment: AgentAttachment) -> Subscription:
+        """Add *attachment* to its bus's desk for its swarm; its handle leaves the desk."""
+        bus, name = attachment.bus, attachment.swarm_name
+        try:
+            desks = cls._desks.setdefault(bus, {})
+        except TypeError:  # a bus that cannot be weakly referenced: a subscription per agent
+            return await bus.subscribe(swarm_subject(name, "ballot"), attachment.on_ballot)
+        desk = desks.get(name)
+        if desk is None:
+            desk = desks[name] = cls(bus, name)
+        async with desk._lock:
+            if desk.subscription is None:
+                desk.subscription = await bus.subscribe(
+                    swarm_subject(name, "ballot"),
+                    desk.on_ballot,
+                    max_concurrency=cls.CONCURRENT_BALLOTS,
+                )
+            desk.attachments.append(attachment)
+        return _DeskSeat(desk, attachment)
+
+    async def leave(self, attachment: AgentAttachment) -> None:
+        """Remove *attachment*; the last one out unsubscribes the desk."""
+        async with self._lock:
+            if attachment in self.attachments:
+                self.attachments.remove(attachment)
+            if self.attachments or self.subscription is None:
+                return
+            subscription, self.subscription = self.subscription, None
+            desks = self._desks.get(self.bus)
+            if desks is not None and desks.get(self.swarm_name) is self:
+                del desks[self.swarm_name]
+        await subscription.unsubscribe()
+
+    async def on_ballot(self, message: PubSubMessage) -> None:
+        """Ask every local member of the ballot to vote; return when all votes are sent."""
+        ballot = read_payload(message, Ballot)
+        if ballot is None:
+            return
+        asked = self.attachments
+        if ballot.members:
+            members = frozenset(ballot.members)
+            asked = [each for each in asked if each.agent.agent_id in members]
+        pending = []
+        for index, attachment in enumerate(asked, 1):
+            rest = _start_eagerly(attachment.answer(ballot))
+            if rest is not None:
+                pending.append(rest)
+            if not index % self.VOTES_PER_STEP:
+                # Thousands of local agents: let the loop in between, as separate
+                # subscriptions would.
+                await asyncio.sleep(0)
+        if pending:
+            await asyncio.gather(*pending)
+
+
+def _start_eagerly(coro: Coroutine[Any, None, None]) -> asyncio.Future[None] | None:
+    """Run *coro* now up to its first suspension: None if it finished, else a task for the rest.
+
+    Most votes are decided without waiting (or after one wait); running them in the caller's
+    step saves a task and a trip through the event loop per vote, which is most of what a
+    vote costs. (``asyncio.eager_task_factory`` does this from Python 3.12 on.)
+    """
+    try:
+        yielded = coro.send(None)
+    except StopIteration:
+        return None
+    except BaseException:
+        coro.close()
+        raise
+    return asyncio.ensure_future(_resume(coro, yielded))
+
+
+async def _resume(coro: Coroutine[Any, None, None], yielded: Any) -> None:
+    """Drive *coro* on from a suspension that yielded *yielded*, as its own task would."""
+    while True:
+        try:
+            if yielded is None:
+                await asyncio.sleep(0)  # a bare yield: the loop's turn
+            else:
+                # The future *coro* waits for (cancelling this task cancels it too). Like a
+                # task, take it over: a future still marked as awaited refuses a second await.
+                yielded._asyncio_future_blocking = False
+                await yielded
+        except BaseException:  # noqa: S110
+            # *coro* reads the future's outcome (its error, or the cancellation) itself.
+            pass
+        try:
+            yielded = coro.send(None)
+        except StopIteration:
+            return
+
+
+class _DeskSeat:
+    """An attachment's place at a :class:`_BallotDesk`, held like a subscription."""
+
+    def __init__(self, desk: _BallotDesk, attachment: AgentAttachment) -> None:
+        self.desk = desk
+        self.attachment = attachment
+
+    @property
+    def subject(self) -> str:
+        return swarm_subject(self.desk.swarm_name, "ballot")
+
+    @property
+    def queue(self) -> str | None:
+        return None
+
+    @property
+    def pending(self) -> int:
+        subscription = self.desk.subscription
+        return 0 if subscription is None else subscription.pending
+
+    async def unsubscribe(self) -> None:
+        await self.desk.leave(self.attachment)
 
 
 def new_id(prefix: str) -> str:

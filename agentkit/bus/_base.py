@@ -20,7 +20,8 @@ from agentkit.bus._messages import (
     DeadLetter,
     PubSubMessage,
     check_message,
-    encode_message,
+    encode_error,
+    encode_raw,
     new_message_id,
 )
 from agentkit.bus._subjects import (
@@ -43,7 +44,14 @@ if TYPE_CHECKING:
 
     from agentkit.protocols import Clock, Handler
 
-__all__ = ["MAX_CONCURRENCY", "REDRIVEN_FROM_HEADER", "BusBase", "check_timeout"]
+__all__ = [
+    "HISTORY_FILE_EVERY",
+    "MAX_CONCURRENCY",
+    "REDRIVEN_FROM_HEADER",
+    "SCRATCH_BYTES",
+    "BusBase",
+    "check_timeout",
+]
 
 logger = logging.getLogger("agentkit.bus")
 
@@ -53,6 +61,12 @@ DEFAULT_MAX_PAYLOAD = 1024 * 1024
 
 
 _MAX_VALID_TOPICS = 10_000
+
+#: Published messages held before they are filed into the per-topic history.
+HISTORY_FILE_EVERY = 256
+
+#: Size of the reused encoding buffer; one grown past 64 times this is replaced.
+SCRATCH_BYTES = 1024
 
 #: Most workers one subscription may run (each is a task; more than this is a mistake).
 MAX_CONCURRENCY = 10_000
@@ -124,6 +138,9 @@ class BusBase:
         self._history_size = history_size
         self._history_topics = history_topics
         self._history: OrderedDict[str, deque[PubSubMessage]] = OrderedDict()
+        self._unfiled: list[PubSubMessage] = []
+        # Where a publish that needs only the encoded size encodes (see InMemoryPubSub).
+        self._scratch = bytearray(SCRATCH_BYTES)
         self._dead_letter_size = dead_letter_size
         self._dead_letters: OrderedDict[str, tuple[DeadLetter, BusSubscription | None]] = (
             OrderedDict()
@@ -135,7 +152,7 @@ class BusBase:
         self._valid_topics: set[str] = set()
         self._redriving: set[str] = set()
         self.published = 0
-        self.counters: dict[str, int] = {
+        self._counters: dict[str, int] = {
             "dead_lettered": 0,
             "history_evicted": 0,
             "dead_letters_evicted": 0,
@@ -157,47 +174,97 @@ class BusBase:
     ) -> tuple[PubSubMessage, bytes]:
         """Validate, wrap and encode an outgoing message; raise before anything is sent.
 
-        *replying* lets a handler's reply out while the bus drains on close.
+        *replying* lets a handler's reply out while the bus drains on close. This runs on
+        every publish: the common case (a known topic, a message or a bare payload) takes
+        no call it can avoid.
         """
         if self._closing:
             self._check_open(replying=replying)
         # A non-str (even an unhashable list) or a str subclass takes the slow path.
         if type(topic) is not str or topic not in self._valid_topics:
-            topic = validate_publish_subject(topic, max_bytes=self.max_subject_bytes)
-            if len(self._valid_topics) >= _MAX_VALID_TOPICS:
-                self._valid_topics.clear()
-            self._valid_topics.add(topic)
+            topic = self._validate_topic(topic)
         # The exact-type test first: it is the common case and cheaper than isinstance.
-        if type(message) is not PubSubMessage and not isinstance(message, PubSubMessage):
-            message = PubSubMessage(topic=topic, payload=message)
-        else:
+        if type(message) is PubSubMessage or isinstance(message, PubSubMessage):
             # Built by the caller: its fields were never type-checked.
             check_message(message)
-        if message.topic != topic:
-            message = msgspec.structs.replace(message, topic=topic)
-        data = encode_message(message)
+            if message.topic != topic:
+                message = msgspec.structs.replace(message, topic=topic)
+        else:
+            message = PubSubMessage(topic=topic, payload=message)
+        try:
+            data = encode_raw(message)
+        except Exception as exc:
+            raise encode_error(message, exc) from exc
         if len(data) > self.max_payload:
-            raise MessageTooLargeError(
-                f"the message to {topic!r} encodes to {len(data)} bytes, over the limit of"
-                f" {self.max_payload}; send a reference (a URL, an object-store key) instead"
-            )
+            raise self._too_large(topic, len(data))
         return message, data
 
+    def _too_large(self, topic: str, size: int) -> MessageTooLargeError:
+        return MessageTooLargeError(
+            f"the message to {topic!r} encodes to {size} bytes, over the limit of"
+            f" {self.max_payload}; send a reference (a URL, an object-store key) instead"
+        )
+
+    def _validate_topic(self, topic: str) -> str:
+        """Check a topic not seen before and remember it (a bounded set)."""
+        topic = validate_publish_subject(topic, max_bytes=self.max_subject_bytes)
+        if len(self._valid_topics) >= _MAX_VALID_TOPICS:
+            self._valid_topics.clear()
+        self._valid_topics.add(topic)
+        return topic
+
+    # -- history: kept off the publish path ---------------------------------------------------
+    #
+    # A publish appends the message to one list (``_unfiled``); the per-topic history and
+    # its eviction counter are brought up to date from that list in one pass when it
+    # reaches HISTORY_FILE_EVERY messages or when anything reads them (``history``,
+    # ``stats``, ``counters``).
+
     def _remember(self, message: PubSubMessage) -> None:
-        if not self._history_size:
+        """Add *message* to its topic's history (publish paths inline the append)."""
+        if self._history_size:
+            unfiled = self._unfiled
+            unfiled.append(message)
+            if len(unfiled) >= HISTORY_FILE_EVERY:
+                self._file_history()
+
+    def _file_history(self) -> None:
+        """Move the messages published since the last call into their topics' histories."""
+        unfiled = self._unfiled
+        if not unfiled:
             return
-        topic = message.topic
-        entries = self._history.get(topic)
-        if entries is None:
-            if len(self._history) >= self._history_topics:
-                if not self._history_topics:
-                    return
-                _, evicted = self._history.popitem(last=False)
-                self.counters["history_evicted"] += len(evicted)
-            entries = self._history[topic] = deque(maxlen=self._history_size)
-        elif len(entries) == self._history_size:
-            self.counters["history_evicted"] += 1
-        entries.append(message)
+        self._unfiled = []
+        history = self._history
+        size = self._history_size
+        evicted = 0
+        index = 0
+        count = len(unfiled)
+        while index < count:
+            # A run of messages to one topic is filed with one lookup and one extend.
+            topic = unfiled[index].topic
+            end = index + 1
+            while end < count and unfiled[end].topic == topic:
+                end += 1
+            entries = history.get(topic)
+            if entries is None:
+                if len(history) >= self._history_topics:
+                    if not self._history_topics:
+                        index = end
+                        continue
+                    _, dropped = history.popitem(last=False)
+                    evicted += len(dropped)
+                entries = history[topic] = deque(maxlen=size)
+            evicted += max(0, len(entries) + (end - index) - size)
+            entries.extend(unfiled[index:end])
+            index = end
+        if evicted:
+            self._counters["history_evicted"] += evicted
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """The bus's event counters (history evictions, dead letters, redrives...)."""
+        self._file_history()
+        return self._counters
 
     def _new_subscription(
         self,
@@ -304,7 +371,7 @@ class BusBase:
             return letter
         if len(self._dead_letters) >= self._dead_letter_size:
             evicted_id, (evicted, _) = self._dead_letters.popitem(last=False)
-            self.counters["dead_letters_evicted"] += 1
+            self._counters["dead_letters_evicted"] += 1
             logger.warning(
                 "dead-letter queue full (%d): evicted %s (message %s on %r)",
                 self._dead_letter_size,
@@ -313,7 +380,7 @@ class BusBase:
                 evicted.message.topic,
             )
         self._dead_letters[letter.dead_letter_id] = (letter, subscription)
-        self.counters["dead_lettered"] += 1
+        self._counters["dead_lettered"] += 1
         logger.warning(
             "dead-lettered message %s on %r after %d attempt(s): %s: %s",
             envelope.message.message_id,
@@ -380,7 +447,7 @@ class BusBase:
             finally:
                 self._redriving.discard(letter_id)
             self._dead_letters.pop(letter_id, None)
-            self.counters["redriven"] += 1
+            self._counters["redriven"] += 1
             redriven += 1
         return redriven
 
@@ -410,6 +477,7 @@ class BusBase:
         topic = as_subject(topic)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise ConfigurationError(f"limit must be an int or None, not {limit!r}")
+        self._file_history()
         entries = self._history.get(topic)
         if not entries:
             return []

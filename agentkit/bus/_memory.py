@@ -9,9 +9,17 @@ from typing import Any
 import msgspec
 
 from agentkit._clock import wait_for
-from agentkit.bus._base import BusBase, check_timeout
-from agentkit.bus._messages import PubSubMessage, decode_message, new_message_id
-from agentkit.bus._subjects import subject_matches
+from agentkit.bus._base import HISTORY_FILE_EVERY, SCRATCH_BYTES, BusBase, check_timeout
+from agentkit.bus._messages import (
+    PubSubMessage,
+    check_message,
+    decode_message,
+    encode_error,
+    encode_into,
+    encode_raw,
+    new_message_id,
+)
+from agentkit.bus._sublist import Sublist, is_literal
 from agentkit.bus._subscription import BusSubscription
 from agentkit.exceptions import NoRespondersError, RequestTimeoutError
 from agentkit.protocols import Handler
@@ -23,6 +31,8 @@ _INBOX_PREFIX = "_INBOX."
 #: A subscription whose queue was full, with what it still has to take.
 _Blocked = tuple[BusSubscription, "bytes | PubSubMessage", int]
 _MAX_CACHED_ROUTES = 10_000
+#: A scratch encoding buffer grown past this (by a large message) is replaced.
+SCRATCH_KEEP = 64 * SCRATCH_BYTES
 
 
 class _QueueGroup:
@@ -67,6 +77,8 @@ class InMemoryPubSub(BusBase):
         self._copy_messages = copy_messages
         self._routes: dict[str, tuple[tuple[BusSubscription, ...], tuple[_QueueGroup, ...]]] = {}
         self._groups: dict[tuple[str, str], _QueueGroup] = {}
+        # Plain subscriptions and queue groups (one entry per group) by subject pattern.
+        self._index: Sublist[BusSubscription | _QueueGroup] = Sublist()
         self._replies: dict[str, asyncio.Future[PubSubMessage]] = {}
 
     def __repr__(self) -> str:
@@ -79,25 +91,38 @@ class InMemoryPubSub(BusBase):
     # -- routing ----------------------------------------------------------------------------
 
     def _routes_changed(self) -> None:
-        self._routes.clear()
-        self._groups = {key: group for key, group in self._groups.items() if group.members}
+        # Called by BusBase after a removal (already taken out of the index) and by close(),
+        # which drops every subscription at once: only then is there anything to do here.
+        if not self._subscriptions:
+            self._index = Sublist()
+            self._groups.clear()
+            self._routes.clear()
+
+    def _index_changed(self, pattern: str) -> None:
+        """Drop the cached routes an entry added to or removed from *pattern* changes."""
+        if is_literal(pattern):
+            # Only the subject itself can route to a literal pattern.
+            self._routes.pop(pattern, None)
+        else:
+            # Scanning the cache for subjects this wildcard matches costs more than
+            # rebuilding the few hot routes from the index.
+            self._routes.clear()
 
     def _route(self, topic: str) -> tuple[tuple[BusSubscription, ...], tuple[_QueueGroup, ...]]:
         route = self._routes.get(topic)
         if route is None:
-            plain = []
-            groups: dict[int, _QueueGroup] = {}
-            for subscription in self._subscriptions:
-                if not subject_matches(subscription.subject, topic):
-                    continue
-                if subscription.queue is None:
-                    plain.append(subscription)
+            plain: list[BusSubscription] = []
+            groups: list[_QueueGroup] = []
+            # The topic was validated by _prepare; the index keeps insertion (subscription)
+            # order, and a queue group is one entry however many members it has.
+            for entry in self._index.match_tokens(topic.split(".")):
+                if isinstance(entry, _QueueGroup):
+                    groups.append(entry)
                 else:
-                    group = self._groups[(subscription.subject, subscription.queue)]
-                    groups[id(group)] = group
+                    plain.append(entry)
             if len(self._routes) >= _MAX_CACHED_ROUTES:
                 self._routes.clear()
-            route = self._routes[topic] = (tuple(plain), tuple(groups.values()))
+            route = self._routes[topic] = (tuple(plain), tuple(groups))
         return route
 
     async def subscribe(
@@ -127,17 +152,36 @@ class InMemoryPubSub(BusBase):
             queue_size=queue_size,
             durable=durable,
         )
-        if subscription.queue is not None:
-            key = (subscription.subject, subscription.queue)
-            self._groups.setdefault(key, _QueueGroup()).members.append(subscription)
-        self._routes.clear()
+        subject = subscription.subject
+        if subscription.queue is None:
+            self._index.insert(subject, subscription)
+            self._index_changed(subject)
+        else:
+            key = (subject, subscription.queue)
+            group = self._groups.get(key)
+            if group is None:
+                group = self._groups[key] = _QueueGroup()
+                group.members.append(subscription)
+                self._index.insert(subject, group)
+                self._index_changed(subject)
+            else:
+                # Cached routes hold the group itself: a new member changes none of them.
+                group.members.append(subscription)
         return subscription
 
     async def remove_subscription(self, subscription: BusSubscription) -> None:
-        if subscription.queue is not None:
-            group = self._groups.get((subscription.subject, subscription.queue))
+        if subscription.queue is None:
+            if self._index.remove(subscription) is not None:
+                self._index_changed(subscription.subject)
+        else:
+            key = (subscription.subject, subscription.queue)
+            group = self._groups.get(key)
             if group is not None and subscription in group.members:
                 group.members.remove(subscription)
+                if not group.members:
+                    del self._groups[key]
+                    self._index.remove(group)
+                    self._index_changed(subscription.subject)
         await super().remove_subscription(subscription)
 
     # -- sending ----------------------------------------------------------------------------
@@ -157,20 +201,77 @@ class InMemoryPubSub(BusBase):
         while a subscription's queue is full; with *timeout*, raises ``BackpressureError``
         instead of waiting longer.
         """
-        message, data = self._prepare(topic, message)
-        timeout = check_timeout("timeout", timeout)
-        blocked = self._fan_out(message, data)
-        if blocked is not None:
-            await self._wait_for_room(blocked, timeout)
+        if (
+            type(message) is not PubSubMessage
+            or self._closing
+            or self._replies
+            or type(topic) is not str
+            or topic not in self._valid_topics
+            or message.topic != topic
+        ):
+            message, data = self._prepare(topic, message)
+            if timeout is not None:
+                timeout = check_timeout("timeout", timeout)
+            blocked = self._fan_out(message, data)
+            if blocked is not None:
+                await self._wait_for_room(blocked, timeout)
+            return message
+        # The hot path, inlined (_prepare and _fan_out): a caller-built message to a known
+        # topic, no request waiting. With copies the subscriptions queue the encoded bytes;
+        # without, they share the message and only the encoded size is needed, so it is
+        # encoded into a reused buffer, not a new bytes object.
+        check_message(message)
+        item: bytes | PubSubMessage
+        try:
+            if self._copy_messages:
+                item = encode_raw(message)
+                size = len(item)
+            else:
+                item = message
+                scratch = self._scratch
+                encode_into(message, scratch)
+                size = len(scratch)
+                if size > SCRATCH_KEEP:
+                    self._scratch = bytearray(SCRATCH_BYTES)
+        except Exception as exc:
+            raise encode_error(message, exc) from exc
+        if size > self.max_payload:
+            raise self._too_large(topic, size)
+        if timeout is not None:
+            timeout = check_timeout("timeout", timeout)
+        self.published += 1
+        if self._history_size:
+            unfiled = self._unfiled
+            unfiled.append(message)
+            if len(unfiled) >= HISTORY_FILE_EVERY:
+                self._file_history()
+        plain, groups = self._routes.get(topic) or self._route(topic)
+        priority = message.priority
+        full: list[_Blocked] | None = None
+        for subscription in plain:
+            if not subscription.offer(item, priority):
+                full = [] if full is None else full
+                full.append((subscription, item, priority))
+        for group in groups:
+            member = group.pick()
+            if not member.offer(item, priority):
+                full = [] if full is None else full
+                full.append((member, item, priority))
+        if full is not None:
+            await self._wait_for_room(full, timeout)
         return message
 
     def _fan_out(self, message: PubSubMessage, data: bytes) -> list[_Blocked] | None:
         """Queue for every matching subscription; return what found its queue full."""
         self.published += 1
         if self._history_size:
-            self._remember(message)
+            # BusBase._remember inlined: one append; filed into the history later.
+            unfiled = self._unfiled
+            unfiled.append(message)
+            if len(unfiled) >= HISTORY_FILE_EVERY:
+                self._file_history()
         topic = message.topic
-        if topic.startswith(_INBOX_PREFIX):
+        if self._replies and topic.startswith(_INBOX_PREFIX):
             waiter = self._replies.get(topic)
             if waiter is not None:
                 if not waiter.done():

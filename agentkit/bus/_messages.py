@@ -20,7 +20,11 @@ __all__ = [
     "check_message",
     "decode_dead_letter",
     "decode_message",
+    "decode_raw",
+    "encode_error",
+    "encode_into",
     "encode_message",
+    "encode_raw",
     "new_message_id",
 ]
 
@@ -85,7 +89,14 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _ENCODER = msgspec.msgpack.Encoder()
+#: The encoder's bound method, for the publish paths that call it directly.
+encode_raw = _ENCODER.encode
+#: Encode into a reused bytearray (truncated to the message): no bytes object per call.
+encode_into = _ENCODER.encode_into
 _DECODER = msgspec.msgpack.Decoder(PubSubMessage)
+#: The decoder's bound method, for the receive paths that call it directly and fall back to
+#: :func:`decode_message` (which checks the version and words the error) when it raises.
+decode_raw = _DECODER.decode
 _DEAD_LETTER_DECODER = msgspec.msgpack.Decoder(DeadLetter)
 _PRIORITIES = frozenset(int(priority) for priority in MessagePriority)
 
@@ -100,16 +111,19 @@ def encode_message(message: PubSubMessage | DeadLetter) -> bytes:
     try:
         return _ENCODER.encode(message)
     except Exception as exc:
-        topic = message.topic if isinstance(message, PubSubMessage) else message.message.topic
-        reason = (
-            "it is nested too deeply; flatten it"
-            if isinstance(exc, RecursionError)
-            else _describe(exc)
-        )
-        raise MessageEncodeError(
-            f"cannot encode the payload of a message to {topic!r}: {reason}. Send dicts,"
-            " lists, str, numbers, bytes, datetimes, msgspec Structs or dataclasses."
-        ) from exc
+        raise encode_error(message, exc) from exc
+
+
+def encode_error(message: PubSubMessage | DeadLetter, exc: Exception) -> MessageEncodeError:
+    """The MessageEncodeError for *message*, whose encoding raised *exc*."""
+    topic = message.topic if isinstance(message, PubSubMessage) else message.message.topic
+    reason = (
+        "it is nested too deeply; flatten it" if isinstance(exc, RecursionError) else _describe(exc)
+    )
+    return MessageEncodeError(
+        f"cannot encode the payload of a message to {topic!r}: {reason}. Send dicts,"
+        " lists, str, numbers, bytes, datetimes, msgspec Structs or dataclasses."
+    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -137,6 +151,28 @@ def check_message(message: PubSubMessage) -> None:
     is not walked: it is ``Any``.
     """
     # Typed as Any: the point is to catch values that break the annotations.
+    fields: Any = message
+    # The common case first, with exact-type tests only (this runs on every publish of a
+    # caller-built message); anything else, str subclasses included, takes the full check.
+    if (
+        type(fields.from_agent) is str
+        and type(fields.priority) is MessagePriority
+        and type(fields.message_id) is str
+        and type(fields.timestamp) is float
+        and type(fields.headers) is dict
+        and not fields.headers
+        and ((correlation_id := fields.correlation_id) is None or type(correlation_id) is str)
+        and ((reply_to := fields.reply_to) is None or type(reply_to) is str)
+        and type(fields.attempt) is int
+        and type(fields.version) is int
+        and fields.version <= WIRE_VERSION
+    ):
+        return
+    _check_fields(message)
+
+
+def _check_fields(message: PubSubMessage) -> None:
+    """The full check of :func:`check_message`, for messages off its fast path."""
     fields: Any = message
     problem = None
     if not isinstance(fields.from_agent, str):

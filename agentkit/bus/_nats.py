@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from agentkit.bus import _nats_durable as jetstream
-from agentkit.bus._messages import PubSubMessage, decode_message
+from agentkit.bus._base import HISTORY_FILE_EVERY
+from agentkit.bus._messages import (
+    WIRE_VERSION,
+    PubSubMessage,
+    check_message,
+    decode_message,
+    decode_raw,
+    encode_error,
+    encode_raw,
+)
 from agentkit.bus._nats_jetstream import STREAM_NAME, JetStreamBus
 from agentkit.bus._subscription import BusSubscription
 from agentkit.exceptions import (
@@ -32,6 +41,9 @@ if TYPE_CHECKING:
 __all__ = ["NatsPubSub"]
 
 logger = logging.getLogger("agentkit.bus.nats")
+
+#: Most topics remembered as fitting the server's control line before the set is cleared.
+_MAX_SHORT_TOPICS = 10_000
 
 
 def _import_nats() -> Any:
@@ -148,6 +160,8 @@ class NatsPubSub(JetStreamBus):
         self.initial_connect_timeout = initial_connect_timeout
         self.pending_messages_limit = pending_messages_limit
         self.counters.update({"slow_consumer_events": 0, "disconnects": 0, "reconnects": 0})
+        # Topics whose PUB control line is known to fit max_control_line (bounded).
+        self._short_topics: set[str] = set()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "connected" if self._nc is not None else "new"
@@ -224,13 +238,42 @@ class NatsPubSub(JetStreamBus):
         to ``durable_publish_timeout`` seconds (or *timeout*), then raises
         ``ConnectionLostError``.
         """
-        message, data = self._prepare(topic, message)
-        nc = self._client()
-        if not durable:
-            jetstream.check_control_line(self.max_control_line, topic, reply=False)
+        nc = self._nc
+        if (
+            type(message) is PubSubMessage
+            and not durable
+            and nc is not None
+            and not self._closing
+            and type(topic) is str
+            and topic in self._short_topics
+            and message.topic == topic
+        ):
+            # The hot path, _prepare inlined: a caller-built message to a topic already
+            # validated and known to fit the control line.
+            check_message(message)
+            try:
+                data = encode_raw(message)
+            except Exception as exc:
+                raise encode_error(message, exc) from exc
+            if len(data) > self.max_payload:
+                raise self._too_large(topic, len(data))
+        else:
+            message, data = self._prepare(topic, message)
+            nc = self._nc if self._nc is not None else self._client()
+            # The validated topic: a plain str, even when the caller passed a str subclass.
+            topic = message.topic
+            if not durable and topic not in self._short_topics:
+                jetstream.check_control_line(self.max_control_line, topic, reply=False)
+                if len(self._short_topics) >= _MAX_SHORT_TOPICS:
+                    self._short_topics.clear()
+                self._short_topics.add(topic)
         self.published += 1
         if self._history_size:
-            self._remember(message)
+            # BusBase._remember inlined: one append; filed into the history later.
+            unfiled = self._unfiled
+            unfiled.append(message)
+            if len(unfiled) >= HISTORY_FILE_EVERY:
+                self._file_history()
         if durable:
             await self._publish_durable(topic, message, data, timeout)
             return message
@@ -288,15 +331,55 @@ class NatsPubSub(JetStreamBus):
         return subscription
 
     async def _subscribe_core(self, nc: Any, subscription: BusSubscription) -> None:
+        server_subs = self._server_subs
+        offer = subscription.offer
+        inbound = self._inbound
+
         async def on_message(msg: Any) -> None:
-            message = self._decode(subscription, msg, msg.subject)
-            if message is None:
-                return
-            # On a core message, msg.reply is the requester's inbox.
-            if msg.reply and message.reply_to != msg.reply:
-                message = msgspec.structs.replace(message, reply_to=msg.reply)
-            if not subscription.offer(message):
+            # nats-py calls this from the subscription's own task, one message at a time.
+            # The common case is inlined: a well-formed body whose topic is the subject.
+            try:
+                message = decode_raw(msg.data)
+            except Exception:
+                message = None
+            if (
+                message is None
+                or message.version > WIRE_VERSION
+                or message.topic != msg.subject
+                or (msg.reply and message.reply_to != msg.reply)
+            ):
+                message = inbound(subscription, msg)
+                if message is None:
+                    return
+            if not offer(message):
                 await subscription.put(message, None)
+            # Then take the rest of nats-py's backlog into our priority queue in one pass,
+            # as far as the queue has room, instead of one callback per message: priority
+            # order is decided among everything that has arrived.
+            server_sub: Any = server_subs.get(subscription)
+            pending = getattr(server_sub, "_pending_queue", None)
+            if pending is None:
+                return
+            while pending.qsize() and subscription.has_room():
+                msg = pending.get_nowait()
+                try:
+                    server_sub._pending_size -= len(msg.data)
+                    try:
+                        message = decode_raw(msg.data)
+                    except Exception:
+                        message = None
+                    if (
+                        message is None
+                        or message.version > WIRE_VERSION
+                        or message.topic != msg.subject
+                        or (msg.reply and message.reply_to != msg.reply)
+                    ):
+                        message = inbound(subscription, msg)
+                        if message is None:
+                            continue
+                    offer(message)
+                finally:
+                    pending.task_done()
 
         self._server_subs[subscription] = await nc.subscribe(
             subscription.subject,
@@ -304,6 +387,14 @@ class NatsPubSub(JetStreamBus):
             cb=on_message,
             pending_msgs_limit=self.pending_messages_limit,
         )
+
+    def _inbound(self, subscription: BusSubscription, msg: Any) -> PubSubMessage | None:
+        """A core message off the fast path: undecodable, renamed, or a request."""
+        message = self._decode(subscription, msg, msg.subject)
+        # On a core message, msg.reply is the requester's inbox.
+        if message is not None and msg.reply and message.reply_to != msg.reply:
+            message = msgspec.structs.replace(message, reply_to=msg.reply)
+        return message
 
     async def delete_durable(self, durable: str, /) -> bool:
         """Delete the server-side durable consumer *durable*; return whether it existed."""

@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 import msgspec
 
 from agentkit._clock import wait_for
-from agentkit.bus._messages import MessagePriority, PubSubMessage, decode_message
+from agentkit.bus._messages import (
+    WIRE_VERSION,
+    MessagePriority,
+    PubSubMessage,
+    decode_message,
+    decode_raw,
+)
 from agentkit.exceptions import BackpressureError, MessageDecodeError
 
 if TYPE_CHECKING:
@@ -155,6 +161,36 @@ class SubscriptionHost(Protocol):
 class BusSubscription:
     """A live subscription: queue, workers, retries; implements ``protocols.Subscription``."""
 
+    # Slots: the worker loop and ``offer`` read and write these on every message.
+    __slots__ = (
+        "__weakref__",
+        "_abandoned",
+        "_active",
+        "_blocked_publishers",
+        "_bus",
+        "_drain_waiters",
+        "_handler",
+        "_handler_is_async",
+        "_handling",
+        "_idle_workers",
+        "_in_flight",
+        "_levels",
+        "_levels_high_first",
+        "_on_close",
+        "_queue",
+        "_queued",
+        "_retrying",
+        "_stopping",
+        "_subject",
+        "_workers",
+        "delivered",
+        "durable",
+        "failures",
+        "max_attempts",
+        "max_concurrency",
+        "queue_size",
+    )
+
     def __init__(
         self,
         bus: SubscriptionHost,
@@ -180,6 +216,7 @@ class BusSubscription:
         self.failures = 0
         # Index = priority level; a worker takes from the highest non-empty level.
         self._levels: tuple[deque[QueueItem], ...] = tuple(deque() for _ in _LEVELS)
+        self._levels_high_first = tuple(reversed(self._levels))
         self._queued = 0
         self._idle_workers: deque[asyncio.Future[None]] = deque()
         self._blocked_publishers: deque[asyncio.Future[None]] = deque()
@@ -232,10 +269,23 @@ class BusSubscription:
 
         *priority* is required for encoded bytes; for a message or envelope it is read off it.
         """
+        # _push inlined: this is every publish's (and every NATS message's) way in.
         if self._queued >= self.queue_size:
             return False
-        self._push(item, priority)
+        if priority is None:
+            assert not isinstance(item, bytes), "encoded items need their priority"
+            priority = (item if type(item) is PubSubMessage else item.message).priority  # type: ignore[union-attr]
+        if not _LOWEST <= priority <= _HIGHEST:
+            priority = _LOWEST if priority < _LOWEST else _HIGHEST
+        self._levels[priority].append(item)
+        self._queued += 1
+        if self._idle_workers:
+            self._wake_one(self._idle_workers)
         return True
+
+    def has_room(self) -> bool:
+        """Whether :meth:`offer` would queue an item now."""
+        return self._queued < self.queue_size
 
     async def put(
         self, item: QueueItem, timeout: float | None, priority: int | None = None
@@ -275,7 +325,7 @@ class BusSubscription:
     # -- delivery ----------------------------------------------------------------------
 
     def _pop(self) -> QueueItem:
-        for level in reversed(self._levels):
+        for level in self._levels_high_first:
             if level:
                 self._queued -= 1
                 return level.popleft()
@@ -286,6 +336,8 @@ class BusSubscription:
         handler = self._handler
         handler_is_async = self._handler_is_async
         handling = self._handling
+        levels = self._levels_high_first
+        idle_workers = self._idle_workers
         while True:
             if self._stopping:
                 # Stopped while a handler swallowed the cancellation: leave the queue to
@@ -293,10 +345,15 @@ class BusSubscription:
                 return
             if not self._queued:
                 waiter = loop.create_future()
-                self._idle_workers.append(waiter)
+                idle_workers.append(waiter)
                 await waiter
                 continue
-            item = self._pop()
+            # _pop inlined: the highest non-empty priority level, oldest first.
+            for level in levels:
+                if level:
+                    item = level.popleft()
+                    break
+            self._queued -= 1
             if self._blocked_publishers:
                 self._wake_one(self._blocked_publishers)
             self._in_flight += 1
@@ -308,11 +365,18 @@ class BusSubscription:
                 elif type(item) is Envelope:
                     message, envelope = item.message, item
                 else:
+                    envelope = None
                     try:
-                        message, envelope = decode_message(item), None  # type: ignore[arg-type]
-                    except MessageDecodeError as exc:
-                        await self._bus.dead_letter(self, _as_envelope(item), exc)
-                        continue
+                        # decode_message inlined; it words the error when this fails.
+                        message = decode_raw(item)  # type: ignore[arg-type]
+                        if message.version > WIRE_VERSION:
+                            message = decode_message(item)  # type: ignore[arg-type]
+                    except Exception:
+                        try:
+                            message = decode_message(item)  # type: ignore[arg-type]
+                        except MessageDecodeError as exc:
+                            await self._bus.dead_letter(self, _as_envelope(item), exc)
+                            continue
                 try:
                     # The handler call is inlined: this loop is the bus's hot path.
                     if handler_is_async:

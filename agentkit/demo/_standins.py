@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,34 +125,63 @@ def time_date_info(date_text: str) -> dict[str, Any]:
 
 # -- text_sentiment ------------------------------------------------------------------------------
 
-#: A tiny lexicon: the words of the demo's memos that carry sentiment, and a few common ones.
-_POSITIVE = frozenset({"thanks", "great", "lovely", "happy", "good", "love", "excellent"})
-_NEGATIVE = frozenset({"refund", "scam", "angry", "complaint", "bad", "terrible", "awful"})
-_NEGATIONS = frozenset({"not", "no", "never"})
-_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+#: VADER's valences (its published lexicon) of the words in the demo's memos, and a few common
+#: ones: the built-in ``text_sentiment`` is VADER, so on these memos the two agree exactly.
+_VALENCE: dict[str, float] = {
+    "friend": 2.2, "thanks": 1.9, "great": 3.1, "holiday": 1.7, "urgent": 0.8, "gift": 1.9,
+    "lovely": 2.8, "happy": 2.7, "good": 1.9, "love": 3.2, "excellent": 2.7,
+    "scam": -2.7, "angry": -2.3, "complaint": -1.2, "stolen": -2.2, "fraud": -2.8,
+    "bad": -2.5, "terrible": -2.1, "awful": -2.0,
+}  # fmt: skip
+_NEGATIONS = frozenset({"not", "no", "never", "nor", "without"})
+_NEGATION_SCALAR = -0.74  # VADER's N_SCALAR
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def _vader_token(word: str) -> str:
+    """VADER's token: punctuation stripped from the ends unless that leaves 2 characters or less."""
+    stripped = word.strip(_PUNCTUATION)
+    return word if len(stripped) <= 2 else stripped
 
 
 def text_sentiment(text: str) -> dict[str, Any]:
-    """Word-list sentiment: label, score in [-1, 1], the words that drove it, word count."""
-    tokens = [found.group().lower() for found in _WORD.finditer(text.replace("\u2019", "'"))]
-    total = 0.0
+    """VADER's rules on a small lexicon (valence sum, negation, normalisation, shares).
+
+    Leaves out VADER's boosters, capitals, ``but`` and ``!``/``?`` emphasis: the demo's memos
+    have none of them.
+    """
+    tokens = [_vader_token(word).lower() for word in text.replace("\u2019", "'").split()]
+    tokens = [token for token in tokens if token]
+    sentiments: list[float] = []
     positives: list[str] = []
     negatives: list[str] = []
     for index, token in enumerate(tokens):
-        polarity = 1.0 if token in _POSITIVE else -1.0 if token in _NEGATIVE else 0.0
-        if not polarity:
-            continue
-        window = tokens[max(0, index - 3) : index]
-        if any(word in _NEGATIONS or word.endswith("n't") for word in window):
-            polarity = -polarity * 0.8
-        (positives if polarity > 0 else negatives).append(token)
-        total += polarity
-    # Squash the sum into [-1, 1] the way VADER does: x / sqrt(x^2 + 15).
-    score = total / math.sqrt(total * total + 15) if total else 0.0
+        valence = _VALENCE.get(token, 0.0)
+        if valence:
+            window = tokens[max(0, index - 3) : index]
+            negated = any(word in _NEGATIONS or word.endswith("n't") for word in window)
+            if negated:
+                valence *= _NEGATION_SCALAR
+            (positives if (valence > 0) else negatives).append(token)
+        sentiments.append(valence)
+    total = sum(sentiments)
+    score = round(total / math.sqrt(total * total + 15), 4) if total else 0.0
+    positive_sum = sum(value + 1 for value in sentiments if value > 0)
+    negative_sum = sum(value - 1 for value in sentiments if value < 0)
+    neutral_count = sum(1 for value in sentiments if value == 0)
+    whole = positive_sum + abs(negative_sum) + neutral_count
+    shares = (
+        (round(positive_sum / whole, 3), round(abs(negative_sum) / whole, 3))
+        if whole
+        else (0.0, 0.0)
+    )
     label = "positive" if score >= 0.05 else "negative" if score <= -0.05 else "neutral"
     return {
         "label": label,
-        "score": round(score, 4),
+        "score": score,
+        "positive": shares[0],
+        "negative": shares[1],
+        "neutral": round(neutral_count / whole, 3) if whole else 0.0,
         "positive_words": positives,
         "negative_words": negatives,
         "word_count": len(tokens),
@@ -253,7 +281,7 @@ def _all_tools() -> list[Tool]:
         _tool(
             text_sentiment,
             category="text",
-            description="Word-list sentiment (English): label, score in [-1, 1]",
+            description="VADER-style sentiment (English): label, compound score in [-1, 1]",
             parameters=_object({"text": {"type": "string", "maxLength": 100_000}}, ["text"]),
             returns=_object(
                 {

@@ -12,9 +12,11 @@ and the exports to OpenAI, Anthropic and MCP tool definitions.
 from __future__ import annotations
 
 from agentkit.tools._export import (
+    anthropic_strict_schema,
     from_openai_strict_arguments,
     mcp_structured_content,
     openai_strict_schema,
+    strict_problem,
     to_anthropic_tool,
     to_mcp_tool,
     to_openai_tool,
@@ -50,12 +52,14 @@ __all__ = [
     "ToolHints",
     "ToolRegistry",
     "ToolResult",
+    "anthropic_strict_schema",
     "compile_pattern",
     "compile_schema",
     "escape",
     "from_openai_strict_arguments",
     "mcp_structured_content",
     "openai_strict_schema",
+    "strict_problem",
     "to_anthropic_tool",
     "to_mcp_tool",
     "to_openai_tool",

@@ -8,9 +8,16 @@
   are dropped. The registry still validates calls against the original schema, so dropping a
   constraint loosens only what the model is steered to, never what a tool accepts. A schema
   strict mode cannot express (a free-form object, an array without ``items``, ``allOf``,
-  ``not``, ...) raises instead of being exported wrongly. :func:`from_openai_strict_arguments`
+  ``not``, ...) raises instead of being exported wrongly; ``strict="auto"`` exports such a
+  tool non-strict instead (``"strict": false``) and :func:`strict_problem` says why. An
+  ``allOf`` with a single branch is merged into its parent. :func:`from_openai_strict_arguments`
   turns a strict-mode call's ``null`` placeholders back into omitted optional arguments.
 * :func:`to_anthropic_tool` — a Messages API tool (``name``, ``description``, ``input_schema``).
+  With ``strict=True`` (Anthropic's strict tool use) the schema is rewritten to the subset
+  Anthropic's grammar accepts: ``additionalProperties: false`` on every object, optional
+  properties stay optional, and the bounds it does not support (``minimum``, ``maximum``,
+  ``minLength``, ``maxLength``, ``maxItems``, ``minItems`` above 1, ...) are dropped;
+  ``strict="auto"`` falls back as for OpenAI.
 * :func:`to_mcp_tool` — an MCP ``Tool`` definition (``inputSchema``, ``outputSchema``, and
   ``annotations`` from the tool's hints). MCP requires ``outputSchema`` to describe an object, so
   a non-object ``returns`` is wrapped as ``{"result": ...}``; :func:`mcp_structured_content`
@@ -21,16 +28,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, Final, NoReturn
+from typing import Any, Final, Literal, NoReturn
 
 from agentkit.exceptions import ToolRegistrationError
 from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool
 from agentkit.tools._validation import compile_schema, json_pointer
 
 __all__ = [
+    "anthropic_strict_schema",
     "from_openai_strict_arguments",
     "mcp_structured_content",
     "openai_strict_schema",
+    "strict_problem",
     "to_anthropic_tool",
     "to_mcp_tool",
     "to_openai_tool",
@@ -78,40 +87,132 @@ _STRICT_REFUSE: Final = frozenset(
     }
 )
 
+#: Anthropic strict tool use: string formats accepted, and what it keeps per type.
+ANTHROPIC_STRING_FORMATS: Final = frozenset(
+    {"date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid"}
+)
+_ANTHROPIC_KEEP: Final[dict[str, frozenset[str]]] = {
+    "string": frozenset({"pattern", "format"}),
+    "array": frozenset({"minItems"}),
+}
+
 _NULL: Final = {"type": "null"}
 
+#: ``strict=``: True (refuse what cannot be expressed), False, or "auto" (fall back, reported).
+Strictness = bool | Literal["auto"]
 
-def to_openai_tool(tool: Tool, /, *, strict: bool = False) -> dict[str, Any]:
+
+class _Profile:
+    """What one provider's strict mode accepts."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        keep: Mapping[str, frozenset[str]],
+        formats: frozenset[str],
+        optional_nullable: bool,
+        max_min_items: int | None,
+    ) -> None:
+        self.provider = provider
+        self.keep = keep
+        self.formats = formats
+        self.optional_nullable = optional_nullable
+        self.max_min_items = max_min_items
+
+
+_OPENAI: Final = _Profile(
+    provider="OpenAI",
+    keep=_STRICT_KEEP,
+    formats=OPENAI_STRING_FORMATS,
+    optional_nullable=True,
+    max_min_items=None,
+)
+_ANTHROPIC: Final = _Profile(
+    provider="Anthropic",
+    keep=_ANTHROPIC_KEEP,
+    formats=ANTHROPIC_STRING_FORMATS,
+    optional_nullable=False,
+    max_min_items=1,
+)
+
+
+def to_openai_tool(tool: Tool, /, *, strict: Strictness = False) -> dict[str, Any]:
     """*tool* as an OpenAI Chat Completions function tool.
 
     ``{"type": "function", "function": {"name", "description", "parameters"[, "strict"]}}``.
+    ``strict="auto"``: strict where strict mode can express the schema, otherwise the plain
+    schema with ``"strict": false`` (:func:`strict_problem` gives the reason).
 
     Raises:
         ToolRegistrationError: With ``strict=True``, the schema cannot be expressed in
             OpenAI's strict mode (the message gives the JSON pointer and the reason).
     """
     _check_name(tool)
-    parameters = (
-        openai_strict_schema(tool.parameters, name=tool.name) if strict else _plain(tool.parameters)
-    )
+    strict_schema = _strict_or_none(tool, _OPENAI, strict)
     function: dict[str, Any] = {
         "name": tool.name,
         "description": tool.description,
-        "parameters": parameters,
+        "parameters": strict_schema if strict_schema is not None else _plain(tool.parameters),
     }
     if strict:
-        function["strict"] = True
+        function["strict"] = strict_schema is not None
     return {"type": "function", "function": function}
 
 
-def to_anthropic_tool(tool: Tool, /) -> dict[str, Any]:
-    """*tool* as an Anthropic Messages API tool: ``{"name", "description", "input_schema"}``."""
+def to_anthropic_tool(tool: Tool, /, *, strict: Strictness = False) -> dict[str, Any]:
+    """*tool* as an Anthropic Messages API tool: ``{"name", "description", "input_schema"}``.
+
+    With ``strict=True`` the schema is rewritten for Anthropic's strict tool use and
+    ``"strict": true`` is added; ``strict="auto"`` falls back to the plain schema with
+    ``"strict": false`` where strict tool use cannot express it.
+
+    Raises:
+        ToolRegistrationError: With ``strict=True``, the schema cannot be expressed.
+    """
     _check_name(tool)
-    return {
+    strict_schema = _strict_or_none(tool, _ANTHROPIC, strict)
+    definition: dict[str, Any] = {
         "name": tool.name,
         "description": tool.description,
-        "input_schema": _object_schema(tool.parameters, tool.name),
+        "input_schema": (
+            strict_schema
+            if strict_schema is not None
+            else _object_schema(tool.parameters, tool.name)
+        ),
     }
+    if strict:
+        definition["strict"] = strict_schema is not None
+    return definition
+
+
+def strict_problem(
+    tool: Tool, /, *, provider: Literal["openai", "anthropic"] = "openai"
+) -> str | None:
+    """Why *tool* cannot be exported in *provider*'s strict mode, or None when it can.
+
+    The reason names the JSON pointer, as the error of ``strict=True`` does; use it to report
+    which tools ``strict="auto"`` exported non-strict.
+    """
+    profile = _OPENAI if provider == "openai" else _ANTHROPIC
+    try:
+        _strict_schema(tool.parameters, tool.name, profile)
+    except ToolRegistrationError as exc:
+        return str(exc)
+    return None
+
+
+def _strict_or_none(tool: Tool, profile: _Profile, strict: Strictness) -> dict[str, Any] | None:
+    if strict is False:
+        return None
+    if strict is not True and strict != "auto":
+        raise ToolRegistrationError(f"strict must be True, False or 'auto', not {strict!r}")
+    try:
+        return _strict_schema(tool.parameters, tool.name, profile)
+    except ToolRegistrationError:
+        if strict == "auto":
+            return None
+        raise
 
 
 def to_mcp_tool(tool: Tool, /) -> dict[str, Any]:
@@ -159,12 +260,25 @@ def openai_strict_schema(schema: Mapping[str, Any], /, *, name: str = "tool") ->
     Raises:
         ToolRegistrationError: Something strict mode cannot express, with its JSON pointer.
     """
+    return _strict_schema(schema, name, _OPENAI)
+
+
+def anthropic_strict_schema(schema: Mapping[str, Any], /, *, name: str = "tool") -> dict[str, Any]:
+    """A copy of *schema* rewritten for Anthropic's strict tool use (see the module docstring).
+
+    Raises:
+        ToolRegistrationError: Something strict tool use cannot express, with its JSON pointer.
+    """
+    return _strict_schema(schema, name, _ANTHROPIC)
+
+
+def _strict_schema(schema: Mapping[str, Any], name: str, profile: _Profile) -> dict[str, Any]:
     source = _plain(schema)
     if not _is_object_schema(source) or "anyOf" in source:
         raise ToolRegistrationError(
-            f"tool {name!r}: OpenAI strict mode needs an object schema at the root"
+            f"tool {name!r}: {profile.provider} strict mode needs an object schema at the root"
         )
-    converter = _StrictConverter(name)
+    converter = _StrictConverter(name, profile)
     definitions = source.pop("$defs", None) or {}
     definitions.update(source.pop("definitions", None) or {})
     result = converter.convert(source, [], depth=1)
@@ -264,22 +378,42 @@ def _drop_placeholders(schema: Any, value: Any) -> Any:
 class _StrictConverter:
     """Rewrites one schema for OpenAI strict mode, counting properties as it goes."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, profile: _Profile) -> None:
         self.name = name
+        self.profile = profile
         self.properties = 0
 
     def refuse(self, path: list[str | int], reason: str) -> NoReturn:
         where = json_pointer(path) or "/"
         raise ToolRegistrationError(
-            f"tool {self.name!r} cannot be exported in OpenAI strict mode: {reason} at {where} "
-            "(export it with strict=False)"
+            f"tool {self.name!r} cannot be exported in {self.profile.provider} strict mode: "
+            f"{reason} at {where} (export it with strict=False or strict='auto')"
         )
+
+    def merge_all_of(self, schema: Mapping[str, Any], path: list[str | int]) -> dict[str, Any]:
+        """*schema* with a single-branch ``allOf`` merged into it (as OpenAI's helper does)."""
+        branches = schema["allOf"]
+        if not isinstance(branches, list) or len(branches) != 1:
+            self.refuse(path, "the keyword 'allOf' with more than one branch")
+        branch = branches[0]
+        if not isinstance(branch, Mapping):
+            self.refuse([*path, "allOf", 0], "a boolean schema")
+        merged = {key: value for key, value in schema.items() if key != "allOf"}
+        for key, value in branch.items():
+            if key in merged and merged[key] != value:
+                if key in ("description", "title", "default", "examples"):
+                    continue  # the outer annotation wins
+                self.refuse(path, f"'allOf' whose branch conflicts with {key!r}")
+            merged[key] = value
+        return merged
 
     def convert(self, schema: Any, path: list[str | int], *, depth: int) -> dict[str, Any]:
         if depth > OPENAI_MAX_DEPTH:
             self.refuse(path, f"nesting deeper than {OPENAI_MAX_DEPTH} levels")
         if not isinstance(schema, Mapping):
             self.refuse(path, "a boolean schema")
+        while "allOf" in schema:
+            schema = self.merge_all_of(schema, path)
         for keyword in schema:
             if keyword in _STRICT_REFUSE:
                 self.refuse(path, f"the keyword {keyword!r}")
@@ -312,12 +446,20 @@ class _StrictConverter:
             if len(enum) > OPENAI_MAX_ENUM_VALUES:
                 self.refuse(path, f"more than {OPENAI_MAX_ENUM_VALUES} enum values")
             result["enum"] = list(enum)
+        profile = self.profile
         for kind in type_list:
-            for keyword in _STRICT_KEEP.get(kind, ()):
+            for keyword in profile.keep.get(kind, ()):
                 if keyword in schema:
-                    if keyword == "format" and schema[keyword] not in OPENAI_STRING_FORMATS:
+                    value = schema[keyword]
+                    if keyword == "format" and value not in profile.formats:
                         continue
-                    result[keyword] = schema[keyword]
+                    if (
+                        keyword == "minItems"
+                        and profile.max_min_items is not None
+                        and value > profile.max_min_items
+                    ):
+                        continue
+                    result[keyword] = value
         if "object" in type_list:
             self._object(schema, result, path, depth)
         if "array" in type_list:
@@ -335,13 +477,17 @@ class _StrictConverter:
         if not properties and extra is not False and path:
             self.refuse(path, "a free-form object (no properties, additionalProperties allowed)")
         required = set(schema.get("required", ()))
+        nullable = self.profile.optional_nullable
         converted: dict[str, Any] = {}
         for key, sub in properties.items():
             self.properties += 1
             item = self.convert(sub, [*path, "properties", key], depth=depth + 1)
-            converted[key] = item if key in required else _nullable(item)
+            converted[key] = item if key in required or not nullable else _nullable(item)
         result["properties"] = converted
-        result["required"] = list(converted)
+        if nullable:
+            result["required"] = list(converted)
+        elif required:
+            result["required"] = [key for key in converted if key in required]
         result["additionalProperties"] = False
 
 

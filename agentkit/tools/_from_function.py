@@ -86,10 +86,14 @@ class FunctionTool(Tool, Generic[P, R]):
 
     injected: tuple[str, ...] = ()
     bound: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The decorated function itself; :attr:`function` is what the registry calls.
+    original: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    #: What the registry calls before :meth:`bind` added the bound values.
+    unbound: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the original function directly (with the bound values)."""
-        original = cast("Callable[..., R]", getattr(self.function, "__wrapped__"))  # noqa: B009
+        original = cast("Callable[..., R]", self.original)
         if self.bound:
             return original(*args, **{**self.bound, **kwargs})
         return original(*args, **kwargs)
@@ -107,12 +111,13 @@ class FunctionTool(Tool, Generic[P, R]):
                 f"tool {self.name!r}: cannot bind {', '.join(unknown)}: "
                 f"not an Injected parameter (injected parameters: {known})"
             )
-        base = getattr(self.function, "_agentkit_unbound", self.function)
+        base = self.unbound if self.unbound is not None else self.function
         bound = {**self.bound, **values}
         return dataclasses.replace(
             self,
             function=_bind_call(cast("Callable[..., Any]", base), bound),
             bound=bound,
+            unbound=base,
         )
 
 
@@ -123,17 +128,12 @@ def _bind_call(base: Callable[..., Any], bound: Mapping[str, Any]) -> Callable[.
         async def call_async(**params: Any) -> Any:
             return await base(**params, **bound)
 
-        call: Callable[..., Any] = call_async
-    else:
+        return functools.wraps(base)(call_async)
 
-        def call_sync(**params: Any) -> Any:
-            return base(**params, **bound)
+    def call_sync(**params: Any) -> Any:
+        return base(**params, **bound)
 
-        call = call_sync
-    functools.update_wrapper(call, base)  # keeps the name, doc and __wrapped__ (the original)
-    call.__wrapped__ = getattr(base, "__wrapped__")  # type: ignore[attr-defined]  # noqa: B009
-    call._agentkit_unbound = base  # type: ignore[attr-defined]
-    return call
+    return functools.wraps(base)(call_sync)
 
 
 @overload
@@ -238,6 +238,7 @@ def tool_from_function(
         blocking=(not is_async) if blocking is None else blocking,
         function=wrapper,
         injected=tuple(spec.injectable),
+        original=function,
     )
 
 
@@ -324,7 +325,8 @@ class _FunctionSpec:
         if returned not in (None, type(None), Any):
             builder = _SchemaBuilder(f"tool {name!r}, return value")
             self.returns = builder.build(returned)
-            self.output_to_builtins = builder.converts
+            # A TypedDict, a list or a number is returned as built (no copy of a big result).
+            self.output_to_builtins = builder.non_json
             compile_schema(self.returns, what=f"returns of tool {name!r}")
 
     def _call_arguments(self, params: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -352,7 +354,49 @@ class _FunctionSpec:
         return positional, keywords
 
     def wrapper(self, is_async: bool) -> Callable[..., Any]:
-        """The function the registry calls as ``function(**params)``."""
+        """The function the registry calls as ``function(**params)``.
+
+        With no positional-only or injected parameters the validated arguments are converted
+        in place; with nothing to convert either, the registry calls the function itself.
+        """
+        function = self.function
+        to_builtins = self.output_to_builtins
+        if any(positional for _, _, positional, _ in self.arguments) or self.injected:
+            return self._general_wrapper(is_async)
+        integers = tuple(name for name, convert, _, _ in self.arguments if convert is _integer)
+        converters = tuple(
+            (name, convert)
+            for name, convert, _, _ in self.arguments
+            if convert is not None and convert is not _integer
+        )
+        if not integers and not converters and not to_builtins:
+            return function
+
+        def convert(params: dict[str, Any]) -> None:
+            for name in integers:
+                if type(params.get(name)) is float:  # JSON Schema counts 2.0 as an integer
+                    params[name] = int(params[name])
+            for name, converter in converters:
+                if name in params:
+                    params[name] = converter(params[name])
+
+        if is_async:
+
+            async def call_async(**params: Any) -> Any:
+                convert(params)
+                output = await function(**params)
+                return msgspec.to_builtins(output) if to_builtins else output
+
+            return functools.wraps(function)(call_async)
+
+        def call(**params: Any) -> Any:
+            convert(params)
+            output = function(**params)
+            return msgspec.to_builtins(output) if to_builtins else output
+
+        return functools.wraps(function)(call)
+
+    def _general_wrapper(self, is_async: bool) -> Callable[..., Any]:
         function = self.function
         arguments = self._call_arguments
         to_builtins = self.output_to_builtins
@@ -436,6 +480,9 @@ class _SchemaBuilder:
     def __init__(self, where: str) -> None:
         self.where = where
         self.converts = False
+        #: Whether values of this annotation are not plain JSON data (a Struct, a dataclass,
+        #: an Enum member, a tuple), so a returned value must go through msgspec.to_builtins.
+        self.non_json = False
         self._seen: list[Any] = []
 
     def refuse(self, annotation: Any, why: str = "has no JSON Schema") -> ToolRegistrationError:
@@ -462,13 +509,13 @@ class _SchemaBuilder:
             items = self.build(arguments[0]) if arguments else {}
             return {"type": "array", "items": items} if items else {"type": "array"}
         if origin is tuple or annotation is tuple:
-            self.converts = True
+            self.converts = self.non_json = True
             return self._tuple(arguments)
         if origin is dict or annotation is dict:
             return self._dict(annotation, arguments)
         if isinstance(annotation, type):
             if issubclass(annotation, enum.Enum):
-                self.converts = True
+                self.converts = self.non_json = True
                 return self._enum(annotation)
             if issubclass(annotation, bool | int | float | str):
                 raise self.refuse(annotation, "(a subclass of a scalar type) is not supported")
@@ -478,6 +525,8 @@ class _SchemaBuilder:
                 or typing.is_typeddict(annotation)
             ):
                 self.converts = True
+                if not typing.is_typeddict(annotation):
+                    self.non_json = True
                 return self._object(annotation)
         raise self.refuse(annotation)
 
@@ -527,7 +576,7 @@ class _SchemaBuilder:
         plain: list[Any] = []
         for value in values:
             if isinstance(value, enum.Enum):
-                self.converts = True
+                self.converts = self.non_json = True
                 value = value.value
             kind = _json_kind(value)
             if kind is None:

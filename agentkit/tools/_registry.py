@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import difflib
 import functools
 import inspect
 import logging
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -27,6 +31,13 @@ __all__ = ["ToolRegistry"]
 _logger = logging.getLogger("agentkit.tools")
 #: Different (category, tag) listings kept at once; more clears them (a bound on memory).
 _MAX_LISTINGS = 64
+#: Names on each side of an unknown name, in two sorted orders, that may be suggested for it.
+_NEAR_NEIGHBOURS = 4
+#: Most names an unknown-tool error suggests, and how alike (difflib's ratio) they must be.
+_MOST_SUGGESTED = 3
+_SUGGEST_CUTOFF = 0.6
+#: Longest unknown name for which similar names are looked for (valid names have at most 64).
+_LONGEST_COMPARED = 128
 
 #: ``error_type`` of a ToolResult for each kind of failure that is not the tool's own exception.
 VALIDATION: Final = "validation"
@@ -121,7 +132,11 @@ class ToolRegistry:
         # Derived from _entries, rebuilt after a change on first use (see _changed):
         self._names: list[str] | None = None  # sorted
         self._listings: dict[tuple[str | None, str | None], tuple[Tool, ...]] = {}
-        self._search_index: list[tuple[str, tuple[tuple[str, int], ...], Tool]] | None = None
+        # Where to look for names like an unknown one: the lowercased names sorted, the same
+        # reversed and sorted, and the names spelled each lowercased way.
+        self._near: tuple[list[str], list[str], dict[str, list[str]]] | None = None
+        # Kept in step with _entries by register_tool and unregister_tool:
+        self._search = _SearchIndex()
 
     @property
     def version(self) -> int:
@@ -149,7 +164,7 @@ class ToolRegistry:
         self._version += 1
         self._names = None
         self._listings.clear()
-        self._search_index = None
+        self._near = None
         for listener in list(self._listeners):
             try:
                 listener(change, name)
@@ -223,6 +238,9 @@ class ToolRegistry:
         returns = None
         if tool.returns is not None:
             returns = compile_schema(tool.returns, what=f"returns of tool {name!r}")
+        if existing is not None:
+            self._search.remove(name)
+        self._search.add(tool)
         self._entries[name] = _Entry(tool, function, parameters, returns)
         self._changed("added" if existing is None else "replaced", name)
 
@@ -230,6 +248,7 @@ class ToolRegistry:
         """Remove the tool called *name*; return whether there was one."""
         removed = self._entries.pop(name, None) is not None
         if removed:
+            self._search.remove(name)
             self._changed("removed", name)
         return removed
 
@@ -280,37 +299,18 @@ class ToolRegistry:
     def search_tools(self, text: str) -> list[Tool]:
         """Tools matching every word of *text* (case-insensitive), best matches first.
 
-        A word matches a tool's name, category, tags or description; a hit in the name counts
-        most, then category and tags, then the description. Ties are sorted by name. Empty
-        text matches every tool.
+        A word matches a tool's name, category, tags or description (anywhere in it, not only
+        whole words); a hit in the name counts most, then category and tags, then the
+        description. Ties are sorted by name. Empty text matches every tool.
+
+        An index kept in step with registrations finds the tools that can match the rarest
+        word, so a search costs about as much as the tools it finds, not every tool.
         """
         words = text.lower().split()
-        scored: list[tuple[int, str, Tool]] = []
-        if self._search_index is None:
-            self._search_index = [
-                (
-                    name,
-                    (
-                        (name.lower(), 4),
-                        (entry.tool.category.lower(), 2),
-                        (" ".join(entry.tool.tags).lower(), 2),
-                        (entry.tool.description.lower(), 1),
-                    ),
-                    entry.tool,
-                )
-                for name, entry in self._entries.items()
-            ]
-        for name, fields, tool in self._search_index:
-            score = 0
-            for word in words:
-                hits = sum(weight for field, weight in fields if word in field)
-                if not hits:
-                    break
-                score += hits
-            else:
-                scored.append((score, name, tool))
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        return [tool for _, _, tool in scored]
+        if not words:
+            return self.list_tools()
+        entries = self._entries
+        return [entries[name].tool for name in self._search.search(words)]
 
     # -- execution -----------------------------------------------------------------------------
 
@@ -462,9 +462,247 @@ class ToolRegistry:
             tool=name, success=False, error=message, error_type=error_type, duration=duration
         )
 
-    def _not_found(self, name: str) -> ToolNotFoundError:
+    def _not_found(self, name: object) -> ToolNotFoundError:
         known = ", ".join(self._sorted_names()[:20]) or "none"
-        return ToolNotFoundError(f"no tool named {name!r} (registered: {known})")
+        similar = self._similar_names(name)
+        hint = f" (did you mean {' or '.join(map(repr, similar))}?)" if similar else ""
+        return ToolNotFoundError(f"no tool named {name!r}{hint} (registered: {known})")
+
+    def _similar_names(self, name: object) -> list[str]:
+        """Up to three registered names like *name* (compared case-insensitively), most alike
+        first.
+
+        Only a bounded set is compared: the names next to *name* (and to it without its last
+        one or two characters) in sorted order, and the same read backwards, since a typo
+        keeps either the start or the end of a name. The cost does not grow with the number
+        of tools, past the two sorts kept until the registry next changes.
+        """
+        if not isinstance(name, str) or not name or len(name) > _LONGEST_COMPARED:
+            return []
+        if self._near is None:
+            spelled: dict[str, list[str]] = {}
+            for known in self._entries:
+                spelled.setdefault(known.lower(), []).append(known)
+            self._near = (sorted(spelled), sorted(low[::-1] for low in spelled), spelled)
+        forwards, backwards, spelled = self._near
+        wanted = name.lower()
+        candidates: set[str] = set()
+        for ordered, key in ((forwards, wanted), (backwards, wanted[::-1])):
+            for cut in range(min(3, len(key))):
+                at = bisect.bisect_left(ordered, key[: len(key) - cut])
+                low, high = max(0, at - _NEAR_NEIGHBOURS), at + _NEAR_NEIGHBOURS
+                candidates.update(
+                    ordered[low:high]
+                    if ordered is forwards
+                    else [each[::-1] for each in ordered[low:high]]
+                )
+        matcher = difflib.SequenceMatcher(b=wanted, autojunk=False)
+        scored: list[tuple[float, str]] = []
+        for low_name in candidates:
+            matcher.set_seq1(low_name)
+            if (
+                matcher.real_quick_ratio() >= _SUGGEST_CUTOFF
+                and matcher.quick_ratio() >= _SUGGEST_CUTOFF
+                and (ratio := matcher.ratio()) >= _SUGGEST_CUTOFF
+            ):
+                scored.extend((-ratio, known) for known in spelled[low_name])
+        scored.sort()
+        return [known for _, known in scored[:_MOST_SUGGESTED]]
+
+
+#: How much a word found in each searched field of a tool counts: name, category, tags,
+#: description.
+_FIELD_WEIGHTS: Final = (4, 2, 2, 1)
+
+
+class _FieldIndex:
+    """One searched field of every tool: which tools hold each token (a run of letters and
+    digits), which tokens hold each substring of one to three characters."""
+
+    __slots__ = ("grams", "holders")
+
+    def __init__(self) -> None:
+        self.holders: dict[str, set[str]] = {}  # token -> names of the tools that have it
+        self.grams: dict[str, set[str]] = {}  # 1-3 character substring -> tokens with it
+
+    def add(self, name: str, text: str) -> None:
+        holders_of = self.holders
+        grams = self.grams
+        for token in set(_tokens(text)):
+            holders = holders_of.get(token)
+            if holders is not None:
+                holders.add(name)
+                continue
+            holders_of[token] = {name}
+            for gram in _pieces(token):
+                tokens = grams.get(gram)
+                if tokens is None:
+                    grams[gram] = {token}
+                else:
+                    tokens.add(token)
+
+    def remove(self, name: str, text: str) -> None:
+        holders_of = self.holders
+        grams = self.grams
+        for token in set(_tokens(text)):
+            holders = holders_of[token]
+            holders.discard(name)
+            if holders:
+                continue
+            del holders_of[token]
+            for gram in _pieces(token):
+                tokens = grams[gram]
+                tokens.discard(token)
+                if not tokens:
+                    del grams[gram]
+
+    def tools_with(self, part: str) -> set[str] | frozenset[str]:
+        """Names of the tools whose field contains *part* (letters and digits only). The
+        answer may be the index's own set: read it, never change it."""
+        grams = self.grams
+        if len(part) <= 3:
+            tokens: set[str] | frozenset[str] = grams.get(part, _NOTHING)
+        else:
+            postings: list[set[str]] = []
+            for piece in {part[at : at + 3] for at in range(len(part) - 2)}:
+                found = grams.get(piece)
+                if found is None:
+                    return _NOTHING
+                postings.append(found)
+            postings.sort(key=len)
+            tokens = {token for token in postings[0].intersection(*postings[1:]) if part in token}
+        if not tokens:
+            return _NOTHING
+        if len(tokens) == 1:
+            (token,) = tokens
+            return self.holders[token]
+        return set().union(*map(self.holders.__getitem__, tokens))
+
+
+class _SearchIndex:
+    """What ``search_tools`` needs, kept in step with the registry's tools.
+
+    Each searched field (name, category, tags, description; lowercased) has its own index of
+    tokens, the runs of letters and digits (``weather``, ``get``, ``forecast`` in
+    ``weather_get-forecast``), and of every substring of one to three characters of each
+    token. A search word made of letters and digits occurs in a field exactly when it occurs
+    in one of the field's tokens: the tokens holding a word of up to three characters are
+    listed under it, and those holding a longer word are among the tokens holding all its
+    three-character pieces (then checked). A word with other characters is looked for by its
+    letter-and-digit parts, then checked in the field's text. The tools are grouped by score
+    with set operations; the cost follows the tools found, not the tools registered.
+    """
+
+    __slots__ = ("_fields", "_texts")
+
+    def __init__(self) -> None:
+        self._fields = tuple(_FieldIndex() for _ in _FIELD_WEIGHTS)
+        self._texts: dict[str, tuple[str, ...]] = {}  # name -> the lowercased field texts
+
+    def add(self, tool: Tool) -> None:
+        """Index *tool* (its name is not indexed yet)."""
+        name = tool.name
+        texts = (
+            name.lower(),
+            tool.category.lower(),
+            " ".join(tool.tags).lower(),
+            tool.description.lower(),
+        )
+        self._texts[name] = texts
+        for field, text in zip(self._fields, texts, strict=True):
+            field.add(name, text)
+
+    def remove(self, name: str) -> None:
+        """Forget the tool called *name* (indexed before)."""
+        for field, text in zip(self._fields, self._texts.pop(name), strict=True):
+            field.remove(name, text)
+
+    def _tools_with(self, word: str, parts: list[str], at: int) -> set[str] | frozenset[str]:
+        """Names of the tools whose field number *at* contains *word* (no whitespace), whose
+        letter-and-digit runs are *parts*."""
+        field = self._fields[at]
+        if len(parts) == 1 and parts[0] == word:
+            return field.tools_with(word)
+        if parts:
+            found = []
+            for part in parts:
+                tools = field.tools_with(part)
+                if not tools:
+                    return _NOTHING
+                found.append(tools)
+            found.sort(key=len)
+            candidates: Any = found[0].intersection(*found[1:])
+        else:  # only separators: every tool may hold them
+            candidates = self._texts
+        texts = self._texts
+        return {name for name in candidates if word in texts[name][at]}
+
+    def search(self, words: list[str]) -> list[str]:
+        """Names of the tools matching every one of *words* (lowercased, at least one), best
+        first: the score (the weights of the fields each word occurs in, summed over the
+        words, repeats included) from high to low, then the name."""
+        hits: list[tuple[int, set[str] | frozenset[str]]] = []  # (weight, tools), never empty
+        matching: list[tuple[int, list[set[str] | frozenset[str]]]] = []  # per distinct word
+        for word, repeats in Counter(words).items():
+            found = []
+            parts = _tokens(word)
+            for at, weight in enumerate(_FIELD_WEIGHTS):
+                tools = self._tools_with(word, parts, at)
+                if tools:
+                    found.append(tools)
+                    hits.append((weight * repeats, tools))
+            if not found:
+                return []
+            matching.append((sum(map(len, found)), found))
+        # Start from the word found in the fewest tools; each further word only narrows that
+        # set (a cost that follows the set, not the further word's tools).
+        matching.sort(key=lambda item: item[0])
+        chosen = set().union(*matching[0][1])
+        for _, found in matching[1:]:
+            if not chosen:
+                return []
+            chosen = set().union(*(chosen & tools for tools in found))
+        groups: dict[int, set[str]] = {0: chosen}  # score -> tools
+        for weight, tools in hits:
+            regrouped: dict[int, set[str]] = {}
+            for score, group in groups.items():
+                inside = group & tools
+                if inside:
+                    _merge(regrouped, score + weight, inside)
+                    if len(inside) < len(group):
+                        _merge(regrouped, score, group - inside)
+                else:
+                    _merge(regrouped, score, group)
+            groups = regrouped
+        ordered: list[str] = []
+        for score in sorted(groups, reverse=True):
+            ordered.extend(sorted(groups[score]))
+        return ordered
+
+
+def _merge(groups: dict[int, set[str]], score: int, names: set[str]) -> None:
+    held = groups.get(score)
+    if held is None:
+        groups[score] = names
+    else:
+        groups[score] = held | names
+
+
+_NOTHING: Final[frozenset[str]] = frozenset()
+
+
+_SEPARATORS: Final = re.compile(r"[\W_]+")
+
+
+def _tokens(text: str) -> list[str]:
+    """The runs of letters and digits in *text*: anything else (``_`` too) separates them."""
+    return [token for token in _SEPARATORS.split(text) if token]
+
+
+def _pieces(token: str) -> set[str]:
+    """Every substring of *token* one to three characters long."""
+    size = len(token)
+    return {token[at : at + width] for width in (1, 2, 3) for at in range(size - width + 1)}
 
 
 def _refused(name: str, message: str, *, path: str | None = "") -> ToolResult:

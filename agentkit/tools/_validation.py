@@ -1,7 +1,8 @@
 """JSON Schema validation, compiled once: a fast path for common schemas, jsonschema for the rest.
 
 :func:`compile_schema` checks a schema against its metaschema (draft 2020-12 by default; any
-draft jsonschema knows when ``$schema`` names it) and compiles it once. Schemas built only from
+draft jsonschema knows when ``$schema`` names it) at once, and compiles it once, on first use
+(so registering many tools builds nothing for the ones never called). Schemas built only from
 the common keywords — ``type`` (one or several), ``enum``, ``const``, the numeric bounds,
 ``multipleOf``, ``minLength``/``maxLength``/``pattern``, ``items`` (one schema for every item),
 ``minItems``/``maxItems``, ``properties``, ``required``, ``additionalProperties``,
@@ -115,8 +116,18 @@ def json_pointer(tokens: Sequence[str | int]) -> str:
     return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
+def _pending(instance: Any) -> _Failure | None:
+    """Stands for a fast path not compiled yet (never called)."""
+    raise AssertionError("a deferred SchemaValidator ran before it was compiled")
+
+
 class SchemaValidator:
     """A schema compiled once; :meth:`first_error` answers as jsonschema would.
+
+    :func:`compile_schema` checks the schema at once but compiles it on first use: the fast
+    path's closures when :meth:`first_error` (or ``fast``) is first asked for, jsonschema's
+    validator only when the fast path cannot take the schema (or ``jsonschema_validator`` is
+    read). Registering thousands of tools that are never called then builds nothing for them.
 
     Attributes:
         schema: The schema as given.
@@ -124,7 +135,7 @@ class SchemaValidator:
         jsonschema_validator: jsonschema's compiled validator for the same schema.
     """
 
-    __slots__ = ("_check", "_max_depth", "fast", "jsonschema_validator", "schema")
+    __slots__ = ("_check", "_draft", "_max_depth", "_validator", "schema")
 
     def __init__(
         self,
@@ -134,10 +145,54 @@ class SchemaValidator:
         max_depth: int = MAX_INSTANCE_DEPTH,
     ):
         self.schema = schema
-        self.jsonschema_validator = validator
+        self._validator = validator
         self._check = check
         self._max_depth = max_depth
-        self.fast = check is not None
+        self._draft: Any = jsonschema.Draft202012Validator
+
+    @classmethod
+    def _deferred(
+        cls, schema: Mapping[str, Any] | bool, draft: Any, max_depth: int
+    ) -> SchemaValidator:
+        """A validator for a checked *schema* of *draft* (a jsonschema validator class),
+        compiled on first use."""
+        deferred = cls(schema, None, _pending, max_depth)
+        deferred._draft = draft
+        return deferred
+
+    @property
+    def fast(self) -> bool:
+        """Whether the fast path handles the schema (False: jsonschema's validator does)."""
+        check = self._check
+        if check is _pending:
+            check = self._compile()
+        return check is not None
+
+    @property
+    def jsonschema_validator(self) -> Any:
+        """jsonschema's compiled validator for the same schema."""
+        validator = self._validator
+        if validator is None:
+            # Only the drafts' own meta-schemas resolve: jsonschema's default registry fetches
+            # any other remote $ref over HTTP, which would let a schema author aim requests
+            # anywhere.
+            validator = _linear_time(self._draft)(self.schema, registry=_METASCHEMAS)
+            self._validator = validator
+        return validator
+
+    def _compile(self) -> _Check | None:
+        """Build the fast path's closures (None: the schema needs jsonschema). Idempotent, so
+        two threads racing here build equal closures and either may win."""
+        draft = self._draft
+        check: _Check | None = None
+        if draft in _FAST_DRAFTS:
+            try:
+                compiler = _Compiler(legacy_items=draft is not jsonschema.Draft202012Validator)
+                check = compiler.compile(self.schema, root=True)
+            except _Unsupported:
+                check = None
+        self._check = check
+        return check
 
     def __repr__(self) -> str:
         return f"SchemaValidator(fast={self.fast})"
@@ -145,6 +200,8 @@ class SchemaValidator:
     def first_error(self, instance: Any) -> SchemaViolation | None:
         """The first error jsonschema would report for *instance*, or None when it is valid."""
         check = self._check
+        if check is _pending:
+            check = self._compile()
         if check is not None:
             failure = check(instance)
             if failure is None:
@@ -172,7 +229,7 @@ def compile_schema(
     what: str = "schema",
     max_depth: int = MAX_INSTANCE_DEPTH,
 ) -> SchemaValidator:
-    """Check *schema* against its metaschema and compile it once.
+    """Check *schema* against its metaschema now; compile it once, when it is first used.
 
     Args:
         schema: The JSON Schema.
@@ -204,17 +261,7 @@ def compile_schema(
         raise ToolRegistrationError(
             f"{what} is not valid JSON Schema at {where or '/'}: {exc.message}"
         ) from None
-    # Only the drafts' own meta-schemas resolve: jsonschema's default registry fetches any
-    # other remote $ref over HTTP, which would let a schema author aim requests anywhere.
-    validator = _linear_time(cls)(schema, registry=_METASCHEMAS)
-    check: _Check | None = None
-    if cls in _FAST_DRAFTS:
-        try:
-            compiler = _Compiler(legacy_items=cls is not jsonschema.Draft202012Validator)
-            check = compiler.compile(schema, root=True)
-        except _Unsupported:
-            check = None
-    return SchemaValidator(schema, validator, check, max_depth)
+    return SchemaValidator._deferred(schema, cls, max_depth)
 
 
 # -- regular expressions on RE2, in both paths ---------------------------------------------------

@@ -48,6 +48,21 @@ _THREAD_ABOVE_ENTRIES = 5_000
 #: The largest total a plugin method's tallies may hold (so sums stay finite).
 _PLUGIN_MAX_TOTAL = 1e300
 
+# The built-in methods' names as plain str constants: reading ``VoteType.X.value`` goes
+# through an enum descriptor each time, which a count of three votes noticed.
+_MAJORITY = VoteType.MAJORITY.value
+_SUPERMAJORITY = VoteType.SUPERMAJORITY.value
+_UNANIMOUS = VoteType.UNANIMOUS.value
+_WEIGHTED = VoteType.WEIGHTED.value
+_RANKED_CHOICE = VoteType.RANKED_CHOICE.value
+#: Every spelling ``method_name`` accepts for a built-in method (its value, its name, in any
+#: case the lowercase forms match), mapped to the method's name.
+_BUILTIN_SPELLINGS = {
+    spelling: member.value
+    for member in VoteType
+    for spelling in (member.value, member.name.lower())
+}
+
 RESOLVED_BY_VOTE = "vote"
 RESOLVED_BY_SUPERVISOR = "supervisor"
 
@@ -200,6 +215,11 @@ class ConflictResolver:
         """The name of the method *vote_type* selects; ``ConfigurationError`` if unknown."""
         if vote_type is None:
             return self.default_vote_type
+        if type(vote_type) is str or type(vote_type) is VoteType:
+            # The common spellings in one look-up (a plugin's name never shadows a built-in).
+            known = _BUILTIN_SPELLINGS.get(vote_type)
+            if known is not None:
+                return known
         if isinstance(vote_type, VoteType):
             return vote_type.value
         if isinstance(vote_type, str):
@@ -232,17 +252,17 @@ class ConflictResolver:
         name = self.method_name(vote_type)
         limits = self.limits
         checked = _voting.validate_votes(votes, limits=limits)
-        if name == VoteType.MAJORITY.value:
+        if name == _MAJORITY:
             return _voting.majority(checked, limits=limits)
-        if name == VoteType.SUPERMAJORITY.value:
+        if name == _SUPERMAJORITY:
             chosen = self.supermajority_threshold if threshold is None else threshold
             return _voting.supermajority(checked, chosen, limits=limits)
-        if name == VoteType.UNANIMOUS.value:
+        if name == _UNANIMOUS:
             return _voting.unanimous(checked, limits=limits)
-        if name == VoteType.WEIGHTED.value:
+        if name == _WEIGHTED:
             weights = self.agent_weights if agent_weights is None else agent_weights
             return _voting.weighted(checked, weights, limits=limits)
-        if name == VoteType.RANKED_CHOICE.value:
+        if name == _RANKED_CHOICE:
             order = self.elimination_order if elimination_order is None else elimination_order
             return _voting.ranked_choice(checked, order, limits=limits)
         return self._count_with_plugin(name, checked)
@@ -298,15 +318,19 @@ class ConflictResolver:
         ):
             raise ConfigurationError(f"required_votes must be an int >= 1, got {required_votes!r}")
         listed = _voting._at_most(votes, self.limits.max_votes)
+        # The classes of the votes tell which were checked where they entered (one pass in C).
+        types = set(map(type, listed))
         chosen_threshold = (
             self.supermajority_threshold if threshold is None else _voting.as_threshold(threshold)
         )
         _voting._elimination_ranks(elimination_order)
         order = self.elimination_order if elimination_order is None else tuple(elimination_order)
-        absent = set(abstentions)
-        if not all(isinstance(agent_id, str) for agent_id in absent):
-            raise ConfigurationError("abstentions must be agent ids (str)")
-        abstained = tuple(_voting._code_point_sorted(absent))
+        abstained: tuple[str, ...] = ()
+        if abstentions:
+            absent = set(abstentions)
+            if not all(isinstance(agent_id, str) for agent_id in absent):
+                raise ConfigurationError("abstentions must be agent ids (str)")
+            abstained = tuple(_voting._code_point_sorted(absent))
         timestamp = self.clock.time()
         resolve = functools.partial(
             self._resolve_now,
@@ -314,6 +338,7 @@ class ConflictResolver:
             conflict_type=kind,
             vote_type=name,
             votes=listed,
+            types=types,
             threshold=chosen_threshold,
             elimination_order=order,
             required_votes=required_votes,
@@ -322,7 +347,23 @@ class ConflictResolver:
         )
         # Checking and counting are linear (up to a log factor) in the ballot entries; a big
         # count runs in a worker thread so that it cannot hold the event loop.
-        if _ballot_entries_over(listed, _THREAD_ABOVE_ENTRIES):
+        ranked = name == _RANKED_CHOICE or name in self._plugin_methods
+        rankings = None
+        if name == _RANKED_CHOICE and not types - _voting._CHECKED_TYPES:
+            # Checked votes: rankings are tuples or None, their lengths summed in C. Below the
+            # limit their distinct set is cheap to make here (hashing is bounded by the
+            # entries) and is kept for the count, which needs it.
+            all_rankings = [vote.ranking for vote in listed]
+            entries = len(listed) + sum(map(len, filter(None, all_rankings)))
+            in_thread = entries > _THREAD_ABOVE_ENTRIES
+            if not in_thread:
+                rankings = set(all_rankings)
+        else:
+            in_thread = _ballot_entries_over(
+                listed, _THREAD_ABOVE_ENTRIES, ranked=ranked, types=types
+            )
+        resolve = functools.partial(resolve, rankings=rankings)
+        if in_thread:
             resolution = await asyncio.to_thread(resolve)
         else:
             resolution = resolve()
@@ -353,6 +394,8 @@ class ConflictResolver:
         conflict_type: ConflictType,
         vote_type: str,
         votes: list[AgentVote],
+        types: set[type] | None,
+        rankings: set[tuple[str, ...] | None] | None = None,
         threshold: Fraction,
         elimination_order: tuple[str, ...] | None,
         required_votes: int | None,
@@ -361,16 +404,16 @@ class ConflictResolver:
     ) -> Resolution:
         """Check and count *votes* (no supervisor callback): the body of resolve_conflict."""
         name = vote_type
-        checked = _voting.validate_votes(
-            votes, allow_empty=required_votes is not None, limits=self.limits
-        )
+        checked = _voting._check(votes, required_votes is not None, self.limits, types)
+        if rankings is not None:
+            checked.rankings = rankings
         weights = (
             {
                 vote.agent_id: self.agent_weights[vote.agent_id]
                 for vote in checked
                 if vote.weight is None and vote.agent_id in self.agent_weights
             }
-            if name == VoteType.WEIGHTED.value and self.agent_weights
+            if name == _WEIGHTED and self.agent_weights
             else {}
         )
         return self._build(
@@ -484,14 +527,12 @@ class ConflictResolver:
             tallies=dict(count.tallies),
             rounds=count.rounds,
             resolved_by=RESOLVED_BY_VOTE,
-            participants=tuple(_voting._code_point_sorted(vote.agent_id for vote in votes)),
+            participants=tuple(_voting._code_point_sorted(_agent_ids(votes))),
             abstentions=abstentions,
             votes=votes,
-            threshold=str(threshold) if vote_type == VoteType.SUPERMAJORITY.value else None,
-            agent_weights=agent_weights if vote_type == VoteType.WEIGHTED.value else {},
-            elimination_order=(
-                elimination_order if vote_type == VoteType.RANKED_CHOICE.value else None
-            ),
+            threshold=str(threshold) if vote_type == _SUPERMAJORITY else None,
+            agent_weights=agent_weights if vote_type == _WEIGHTED else {},
+            elimination_order=(elimination_order if vote_type == _RANKED_CHOICE else None),
             required_votes=required_votes,
             supervisor_agent_id=supervisor_agent_id,
             supervisor_decision=supervisor_decision,
@@ -537,14 +578,31 @@ def _decided_by_supervisor(resolution: Resolution, option: str, reason: str) -> 
     )
 
 
-def _ballot_entries_over(votes: Sequence[object], limit: int) -> bool:
+def _agent_ids(votes: tuple[AgentVote, ...]) -> list[str]:
+    """The voters of *votes*, in vote order (kept from the check when there was one)."""
+    known = getattr(votes, "agent_ids", None)
+    return known if known is not None else [vote.agent_id for vote in votes]
+
+
+def _ballot_entries_over(
+    votes: Sequence[object], limit: int, *, ranked: bool = True, types: set[type] | None = None
+) -> bool:
     """Whether *votes* hold more than *limit* entries (votes plus ranked options).
 
     Stops as soon as the answer is known, so it costs O(limit) at most; what is not a
-    well-formed vote counts as one entry (the check after rejects it).
+    well-formed vote counts as one entry (the check after rejects it). Votes checked where
+    they entered need no look at their rankings unless the method reads them (*ranked*).
     """
     if len(votes) > limit:
         return True
+    if types is None:
+        types = set(map(type, votes))
+    if not types - _voting._CHECKED_TYPES:
+        if not ranked:
+            return False
+        # Checked votes: their rankings are tuples or None; summed in C.
+        rankings = filter(None, [vote.ranking for vote in votes])  # type: ignore[attr-defined]
+        return len(votes) + sum(map(len, rankings)) > limit
     entries = 0
     for vote in votes:
         ranking = vote.ranking if isinstance(vote, AgentVote) else None

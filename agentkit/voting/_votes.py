@@ -61,13 +61,23 @@ class ResolutionStatus(enum.StrEnum):
     NO_CONSENSUS = "no_consensus"
 
 
+#: The default limits (``VoteLimits``) a vote is checked against where it enters.
+DEFAULT_MAX_RANKING_LENGTH = 100_000
+DEFAULT_MAX_WEIGHT = 1e12
+
+
 class AgentVote(msgspec.Struct, frozen=True):
     """One agent's vote.
 
     ``confidence`` is in [0, 1]; ``ranking`` (ranked-choice ballots) lists options best
     first and must start with ``option``; ``weight`` overrides the resolver's weight for this
-    agent in WEIGHTED counting. Votes are checked when counted, not when made, so a vote that
-    arrived over the bus is checked the same way as one built here.
+    agent in WEIGHTED counting.
+
+    A vote is checked once, where it enters: when it is built, decoded or converted (msgspec
+    calls ``__post_init__`` in each case). Building a bad vote does not raise; the vote is
+    marked, and counting it raises the typed error, so a vote that arrived over the bus is
+    judged the same way as one built here. Votes that passed are counted without a second
+    look (only what depends on the count's limits is looked at again).
     """
 
     agent_id: str
@@ -77,10 +87,86 @@ class AgentVote(msgspec.Struct, frozen=True):
     ranking: tuple[str, ...] | None = None
     weight: float | None = None
 
+    def __post_init__(self) -> None:
+        # Marked by its class (subclasses that look like AgentVote), so that a count can tell
+        # the checked votes from the others in C (``set(map(type, votes))``), not in a Python
+        # loop. The class is a function of the values, so equal votes stay equal.
+        if type(self) is AgentVote:
+            if not _well_formed(self):
+                _SET_CLASS(self, _UncheckedVote)
+            elif self.weight is not None:
+                _SET_CLASS(self, _WeightedVote)
+
     @property
     def ballot(self) -> tuple[str, ...]:
         """The ranked ballot this vote stands for: ``ranking``, else ``(option,)``."""
         return tuple(self.ranking) if self.ranking else (self.option,)
+
+
+class _UncheckedVote(AgentVote, frozen=True):
+    """An ``AgentVote`` that did not pass the check where it entered: counts check it fully.
+
+    Not only bad votes: a weight over the default ``max_weight`` or a ranking given as a list
+    also lands here (a count with raised limits or normalising the list accepts it).
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt as an AgentVote, which checks (and marks) it again.
+        return (AgentVote, msgspec.structs.astuple(self))
+
+
+class _WeightedVote(AgentVote, frozen=True):
+    """An ``AgentVote`` that passed the check and has its own ``weight``.
+
+    Its own class so that WEIGHTED counting knows, without looking at each vote, whether
+    every vote simply weighs its confidence.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AgentVote, msgspec.structs.astuple(self))
+
+
+# Reported and shown as AgentVote; unpickling builds an AgentVote, which checks again.
+for _marked in (_UncheckedVote, _WeightedVote):
+    _marked.__name__ = _marked.__qualname__ = "AgentVote"
+del _marked
+_SET_CLASS = object.__dict__["__class__"].__set__
+
+
+def _well_formed(vote: AgentVote) -> bool:
+    """Whether *vote* passes every check a count makes under the default limits."""
+    agent_id, option, confidence = vote.agent_id, vote.option, vote.confidence
+    if (
+        type(agent_id) is not str
+        or not agent_id
+        or type(option) is not str
+        or not option
+        # bool is not an int here (type(), not isinstance); NaN fails the comparisons, and an
+        # int too large for a float compares without OverflowError.
+        or (type(confidence) is not float and type(confidence) is not int)
+        or not 0 <= confidence <= 1
+    ):
+        return False
+    weight = vote.weight
+    if weight is not None and (
+        (type(weight) is not float and type(weight) is not int)
+        or not 0 <= weight <= DEFAULT_MAX_WEIGHT
+    ):
+        return False
+    ranking = vote.ranking
+    if ranking is None:
+        return True
+    if (
+        type(ranking) is not tuple
+        or not 1 <= len(ranking) <= DEFAULT_MAX_RANKING_LENGTH
+        or ranking[0] != option
+    ):
+        return False
+    for entry in ranking:
+        if type(entry) is not str or not entry:
+            return False
+    # A dict of str keys, not a set: the garbage collector skips it (see _voting._add_keys).
+    return len(dict.fromkeys(ranking)) == len(ranking)
 
 
 class IRVRound(msgspec.Struct, frozen=True, kw_only=True, gc=False):

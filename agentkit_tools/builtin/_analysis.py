@@ -1,5 +1,8 @@
 """Text analysis for the text tools: sentences, words, sentiment, readability, keywords.
 
+Sentiment is VADER (Hutto & Gilbert, 2014) from ``nltk-vader-sentiment``: the published
+lexicon and rules, in linear time, imported on the first call.
+
 The fixed patterns here run in linear time on Python's ``re``; they are applied match by
 match (``finditer``) rather than in one ``findall``/``split`` call, because one call over a
 megabyte holds the GIL throughout and would stall the event loop from a worker thread.
@@ -7,13 +10,16 @@ megabyte holds the GIL throughout and would stall the event loop from a worker t
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentkit_tools.builtin._lexicon import INTENSIFIERS, NEGATIONS, NEGATIVE, POSITIVE, STOPWORDS
+from agentkit_tools.builtin._stopwords import STOPWORDS
+
+if TYPE_CHECKING:
+    from vader import SentimentIntensityAnalyzer
 
 __all__ = [
     "split_on",
@@ -52,28 +58,44 @@ def word_list(text: str) -> list[str]:
     return [found.group().lower() for found in _WORD.finditer(text)]
 
 
+@functools.cache
+def _analyzer() -> SentimentIntensityAnalyzer:
+    """VADER's analyzer, made once (its lexicon import takes about 0.1 s; it is thread-safe)."""
+    from vader import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
 def text_sentiment(text: str) -> dict[str, Any]:
-    tokens = word_list(text.replace("\u2019", "'"))
-    total = 0.0
+    """VADER's scores for *text*, with the lexicon words that drove them.
+
+    ``score`` is VADER's compound score; the words are the tokens found in VADER's lexicon,
+    each counted positive or negative by its valence, flipped when one of the three words
+    before it negates it (VADER's own negation window).
+    """
+    from vader import SentiText, negated
+
+    analyzer = _analyzer()
+    scores = analyzer.polarity_scores(text)
+    lexicon = analyzer.lexicon
+    tokens = SentiText(text.replace("\u2019", "'"), frozenset(lexicon)).lowered
     positives: list[str] = []
     negatives: list[str] = []
     for index, token in enumerate(tokens):
-        polarity = 1.0 if token in POSITIVE else -1.0 if token in NEGATIVE else 0.0
-        if not polarity:
+        valence = lexicon.get(token, 0.0)
+        if not valence:
             continue
-        window = tokens[max(0, index - 3) : index]
-        if any(word in NEGATIONS or word.endswith("n't") for word in window):
-            polarity = -polarity * 0.8
-        if window and window[-1] in INTENSIFIERS:
-            polarity *= INTENSIFIERS[window[-1]]
-        (positives if polarity > 0 else negatives).append(token)
-        total += polarity
-    # Normalise to [-1, 1] the way VADER does: x / sqrt(x^2 + alpha).
-    score = total / math.sqrt(total * total + 15) if total else 0.0
+        if negated(tokens[max(0, index - 3) : index]):
+            valence = -valence
+        (positives if valence > 0 else negatives).append(token)
+    score = scores["compound"]
     label = "positive" if score >= 0.05 else "negative" if score <= -0.05 else "neutral"
     return {
         "label": label,
-        "score": round(score, 4),
+        "score": score,
+        "positive": scores["pos"],
+        "negative": scores["neg"],
+        "neutral": scores["neu"],
         "positive_words": positives,
         "negative_words": negatives,
         "word_count": len(tokens),

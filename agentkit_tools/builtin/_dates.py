@@ -1,4 +1,10 @@
-"""Date and time helpers for the time tools: zones, parsing, calendar maths, durations."""
+"""Date and time helpers for the time tools: zones, parsing, calendar maths, durations.
+
+Free-form dates are read by python-dateutil's parser (imported on first use: about 10-50 ms),
+after the strict forms: an explicit format, Unix seconds, 'now'/'today'/'tomorrow'/
+'yesterday', relative phrases, ISO 8601 (``datetime.fromisoformat``), RFC 2822 and dotted
+day-first dates (``31.12.2024``).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,11 @@ import calendar
 import email.utils
 import re
 import zoneinfo
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import TypedDict
 
 __all__ = [
+    "Moment",
     "add_months",
     "calendar_difference",
     "describe",
@@ -19,31 +26,31 @@ __all__ = [
     "zone_name",
 ]
 
-_FORMATS = (
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d %H:%M",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d",
-    "%d.%m.%Y",
-    "%d.%m.%Y %H:%M",
-    "%B %d, %Y",
-    "%B %d %Y",
-    "%b %d, %Y",
-    "%b %d %Y",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%A, %B %d, %Y",
-    "%B %d, %Y %H:%M",
-    "%d %B %Y %H:%M",
-    "%Y%m%dT%H%M%S",
-)
-_SLASH_FORMATS = {
-    False: ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%y"),
-    True: ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%y"),
-}
+#: Dotted numeric dates are day-first wherever they are written (dateutil would read
+#: 01.02.2024 as 2 January unless told).
+_DOTTED_FORMATS = ("%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
 _RELATIVE = re.compile(
-    r"^(?:in\s+)?(\d+)\s+(second|minute|hour|day|week)s?(\s+ago)?$", re.IGNORECASE
+    r"^(?:in\s+)?(\d+)\s+(second|minute|hour|day|week|month|year)s?(\s+ago)?$", re.IGNORECASE
 )
+_UTC_NAMES = frozenset({"UTC", "GMT", "Z", "UT"})
+#: The zone names RFC 2822 defines (obsolete, but unambiguous).
+_RFC822_ZONES = _UTC_NAMES | {"EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+
+
+class Moment(TypedDict):
+    """The JSON form of an aware datetime."""
+
+    iso: str
+    unix: float
+    timezone: str
+    utc_offset: str
+    date: str
+    time: str
+    weekday: str
+
+
+class _UnknownZoneName(ValueError):
+    """A time-zone abbreviation dateutil found but that names no single offset."""
 
 
 def zone(name: str) -> tzinfo:
@@ -65,7 +72,7 @@ def _offset(moment: datetime) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def describe(moment: datetime, timezone_name: str) -> dict[str, Any]:
+def describe(moment: datetime, timezone_name: str) -> Moment:
     """The JSON form of an aware datetime."""
     return {
         "iso": moment.isoformat(),
@@ -132,28 +139,74 @@ def _parse_text(text: str, tz: tzinfo, *, now: float, day_first: bool) -> dateti
         return named[lowered]
     relative = _RELATIVE.match(lowered)
     if relative:
-        amount = int(relative.group(1)) * (-1 if relative.group(3) else 1)
-        try:
-            return current + timedelta(**{relative.group(2) + "s": amount})
-        except OverflowError:
-            raise ValueError(f"{text!r} is outside the years 1 to 9999") from None
+        return _relative(text, current, relative)
     try:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
-    try:
-        return email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        pass
-    for candidate in (*_FORMATS, *_SLASH_FORMATS[day_first]):
+    # RFC 2822 only with a zone it defines: the email parser reads any other ('IST') as UTC.
+    zone_token = text.rsplit(None, 1)[-1].upper() if text else ""
+    if not zone_token.isalpha() or zone_token in _RFC822_ZONES:
+        try:
+            return email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            pass
+    for candidate in _DOTTED_FORMATS:
         try:
             return datetime.strptime(text, candidate)
         except ValueError:
             continue
-    raise ValueError(
-        f"cannot parse {text!r} as a date/time: use ISO 8601 ('2024-05-01T12:00:00Z'), "
-        "RFC 2822, Unix seconds, a phrase like '3 days ago', or pass an explicit format"
+    return _parse_free(text, current, day_first=day_first)
+
+
+def _relative(text: str, current: datetime, match: re.Match[str]) -> datetime:
+    """'3 days ago', 'in 2 months': days and shorter are exact, months and years calendar."""
+    amount = int(match.group(1)) * (-1 if match.group(3) else 1)
+    unit = match.group(2).lower() + "s"
+    try:
+        if unit in ("months", "years"):
+            from dateutil.relativedelta import relativedelta
+
+            # Keeps the wall-clock time; 31 January + 1 month is the last day of February.
+            step = relativedelta(months=amount) if unit == "months" else relativedelta(years=amount)
+            return current + step
+        return current + timedelta(**{unit: amount})
+    except (OverflowError, ValueError):
+        raise ValueError(f"{text!r} is outside the years 1 to 9999") from None
+
+
+def _zone_of(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's ``tzinfos``: an offset, a UTC name, or an error for an abbreviation."""
+    if offset is not None:
+        return UTC if offset == 0 else timezone(timedelta(seconds=offset))
+    if name is None:
+        return None
+    if name.upper() in _UTC_NAMES:
+        return UTC
+    raise _UnknownZoneName(
+        f"the time-zone abbreviation {name!r} is ambiguous: write a UTC offset ('+02:00') or "
+        "pass an IANA time zone in 'timezone'"
     )
+
+
+def _parse_free(text: str, current: datetime, *, day_first: bool) -> datetime:
+    """*text* read by dateutil: 'March 5, 2024', '5 Mar 2024 14:00', '01/02/2024', '10:30'.
+
+    Missing parts come from *current*'s date at midnight ('10:30' is today at 10:30).
+    """
+    from dateutil import parser
+
+    default = current.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    try:
+        return parser.parse(text, default=default, dayfirst=day_first, tzinfos=_zone_of)
+    except _UnknownZoneName as exc:
+        raise ValueError(f"cannot parse {text!r}: {exc}") from None
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"cannot parse {text!r} as a date/time ({exc}): use ISO 8601 "
+            "('2024-05-01T12:00:00Z'), RFC 2822, 'March 5, 2024', Unix seconds, a phrase like "
+            "'3 days ago', or pass an explicit format"
+        ) from None
 
 
 def add_months(day: date, months: int) -> date:

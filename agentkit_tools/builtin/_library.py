@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from agentkit.tools import Tool
 from agentkit_tools.builtin._config import ToolsConfig
-from agentkit_tools.builtin._data import data_tools
-from agentkit_tools.builtin._file import file_tools
-from agentkit_tools.builtin._math import math_tools
-from agentkit_tools.builtin._text import text_tools
-from agentkit_tools.builtin._time import time_tools
-from agentkit_tools.builtin._web import web_tools
+from agentkit_tools.builtin.data import data_tools
+from agentkit_tools.builtin.file import file_tools
+from agentkit_tools.builtin.math import math_tools
+from agentkit_tools.builtin.text import text_tools
+from agentkit_tools.builtin.time import time_tools
+from agentkit_tools.builtin.web import web_tools
 
 __all__ = ["create_builtin_tools_library"]
 
@@ -31,7 +31,7 @@ def create_builtin_tools_library(config: ToolsConfig | None = None) -> list[Tool
         *data_tools(settings),
         *file_tools(settings),
         *web_tools(settings),
-        *math_tools(settings.calculator_limits),
+        *math_tools(settings),
         *time_tools(settings),
     ]
     return sorted(tools, key=lambda tool: tool.name)

@@ -20,7 +20,6 @@ from typing import Any, Final
 from agentkit.exceptions import LimitExceededError, ToolInputError
 from agentkit.tools import compile_pattern, escape
 from agentkit_tools.builtin._analysis import split_on, split_sentences, word_list
-from agentkit_tools.builtin._lexicon import STOPWORDS
 from agentkit_tools.builtin._limits import (
     ToolLimits,
     check_depth,
@@ -35,6 +34,7 @@ from agentkit_tools.builtin._matching import (
     parse_template,
     replace_all,
 )
+from agentkit_tools.builtin._stopwords import STOPWORDS
 
 __all__ = [
     "EXTRACT_KINDS",

@@ -20,9 +20,11 @@ from agentkit import (
     to_openai_tool,
 )
 from agentkit.tools import (
+    anthropic_strict_schema,
     from_openai_strict_arguments,
     mcp_structured_content,
     openai_strict_schema,
+    strict_problem,
 )
 
 NAME_PATTERN = "^[a-zA-Z0-9_-]{1,64}$"
@@ -307,7 +309,10 @@ def test_strict_export_moves_draft07_definitions_to_defs() -> None:
     [
         ({"type": "object", "properties": {"meta": {"type": "object"}}}, "free-form object"),
         ({"type": "object", "properties": {"rows": {"type": "array"}}}, "items schema"),
-        ({"type": "object", "properties": {"n": {"allOf": [{"type": "integer"}]}}}, "'allOf'"),
+        (
+            {"type": "object", "properties": {"n": {"allOf": [{"type": "integer"}, {}]}}},
+            "'allOf'",
+        ),
         ({"type": "object", "properties": {"n": {}}}, "without a type"),
         ({"type": "object", "properties": {"n": {"not": {"type": "null"}}}}, "'not'"),
     ],
@@ -434,3 +439,103 @@ def test_every_registered_tool_exports() -> None:
         jsonschema.validate(to_mcp_tool(tool), MCP_TOOL_SCHEMA)
         jsonschema.validate(to_anthropic_tool(tool), ANTHROPIC_TOOL_SCHEMA)
         jsonschema.validate(to_openai_tool(tool, strict=True), OPENAI_TOOL_SCHEMA)
+
+
+FREE_FORM = Tool(
+    name="free_form",
+    description="Takes any headers.",
+    parameters={
+        "type": "object",
+        "properties": {"url": {"type": "string"}, "headers": {"type": "object"}},
+        "required": ["url"],
+    },
+    function=_noop,
+)
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_strict_auto_falls_back_per_tool_and_says_why(provider: str) -> None:
+    """strict='auto' exports an inexpressible tool non-strict, an expressible one strict."""
+    export = to_openai_tool if provider == "openai" else to_anthropic_tool
+    fallback = export(FREE_FORM, strict="auto")
+    body = fallback["function"] if provider == "openai" else fallback
+    assert body["strict"] is False
+    assert body.get("parameters", body.get("input_schema")) == FREE_FORM.parameters
+    reason = strict_problem(FREE_FORM, provider=provider)  # type: ignore[arg-type]
+    assert reason is not None
+    assert "/properties/headers" in reason
+    with pytest.raises(ToolRegistrationError, match="free-form object"):
+        export(FREE_FORM, strict=True)
+    strict = export(QUERY, strict="auto")
+    body = strict["function"] if provider == "openai" else strict
+    assert body["strict"] is True
+    assert strict_problem(QUERY, provider=provider) is None  # type: ignore[arg-type]
+
+
+def test_strict_refuses_an_unknown_policy() -> None:
+    """strict takes True, False or 'auto'; anything else is a typed error."""
+    with pytest.raises(ToolRegistrationError, match="'auto'"):
+        to_openai_tool(QUERY, strict="yes")  # type: ignore[arg-type]
+
+
+def test_single_branch_all_of_is_merged() -> None:
+    """An allOf with one branch is merged into its parent; the outer description wins."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "count": {"description": "How many", "allOf": [{"type": "integer", "minimum": 1}]},
+            "entry": {"description": "The entry", "allOf": [{"$ref": "#/$defs/entry"}]},
+        },
+        "required": ["count", "entry"],
+        "$defs": {
+            "entry": {
+                "type": "object",
+                "properties": {"path": {"type": "string"}},
+                "required": ["path"],
+                "additionalProperties": False,
+            }
+        },
+    }
+    strict = openai_strict_schema(schema)
+    assert strict["properties"]["count"] == {
+        "description": "How many",
+        "type": "integer",
+        "minimum": 1,
+    }
+    assert strict["properties"]["entry"] == {"description": "The entry", "$ref": "#/$defs/entry"}
+    conflicting = {
+        "type": "object",
+        "properties": {"n": {"type": "string", "allOf": [{"type": "integer"}]}},
+    }
+    with pytest.raises(ToolRegistrationError, match="conflicts with 'type'"):
+        openai_strict_schema(conflicting)
+
+
+def test_anthropic_strict_keeps_optional_properties_optional_and_drops_bounds() -> None:
+    """Anthropic's strict schema: closed objects, optional stays optional, no numeric bounds."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 10, "pattern": "^a"},
+            "count": {"type": "integer", "minimum": 1, "maximum": 9},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 5},
+            "first": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "when": {"type": "string", "format": "uri"},
+        },
+        "required": ["text"],
+    }
+    strict = anthropic_strict_schema(schema)
+    assert strict["required"] == ["text"]
+    assert strict["additionalProperties"] is False
+    properties = strict["properties"]
+    assert properties["text"] == {"type": "string", "pattern": "^a"}
+    assert properties["count"] == {"type": "integer"}
+    assert properties["tags"] == {"type": "array", "items": {"type": "string"}}
+    assert properties["first"]["minItems"] == 1
+    assert properties["when"]["format"] == "uri"
+    tool = Tool(name="t", description="d", parameters=schema, function=_noop)
+    exported = to_anthropic_tool(tool, strict=True)
+    assert exported["strict"] is True
+    assert exported["input_schema"] == strict
+    assert "strict" not in to_anthropic_tool(tool)
+    jsonschema.Draft202012Validator.check_schema(strict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import enum
+import functools
 import inspect
 import threading
 from collections.abc import Callable
@@ -692,3 +693,36 @@ def test_extra_json_schema_keywords_are_merged() -> None:
         "uniqueItems": True,
     }
     assert not compile_schema(pick.parameters).is_valid({"tags": ["a", "a"]})
+
+
+def test_direct_call_runs_the_decorated_function_even_if_it_wraps_another() -> None:
+    """Calling the tool runs the function given to @tool, not whatever that one wraps."""
+
+    def inner(text: str) -> str:
+        return text
+
+    @functools.wraps(inner)
+    def loud(text: str) -> str:
+        return inner(text).upper()
+
+    made = tool(loud)
+    assert made.original is loud
+    assert made("hi") == "HI"
+
+
+class _Row(TypedDict):
+    name: str
+    score: float
+
+
+def test_plain_json_returns_are_not_copied() -> None:
+    """A TypedDict or list return is handed back as built; only non-JSON values are converted."""
+    rows: list[_Row] = [{"name": "a", "score": 1.5}]
+
+    @tool
+    def listing() -> list[_Row]:
+        """List rows."""
+        return rows
+
+    assert listing.function is not None
+    assert listing.function() is rows

@@ -21,7 +21,7 @@ from agentkit import AgentkitError, PatternError, SandboxViolationError, ToolReg
 from agentkit.exceptions import LimitExceededError
 from agentkit.tools._regex import compile_pattern
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
-from agentkit_tools.builtin._file import file_tools
+from agentkit_tools.builtin.file import file_tools
 
 SECRET = "top secret"
 

@@ -13,7 +13,7 @@ from agentkit import ToolRegistry
 from agentkit.exceptions import ConfigurationError, LimitExceededError
 from agentkit_tools import CalculatorLimits, ToolsConfig, create_builtin_tools_library
 from agentkit_tools.builtin._calc import evaluate
-from agentkit_tools.builtin._math import (
+from agentkit_tools.builtin.math import (
     math_compound_interest,
     math_factorize,
     math_linear_regression,
@@ -90,7 +90,7 @@ async def test_convert_units_across_dimensions(call: Any) -> None:
     ("value", "source", "target", "message"),
     [
         (1, "kg", "m", "cannot convert"),
-        (1, "parsec", "m", "unknown unit"),
+        (1, "smoot_of_doom", "m", "unknown unit"),
         (-500, "C", "K", "absolute zero"),
     ],
 )
@@ -263,7 +263,7 @@ _LIMITS = CalculatorLimits()
 
 def _math_registry() -> ToolRegistry:
     registry = ToolRegistry()
-    for tool in math_tools():
+    for tool in math_tools(ToolsConfig()):
         registry.register_tool(tool)
     return registry
 

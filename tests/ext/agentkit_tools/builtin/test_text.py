@@ -22,8 +22,8 @@ from agentkit import (
     ToolRegistry,
 )
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
+from agentkit_tools.builtin._analysis import split_sentences
 from agentkit_tools.builtin._limits import ToolLimits
-from agentkit_tools.builtin._text import split_sentences
 from tests.ext.agentkit_tools.builtin.conftest import call_tool
 
 ARTICLE = (

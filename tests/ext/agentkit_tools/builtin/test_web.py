@@ -139,10 +139,11 @@ async def test_scrape(web: Any, local_server: Any) -> None:
     assert [s["text"] for s in result["selected"]] == ["Green and black tea."]
 
 
-async def test_scrape_rejects_complex_selector(web: Any, local_server: Any) -> None:
-    """A selector with a combinator raises ValueError."""
-    with pytest.raises(ValueError, match="unsupported selector"):
-        await web("web_scrape", url=local_server.url + "/page", selector="div > p")
+async def test_scrape_rejects_invalid_selector(web: Any, local_server: Any) -> None:
+    """A selector that is not valid CSS raises ValueError before any request."""
+    with pytest.raises(ValueError, match="invalid CSS selector"):
+        await web("web_scrape", url=local_server.url + "/page", selector="div >")
+    assert local_server.requests == []
 
 
 async def test_extract_links(web: Any, local_server: Any) -> None:

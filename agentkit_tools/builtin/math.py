@@ -1,20 +1,26 @@
 """Math tools: safe arithmetic, unit conversion, statistics, algebra and finance helpers.
 
+Every tool is a plain function made a :class:`~agentkit.tools.FunctionTool` by ``@tool``; the
+schema comes from its type hints and docstring. ``math_calculate`` takes the settings as an
+injected ``config`` (``math_calculate.bind(config=ToolsConfig())``); the others need none.
+
 Every tool is bounded for every valid input: sizes come from the schemas, the calculator
-checks each operation's cost before running it, the remaining work is at most linear (or, for
-50x50 matrices, cubic) in the input, and every number returned is finite (an overflow is a
-``ValueError`` saying what to scale, never ``inf`` or ``nan``).
+checks each operation's cost before running it, unit text is checked before pint reads it,
+the remaining work is at most linear (or, for 50x50 matrices, cubic) in the input, and every
+number returned is finite (an overflow is a ``ValueError`` saying what to scale, never
+``inf`` or ``nan``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import itertools
 import math
 import random
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import (
     ROUND_CEILING,
     ROUND_FLOOR,
@@ -24,20 +30,39 @@ from decimal import (
     InvalidOperation,
     localcontext,
 )
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal, NotRequired, ParamSpec, TypedDict, TypeVar, cast
+
+import msgspec
 
 from agentkit.exceptions import LimitExceededError
-from agentkit.tools import Tool
-from agentkit_tools.builtin._calc import CalculatorLimits, evaluate
-from agentkit_tools.builtin._schema import array, boolean, integer, make_tool, number, obj, string
-from agentkit_tools.builtin._units import UNITS, convert
+from agentkit.tools import FunctionTool, Injected, Tool, tool
+from agentkit_tools.builtin._calc import MAX_EXPRESSION_LENGTH, evaluate
+from agentkit_tools.builtin._config import ToolsConfig
+from agentkit_tools.builtin._errors import typed_errors
+from agentkit_tools.builtin._units import convert
 
-__all__ = ["math_tools"]
+__all__ = [
+    "MAX_RANDOM_OUTPUT",
+    "TOOLS",
+    "math_calculate",
+    "math_compound_interest",
+    "math_convert_base",
+    "math_convert_units",
+    "math_factorize",
+    "math_linear_regression",
+    "math_matrix",
+    "math_random",
+    "math_round",
+    "math_solve_quadratic",
+    "math_statistics",
+    "math_tools",
+]
 
-_NUMBERS = array(number(), minItems=1, maxItems=100_000)
-_MATRIX = array(array(number(), minItems=1, maxItems=50), minItems=1, maxItems=50)
-_MAX_FACTORIZE = 10**15
-_MAX_UNIT_CHARS = 32
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_MAX_FACTORIZE: Final = 10**15
+_MAX_UNIT_CHARS: Final = 32
 #: Most JSON values (strings count one per 100 characters) that one ``math_random`` call
 #: returns: ``count`` picks of big ``choices`` could otherwise multiply the input.
 MAX_RANDOM_OUTPUT: Final = 1_000_000
@@ -47,6 +72,37 @@ _ROUNDING = {
     "floor": ROUND_FLOOR,
     "ceiling": ROUND_CEILING,
 }
+
+_Numbers = Annotated[list[float], msgspec.Meta(min_length=1, max_length=100_000)]
+_Points = Annotated[list[float], msgspec.Meta(min_length=2, max_length=100_000)]
+_Row = Annotated[list[float], msgspec.Meta(min_length=1, max_length=50)]
+_Matrix = Annotated[list[_Row], msgspec.Meta(min_length=1, max_length=50)]
+_Base = Annotated[int, msgspec.Meta(ge=2, le=36)]
+_Unit = Annotated[str, msgspec.Meta(max_length=_MAX_UNIT_CHARS)]
+
+
+def _math_tool(
+    name: str,
+    *,
+    tags: tuple[str, ...] = (),
+    idempotent: bool = True,
+    blocking: bool = False,
+) -> Callable[[Callable[P, R]], FunctionTool[P, R]]:
+    """``@tool`` with the built-in math tools' options, and typed errors for bad input."""
+
+    def decorate(function: Callable[P, R]) -> FunctionTool[P, R]:
+        return tool(
+            name=name,
+            category="math",
+            tags=("math", *tags),
+            read_only=True,
+            destructive=False,
+            idempotent=idempotent,
+            open_world=False,
+            blocking=blocking,
+        )(cast("Callable[P, R]", typed_errors(function)))
+
+    return decorate
 
 
 def _finite(value: float, what: str) -> float:
@@ -60,12 +116,53 @@ def _all_finite(values: Iterable[float], what: str) -> None:
         raise ValueError(f"{what} is not made of finite numbers (too large: scale it down)")
 
 
-def math_calculate(expression: str, *, limits: CalculatorLimits | None = None) -> dict[str, Any]:
-    value = evaluate(expression, limits=limits)
+class _Calculation(TypedDict):
+    expression: str
+    result: int | float
+
+
+@_math_tool("math_calculate", tags=("arithmetic",))
+def math_calculate(
+    expression: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_EXPRESSION_LENGTH)],
+    *,
+    config: Annotated[ToolsConfig, Injected],
+) -> _Calculation:
+    """Evaluate an arithmetic expression safely: + - * / // % ** (or ^), parentheses,
+    pi/e/tau, and functions such as sqrt, log, sin, round, min, max, factorial.
+
+    Args:
+        expression: e.g. '(2 + 3) * sqrt(16)'
+        config: The settings; ``config.calculator_limits`` bounds the expression's work.
+    """
+    value = evaluate(expression, limits=config.calculator_limits)
     return {"expression": expression, "result": value}
 
 
-def math_convert_units(value: float, from_unit: str, to_unit: str) -> dict[str, Any]:
+class _Conversion(TypedDict):
+    value: float
+    from_unit: str
+    to_unit: str
+    result: float
+    dimension: str
+
+
+# Blocking: the first conversion builds pint's registry (about half a second), which must
+# not run on the event loop.
+@_math_tool("math_convert_units", blocking=True)
+def math_convert_units(
+    value: float,
+    from_unit: Annotated[_Unit, msgspec.Meta(extra_json_schema={"examples": ["km"]})],
+    to_unit: Annotated[_Unit, msgspec.Meta(extra_json_schema={"examples": ["mi"]})],
+) -> _Conversion:
+    """Convert a value between any units pint knows (length, mass, time, volume, area,
+    speed, data, energy, pressure, power, angle, temperature and their products, e.g. 'km/h',
+    'J/(kg*K)').
+
+    Args:
+        value: The amount in from_unit.
+        from_unit: A unit name, symbol or expression: 'km', 'degC', 'kWh', 'MiB', 'm/s^2'.
+        to_unit: The unit to express the value in; same dimension as from_unit.
+    """
     result, dimension = convert(value, from_unit, to_unit)
     return {
         "value": value,
@@ -120,7 +217,38 @@ def _quartiles(data: list[float]) -> list[float]:
     return result
 
 
-def math_statistics(values: list[float], percentiles: list[float] | None = None) -> dict[str, Any]:
+class _Statistics(TypedDict):
+    count: int
+    sum: float
+    mean: float
+    median: float
+    modes: list[float]
+    min: float
+    max: float
+    range: float
+    variance: float
+    stdev: float
+    population_variance: float
+    population_stdev: float
+    quartiles: NotRequired[list[float]]
+    percentiles: dict[str, float]
+
+
+@_math_tool("math_statistics")
+def math_statistics(
+    values: _Numbers,
+    percentiles: Annotated[
+        list[Annotated[float, msgspec.Meta(ge=0, le=100)]], msgspec.Meta(max_length=100)
+    ]
+    | None = None,
+) -> _Statistics:
+    """Descriptive statistics of numbers: mean, median, modes, variance, stdev, quartiles and
+    chosen percentiles.
+
+    Args:
+        values: The numbers.
+        percentiles: Percentiles (0 to 100) to report, by linear interpolation.
+    """
     data = [float(value) for value in values]
     _all_finite(data, "values")
     data = _sorted(data)
@@ -135,7 +263,7 @@ def math_statistics(values: list[float], percentiles: list[float] | None = None)
         raise ValueError(
             f"the values are too large for finite statistics ({exc}); scale them down"
         ) from None
-    result: dict[str, Any] = {
+    result: _Statistics = {
         "count": count,
         "sum": total,
         "mean": mean,
@@ -148,11 +276,16 @@ def math_statistics(values: list[float], percentiles: list[float] | None = None)
         "stdev": math.sqrt(squares / (count - 1)) if count > 1 else 0.0,
         "population_variance": squares / count,
         "population_stdev": math.sqrt(squares / count),
+        "percentiles": {},
     }
     if count > 1:
         result["quartiles"] = _quartiles(data)
         _all_finite(result["quartiles"], "the quartiles")
-    result["percentiles"] = {str(p): _percentile(data, p) for p in (percentiles or [])}
+    # Keys as the caller wrote them: 50 (or 50.0, which the schema's float makes of it) is "50".
+    result["percentiles"] = {
+        (str(int(p)) if float(p).is_integer() else repr(p)): _percentile(data, p)
+        for p in (percentiles or [])
+    }
     _all_finite([value for value in result.values() if isinstance(value, float)], "the statistics")
     _all_finite(result["percentiles"].values(), "the percentiles")
     return result
@@ -166,7 +299,26 @@ def _percentile(data: list[float], percent: float) -> float:
     return data[low] + (data[high] - data[low]) * (position - low)
 
 
-def math_round(value: float, decimals: int = 0, mode: str = "half_up") -> dict[str, Any]:
+class _Rounded(TypedDict):
+    value: float
+    result: float
+    text: str
+
+
+@_math_tool("math_round")
+def math_round(
+    value: float,
+    decimals: Annotated[int, msgspec.Meta(ge=-20, le=20)] = 0,
+    mode: Literal["ceiling", "floor", "half_even", "half_up"] = "half_up",
+) -> _Rounded:
+    """Round a number to N decimals exactly (half-up, half-even, floor or ceiling), as a
+    number and as text.
+
+    Args:
+        value: The number to round.
+        decimals: Decimal places; negative rounds to tens, hundreds...
+        mode: How halves and the rest are rounded.
+    """
     _finite(value, "value")
     places = int(decimals)
     if abs(places) > 20:
@@ -184,7 +336,26 @@ def math_round(value: float, decimals: int = 0, mode: str = "half_up") -> dict[s
     return {"value": value, "result": result, "text": str(rounded)}
 
 
-def math_solve_quadratic(a: float, b: float, c: float) -> dict[str, Any]:
+class _Root(TypedDict):
+    real: float
+    imag: float
+
+
+class _Quadratic(TypedDict):
+    kind: Literal["real", "complex", "linear"]
+    discriminant: float | None
+    roots: list[_Root]
+
+
+@_math_tool("math_solve_quadratic")
+def math_solve_quadratic(a: float, b: float, c: float) -> _Quadratic:
+    """Roots of a*x^2 + b*x + c = 0, real or complex.
+
+    Args:
+        a: The coefficient of x^2.
+        b: The coefficient of x.
+        c: The constant term.
+    """
     _all_finite((a, b, c), "the coefficients")
     result = _solve_quadratic(a, b, c)
     numbers = [part for root in result["roots"] for part in (root["real"], root["imag"])]
@@ -194,7 +365,7 @@ def math_solve_quadratic(a: float, b: float, c: float) -> dict[str, Any]:
     return result
 
 
-def _solve_quadratic(a: float, b: float, c: float) -> dict[str, Any]:
+def _solve_quadratic(a: float, b: float, c: float) -> _Quadratic:
     if a == 0:
         if b == 0:
             raise ValueError("a and b are both zero: there is no equation to solve")
@@ -251,9 +422,24 @@ def _determinant_and_inverse(matrix: list[list[float]]) -> tuple[float, list[lis
     return determinant, [row[size:] for row in work]
 
 
+class _MatrixResult(TypedDict):
+    operation: str
+    result: float | list[list[float]]
+
+
+@_math_tool("math_matrix", blocking=True)
 def math_matrix(
-    operation: str, a: list[list[float]], b: list[list[float]] | None = None
-) -> dict[str, Any]:
+    operation: Literal["add", "subtract", "multiply", "transpose", "determinant", "inverse"],
+    a: _Matrix,
+    b: _Matrix | None = None,
+) -> _MatrixResult:
+    """_Matrix add, subtract, multiply, transpose, determinant, inverse.
+
+    Args:
+        operation: What to compute.
+        a: The (first) matrix, as rows.
+        b: The second matrix of add, subtract and multiply.
+    """
     for matrix in (a, b or []):
         _all_finite((value for row in matrix for value in row), "a matrix")
     result = _matrix(operation, a, b)
@@ -267,7 +453,7 @@ def math_matrix(
 
 def _matrix(
     operation: str, a: list[list[float]], b: list[list[float]] | None = None
-) -> dict[str, Any]:
+) -> _MatrixResult:
     rows, cols = _shape(a, "a")
     if operation in ("add", "subtract", "multiply"):
         if b is None:
@@ -304,7 +490,27 @@ def _matrix(
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def math_convert_base(value: str, from_base: int = 10, to_base: int = 2) -> dict[str, Any]:
+class _BaseConversion(TypedDict):
+    value: str
+    from_base: int
+    to_base: int
+    result: str
+    decimal: str
+
+
+@_math_tool("math_convert_base")
+def math_convert_base(
+    value: Annotated[str, msgspec.Meta(min_length=1, max_length=1100)],
+    from_base: _Base = 10,
+    to_base: _Base = 2,
+) -> _BaseConversion:
+    """Convert an integer between bases 2 to 36 (e.g. hex to binary).
+
+    Args:
+        value: The integer's digits, optionally signed or prefixed ('0xff', '-101').
+        from_base: The base value is written in.
+        to_base: The base to write it in.
+    """
     from_base, to_base = int(from_base), int(to_base)
     text = value.strip().lower().replace("_", "")
     prefixes = {"0x": 16, "0b": 2, "0o": 8}
@@ -336,7 +542,20 @@ def math_convert_base(value: str, from_base: int = 10, to_base: int = 2) -> dict
     }
 
 
-def math_factorize(n: int) -> dict[str, Any]:
+class _Factorization(TypedDict):
+    n: int
+    factors: list[int]
+    is_prime: bool
+    divisor_count: int
+
+
+@_math_tool("math_factorize", blocking=True)
+def math_factorize(n: Annotated[int, msgspec.Meta(ge=2, le=_MAX_FACTORIZE)]) -> _Factorization:
+    """Prime factors of an integer (up to 10^15) and whether it is prime.
+
+    Args:
+        n: The integer to factorize.
+    """
     n = int(n)
     if n < 2:
         raise ValueError(f"factorize needs an integer >= 2, got {n}")
@@ -417,13 +636,29 @@ def _rho_step(value: int, *, n: int, constant: int) -> int:
     return (value * value + constant) % n
 
 
+class _Savings(TypedDict):
+    final_balance: float
+    total_contributed: float
+    interest_earned: float
+
+
+@_math_tool("math_compound_interest")
 def math_compound_interest(
-    principal: float,
-    annual_rate: float,
-    years: float,
-    compounds_per_year: int = 12,
-    monthly_contribution: float = 0.0,
-) -> dict[str, Any]:
+    principal: Annotated[float, msgspec.Meta(ge=0)],
+    annual_rate: Annotated[float, msgspec.Meta(ge=-100, le=1000)],
+    years: Annotated[float, msgspec.Meta(ge=0, le=200)],
+    compounds_per_year: Annotated[int, msgspec.Meta(ge=1, le=365)] = 12,
+    monthly_contribution: Annotated[float, msgspec.Meta(ge=0)] = 0,
+) -> _Savings:
+    """Future value of savings with compound interest and optional monthly contributions.
+
+    Args:
+        principal: The starting amount.
+        annual_rate: Percent per year
+        years: How long the money grows.
+        compounds_per_year: Interest periods per year.
+        monthly_contribution: Added at each month's end.
+    """
     _all_finite((principal, annual_rate, years, monthly_contribution), "the inputs")
     rate = annual_rate / 100
     periods = compounds_per_year * years
@@ -443,18 +678,39 @@ def math_compound_interest(
         raise ValueError(
             "the balance is too large to represent; use a lower rate or fewer years"
         ) from None
-    result = {
+    result: _Savings = {
         "final_balance": round(_finite(balance, "the balance"), 2),
         "total_contributed": round(_finite(contributed, "the total contributed"), 2),
         "interest_earned": round(_finite(balance - contributed, "the interest"), 2),
     }
-    _all_finite(result.values(), "the result")
+    _all_finite(
+        (result["final_balance"], result["total_contributed"], result["interest_earned"]),
+        "the result",
+    )
     return result
 
 
+class _Regression(TypedDict):
+    slope: float
+    intercept: float
+    r: float
+    r_squared: float
+    predictions: list[float]
+
+
+@_math_tool("math_linear_regression")
 def math_linear_regression(
-    x: list[float], y: list[float], predict: list[float] | None = None
-) -> dict[str, Any]:
+    x: _Points,
+    y: _Points,
+    predict: Annotated[list[float], msgspec.Meta(max_length=10_000)] | None = None,
+) -> _Regression:
+    """Least-squares line through points: slope, intercept, r, r^2 and predictions.
+
+    Args:
+        x: The points' x values.
+        y: The points' y values, as many as x.
+        predict: x values to predict y for.
+    """
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} values but y has {len(y)}")
     _all_finite(x, "x")
@@ -469,7 +725,7 @@ def math_linear_regression(
         predictions = [slope * value + intercept for value in (predict or [])]
     except (OverflowError, ZeroDivisionError) as exc:
         raise ValueError(f"the points are too large to fit ({exc}); scale them down") from None
-    result = {
+    result: _Regression = {
         "slope": slope,
         "intercept": intercept,
         "r": r,
@@ -480,14 +736,31 @@ def math_linear_regression(
     return result
 
 
+class _RandomValues(TypedDict):
+    kind: str
+    values: list[Any]
+
+
+@_math_tool("math_random", idempotent=False)
 def math_random(
-    kind: str = "integer",
+    kind: Literal["integer", "float", "choice", "sample", "shuffle"] = "integer",
     minimum: float = 0,
     maximum: float = 100,
-    count: int = 1,
-    choices: list[Any] | None = None,
+    count: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1,
+    choices: Annotated[list[Any], msgspec.Meta(max_length=10_000)] | None = None,
     seed: int | None = None,
-) -> dict[str, Any]:
+) -> _RandomValues:
+    """Random integers, floats, choices, samples or a shuffle (reproducible with a seed; not
+    for cryptography).
+
+    Args:
+        kind: What to draw.
+        minimum: The lowest integer or float.
+        maximum: The highest integer or float.
+        count: How many values (or picks) to draw.
+        choices: The items of choice, sample and shuffle.
+        seed: Seed for a reproducible draw.
+    """
     count = int(count)
     if not 1 <= count <= 10_000:
         raise LimitExceededError(f"count must be between 1 and 10,000, got {count}")
@@ -557,253 +830,36 @@ def _json_size(value: Any, budget: int) -> int:
     return size
 
 
-def math_tools(calculator_limits: CalculatorLimits | None = None) -> list[Tool]:
-    """The math tools; *calculator_limits* bounds ``math_calculate`` (default: the defaults)."""
-    limits = calculator_limits if calculator_limits is not None else CalculatorLimits()
-    calculate = functools.partial(math_calculate, limits=limits)
-    functools.update_wrapper(calculate, math_calculate)
-    root = {"type": "object", "properties": {"real": number(), "imag": number()}}
-    num = {"type": ["integer", "number"]}
-    return [
-        make_tool(
-            calculate,
-            name="math_calculate",
-            category="math",
-            tags=("arithmetic",),
-            description="Evaluate an arithmetic expression safely: + - * / // % ** (or ^), "
-            "parentheses, pi/e/tau, and functions such as sqrt, log, sin, "
-            "round, min, max, factorial.",
-            parameters=obj(
-                {
-                    "expression": string(
-                        "e.g. '(2 + 3) * sqrt(16)'",
-                        minLength=1,
-                        maxLength=limits.max_expression_chars,
-                    )
-                },
-                ["expression"],
-            ),
-            returns=obj({"expression": string(), "result": num}, ["result"]),
-        ),
-        make_tool(
-            math_convert_units,
-            name="math_convert_units",
-            category="math",
-            description="Convert a value between units of length, mass, time, volume, "
-            "area, speed, data, energy, pressure, power, angle, temperature.",
-            parameters=obj(
-                {
-                    "value": number(),
-                    "from_unit": string(examples=["km"], maxLength=_MAX_UNIT_CHARS),
-                    "to_unit": string(examples=["mi"], maxLength=_MAX_UNIT_CHARS),
-                },
-                ["value", "from_unit", "to_unit"],
-            ),
-            returns=obj(
-                {
-                    "value": number(),
-                    "from_unit": string(),
-                    "to_unit": string(),
-                    "result": number(),
-                    "dimension": string(enum=sorted(set(UNITS.values()))),
-                },
-                ["result"],
-            ),
-        ),
-        make_tool(
-            math_statistics,
-            name="math_statistics",
-            category="math",
-            description="Descriptive statistics of numbers: mean, median, modes, "
-            "variance, stdev, quartiles and chosen percentiles.",
-            parameters=obj(
-                {
-                    "values": _NUMBERS,
-                    "percentiles": array(number(minimum=0, maximum=100), maxItems=100),
-                },
-                ["values"],
-            ),
-            returns=obj(
-                {
-                    "count": integer(),
-                    "sum": number(),
-                    "mean": number(),
-                    "median": number(),
-                    "modes": array(number()),
-                    "min": number(),
-                    "max": number(),
-                    "range": number(),
-                    "variance": number(),
-                    "stdev": number(),
-                    "population_variance": number(),
-                    "population_stdev": number(),
-                    "quartiles": array(number()),
-                    "percentiles": {"type": "object", "additionalProperties": number()},
-                },
-                ["count", "mean", "median"],
-            ),
-        ),
-        make_tool(
-            math_round,
-            name="math_round",
-            category="math",
-            description="Round a number to N decimals exactly (half-up, half-even, "
-            "floor or ceiling), as a number and as text.",
-            parameters=obj(
-                {
-                    "value": number(),
-                    "decimals": integer(minimum=-20, maximum=20, default=0),
-                    "mode": string(enum=sorted(_ROUNDING), default="half_up"),
-                },
-                ["value"],
-            ),
-            returns=obj({"value": number(), "result": number(), "text": string()}, ["result"]),
-        ),
-        make_tool(
-            math_solve_quadratic,
-            name="math_solve_quadratic",
-            category="math",
-            description="Roots of a*x^2 + b*x + c = 0, real or complex.",
-            parameters=obj({"a": number(), "b": number(), "c": number()}, ["a", "b", "c"]),
-            returns=obj(
-                {
-                    "kind": string(enum=["real", "complex", "linear"]),
-                    "discriminant": {"type": ["number", "null"]},
-                    "roots": array(root),
-                },
-                ["kind", "roots"],
-            ),
-        ),
-        make_tool(
-            math_matrix,
-            name="math_matrix",
-            category="math",
-            blocking=True,
-            description="Matrix add, subtract, multiply, transpose, determinant, inverse.",
-            parameters=obj(
-                {
-                    "operation": string(
-                        enum=["add", "subtract", "multiply", "transpose", "determinant", "inverse"]
-                    ),
-                    "a": _MATRIX,
-                    "b": _MATRIX,
-                },
-                ["operation", "a"],
-            ),
-            returns=obj(
-                {"operation": string(), "result": {"type": ["number", "array"]}}, ["result"]
-            ),
-        ),
-        make_tool(
-            math_convert_base,
-            name="math_convert_base",
-            category="math",
-            description="Convert an integer between bases 2 to 36 (e.g. hex to binary).",
-            parameters=obj(
-                {
-                    "value": string(minLength=1, maxLength=1100),
-                    "from_base": integer(minimum=2, maximum=36, default=10),
-                    "to_base": integer(minimum=2, maximum=36, default=2),
-                },
-                ["value"],
-            ),
-            returns=obj(
-                {
-                    "value": string(),
-                    "from_base": integer(),
-                    "to_base": integer(),
-                    "result": string(),
-                    "decimal": string(),
-                },
-                ["result"],
-            ),
-        ),
-        make_tool(
-            math_factorize,
-            name="math_factorize",
-            category="math",
-            blocking=True,
-            description="Prime factors of an integer (up to 10^15) and whether it is prime.",
-            parameters=obj({"n": integer(minimum=2, maximum=_MAX_FACTORIZE)}, ["n"]),
-            returns=obj(
-                {
-                    "n": integer(),
-                    "factors": array(integer()),
-                    "is_prime": boolean(),
-                    "divisor_count": integer(),
-                },
-                ["factors", "is_prime"],
-            ),
-        ),
-        make_tool(
-            math_compound_interest,
-            name="math_compound_interest",
-            category="math",
-            description="Future value of savings with compound interest and optional "
-            "monthly contributions.",
-            parameters=obj(
-                {
-                    "principal": number(minimum=0),
-                    "annual_rate": number("Percent per year", minimum=-100, maximum=1000),
-                    "years": number(minimum=0, maximum=200),
-                    "compounds_per_year": integer(minimum=1, maximum=365, default=12),
-                    "monthly_contribution": number(minimum=0, default=0),
-                },
-                ["principal", "annual_rate", "years"],
-            ),
-            returns=obj(
-                {
-                    "final_balance": number(),
-                    "total_contributed": number(),
-                    "interest_earned": number(),
-                },
-                ["final_balance"],
-            ),
-        ),
-        make_tool(
-            math_linear_regression,
-            name="math_linear_regression",
-            category="math",
-            description="Least-squares line through points: slope, intercept, r, r^2 and "
-            "predictions.",
-            parameters=obj(
-                {
-                    "x": array(number(), minItems=2, maxItems=100_000),
-                    "y": array(number(), minItems=2, maxItems=100_000),
-                    "predict": array(number(), maxItems=10_000),
-                },
-                ["x", "y"],
-            ),
-            returns=obj(
-                {
-                    "slope": number(),
-                    "intercept": number(),
-                    "r": number(),
-                    "r_squared": number(),
-                    "predictions": array(number()),
-                },
-                ["slope", "intercept"],
-            ),
-        ),
-        make_tool(
-            math_random,
-            name="math_random",
-            category="math",
-            idempotent=False,
-            description="Random integers, floats, choices, samples or a shuffle "
-            "(reproducible with a seed; not for cryptography).",
-            parameters=obj(
-                {
-                    "kind": string(
-                        enum=["integer", "float", "choice", "sample", "shuffle"], default="integer"
-                    ),
-                    "minimum": number(default=0),
-                    "maximum": number(default=100),
-                    "count": integer(minimum=1, maximum=10_000, default=1),
-                    "choices": array({}, maxItems=10_000),
-                    "seed": integer(),
-                }
-            ),
-            returns=obj({"kind": string(), "values": array({})}, ["values"]),
-        ),
-    ]
+TOOLS: tuple[FunctionTool[..., Any], ...] = (
+    math_calculate,
+    math_compound_interest,
+    math_convert_base,
+    math_convert_units,
+    math_factorize,
+    math_linear_regression,
+    math_matrix,
+    math_random,
+    math_round,
+    math_solve_quadratic,
+    math_statistics,
+)
+
+
+def math_tools(config: ToolsConfig) -> list[Tool]:
+    """The math tools, ``math_calculate`` bound to *config* (its ``calculator_limits``)."""
+    tools: list[Tool] = []
+    for each in TOOLS:
+        tools.append(each.bind(config=config) if each.injected else each)
+    limit = config.calculator_limits.max_expression_chars
+    if limit != MAX_EXPRESSION_LENGTH:
+        # A schema is fixed when @tool runs; a config with another limit gets its own copy.
+        tools = [_with_expression_limit(each, limit) for each in tools]
+    return tools
+
+
+def _with_expression_limit(each: Tool, limit: int) -> Tool:
+    if each.name != "math_calculate":
+        return each
+    properties = dict(each.parameters["properties"])
+    properties["expression"] = {**properties["expression"], "maxLength": limit}
+    return dataclasses.replace(each, parameters={**each.parameters, "properties": properties})

@@ -1,4 +1,4 @@
-"""Data tools over lists of records (JSON objects): filter, sort, group, pivot, join, CSV.
+"""What the data tools do over lists of records (JSON objects): filter, sort, group, pivot, join.
 
 Lists are bounded by ``ToolLimits.max_rows`` in the schemas; what a tool produces or reads
 (joined rows, pivot cells, rows times conditions) is counted against
@@ -19,8 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from agentkit.exceptions import LimitExceededError, ToolInputError
-from agentkit.tools import Tool
-from agentkit_tools.builtin._config import ToolsConfig
 from agentkit_tools.builtin._limits import (
     ToolLimits,
     check_cells,
@@ -28,15 +26,23 @@ from agentkit_tools.builtin._limits import (
     check_output_chars,
     check_output_items,
 )
-from agentkit_tools.builtin._schema import ANY, array, boolean, integer, make_tool, obj, string
-from agentkit_tools.builtin._validate import validate_data
 
-__all__ = ["data_tools"]
+__all__ = [
+    "data_aggregate",
+    "data_deduplicate",
+    "data_filter",
+    "data_flatten",
+    "data_format_csv",
+    "data_get",
+    "data_join",
+    "data_merge",
+    "data_parse_csv",
+    "data_pivot",
+    "data_select",
+    "data_sort",
+]
 
 _MISSING = object()
-_FIELD = string(
-    "Field name; dots reach into nested objects, e.g. 'user.age'", minLength=1, maxLength=1000
-)
 
 
 def _get(row: Any, field: str) -> Any:
@@ -484,286 +490,3 @@ def data_merge(
     for item in objects:
         merge_into(result, item)
     return {"data": result}
-
-
-def data_tools(config: ToolsConfig | None = None) -> list[Tool]:
-    """The data tools, bounded by *config*'s limits."""
-    limits = config.limits if config is not None else ToolLimits()
-    rows_param = array({"type": "object"}, "Records (JSON objects)", maxItems=limits.max_rows)
-    fields_param = array(_FIELD, maxItems=limits.max_list_items)
-
-    def bind(function: Callable[..., Any]) -> Callable[..., Any]:
-        return functools.partial(function, limits=limits)
-
-    rows_out = obj(
-        {"rows": array({"type": "object"}), "count": integer()}, ["rows", "count"], closed=False
-    )
-    ops = [
-        "eq",
-        "ne",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "in",
-        "not_in",
-        "contains",
-        "startswith",
-        "endswith",
-        "exists",
-    ]
-    functions = [
-        "count",
-        "count_distinct",
-        "sum",
-        "avg",
-        "min",
-        "max",
-        "median",
-        "first",
-        "last",
-        "list",
-    ]
-    return [
-        make_tool(
-            bind(data_filter),
-            name="data_filter",
-            category="data",
-            blocking=True,
-            description="Keep the records matching all (or any) conditions such as "
-            "{field: 'age', op: 'gte', value: 18}.",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "conditions": array(
-                        obj(
-                            {"field": _FIELD, "op": string(enum=ops), "value": ANY}, ["field", "op"]
-                        ),
-                        minItems=1,
-                        maxItems=limits.max_list_items,
-                    ),
-                    "match": string(enum=["all", "any"], default="all"),
-                },
-                ["rows", "conditions"],
-            ),
-            returns=rows_out,
-        ),
-        make_tool(
-            bind(data_sort),
-            name="data_sort",
-            category="data",
-            blocking=True,
-            description="Sort records by one or more fields, each ascending or "
-            "descending; missing values last.",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "by": array(
-                        obj({"field": _FIELD, "descending": boolean(default=False)}, ["field"]),
-                        minItems=1,
-                        maxItems=limits.max_list_items,
-                    ),
-                },
-                ["rows", "by"],
-            ),
-            returns=rows_out,
-        ),
-        make_tool(
-            bind(data_aggregate),
-            name="data_aggregate",
-            category="data",
-            blocking=True,
-            description="Group records and compute count, sum, avg, min, max, median, "
-            "count_distinct, first, last or list per group.",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "group_by": fields_param,
-                    "aggregations": array(
-                        obj(
-                            {
-                                "function": string(enum=functions),
-                                "field": _FIELD,
-                                "as": string(minLength=1, maxLength=1000),
-                            },
-                            ["function"],
-                        ),
-                        minItems=1,
-                        maxItems=limits.max_list_items,
-                    ),
-                },
-                ["rows", "aggregations"],
-            ),
-            returns=obj(
-                {"groups": array({"type": "object"}), "count": integer()}, ["groups", "count"]
-            ),
-        ),
-        make_tool(
-            bind(data_pivot),
-            name="data_pivot",
-            category="data",
-            blocking=True,
-            description="Pivot records: one row per index value, one column per "
-            "columns value, cells aggregated from values.",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "index": _FIELD,
-                    "columns": _FIELD,
-                    "values": _FIELD,
-                    "function": string(enum=functions, default="sum"),
-                    # A scalar: it is repeated in every empty cell of the table.
-                    "fill_value": {
-                        "type": ["string", "number", "boolean", "null"],
-                        "maxLength": 1000,
-                    },
-                },
-                ["rows", "index", "columns", "values"],
-            ),
-            returns=obj({"rows": rows_param, "columns": array(string())}, ["rows"]),
-        ),
-        make_tool(
-            bind(data_select),
-            name="data_select",
-            category="data",
-            blocking=True,
-            description="Keep only some fields of each record, optionally renamed.",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "fields": array(_FIELD, minItems=1, maxItems=limits.max_list_items),
-                    "rename": {
-                        "type": "object",
-                        "additionalProperties": string(maxLength=1000),
-                        "maxProperties": limits.max_list_items,
-                    },
-                },
-                ["rows", "fields"],
-            ),
-            returns=rows_out,
-        ),
-        make_tool(
-            bind(data_deduplicate),
-            name="data_deduplicate",
-            category="data",
-            blocking=True,
-            description="Drop duplicate records (whole records or by key fields).",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "fields": fields_param,
-                    "keep": string(enum=["first", "last"], default="first"),
-                },
-                ["rows"],
-            ),
-            returns=rows_out,
-        ),
-        make_tool(
-            bind(data_join),
-            name="data_join",
-            category="data",
-            blocking=True,
-            description="Join two lists of records on a key (inner, left, right, outer).",
-            parameters=obj(
-                {
-                    "left": rows_param,
-                    "right": rows_param,
-                    "on": _FIELD,
-                    "right_on": _FIELD,
-                    "how": string(enum=["inner", "left", "right", "outer"], default="inner"),
-                },
-                ["left", "right", "on"],
-            ),
-            returns=rows_out,
-        ),
-        make_tool(
-            bind(data_parse_csv),
-            name="data_parse_csv",
-            category="data",
-            blocking=True,
-            description="Parse CSV text into records, numbers and booleans inferred.",
-            parameters=obj(
-                {
-                    "text": string(maxLength=limits.max_text_chars),
-                    "delimiter": string(minLength=1, maxLength=1, default=","),
-                    "header": boolean(default=True),
-                    "infer_types": boolean(default=True),
-                },
-                ["text"],
-            ),
-            returns=obj(
-                {"rows": rows_param, "columns": array(string()), "count": integer()},
-                ["rows", "columns"],
-            ),
-        ),
-        make_tool(
-            bind(data_format_csv),
-            name="data_format_csv",
-            category="data",
-            blocking=True,
-            description="Write records as CSV text with a header row.",
-            parameters=obj(
-                {
-                    "rows": rows_param,
-                    "fields": fields_param,
-                    "delimiter": string(minLength=1, maxLength=1, default=","),
-                },
-                ["rows"],
-            ),
-            returns=obj({"csv": string(), "columns": array(string()), "count": integer()}, ["csv"]),
-        ),
-        make_tool(
-            data_get,
-            name="data_get",
-            category="data",
-            description="Read a value from nested JSON by JSON pointer ('/a/0/b') or "
-            "dotted path ('a.0.b').",
-            parameters=obj(
-                {"data": ANY, "path": string(maxLength=2000), "default": ANY}, ["data", "path"]
-            ),
-            returns=obj({"path": string(), "found": boolean(), "value": ANY}, ["found", "value"]),
-        ),
-        make_tool(
-            bind(validate_data),
-            name="data_validate",
-            category="data",
-            blocking=True,
-            description="Check JSON data against a JSON Schema; list each error with its path.",
-            parameters=obj({"data": ANY, "schema": {"type": "object"}}, ["data", "schema"]),
-            returns=obj(
-                {"valid": boolean(), "errors": array(obj({"path": string(), "message": string()}))},
-                ["valid", "errors"],
-            ),
-        ),
-        make_tool(
-            bind(data_flatten),
-            name="data_flatten",
-            category="data",
-            blocking=True,
-            description="Flatten nested objects and lists into one level of 'a.b.0'-style keys.",
-            parameters=obj(
-                {
-                    "data": {"type": "object"},
-                    "separator": string(minLength=1, maxLength=5, default="."),
-                },
-                ["data"],
-            ),
-            returns=obj({"data": {"type": "object"}, "keys": integer()}, ["data"]),
-        ),
-        make_tool(
-            bind(data_merge),
-            name="data_merge",
-            category="data",
-            blocking=True,
-            description="Deep-merge objects left to right (later values win; lists "
-            "replaced or concatenated).",
-            parameters=obj(
-                {
-                    "objects": array({"type": "object"}, minItems=1, maxItems=limits.max_rows),
-                    "lists": string(enum=["replace", "concat"], default="replace"),
-                },
-                ["objects"],
-            ),
-            returns=obj({"data": {"type": "object"}}, ["data"]),
-        ),
-    ]
