@@ -336,12 +336,17 @@ def _object_schema(schema: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _wrap_result_schema(returns: Any) -> dict[str, Any]:
-    return {
+    # "#/$defs/..." references resolve from the root: the definitions move up with them.
+    definitions = returns.pop("$defs", None) if isinstance(returns, dict) else None
+    wrapped: dict[str, Any] = {
         "type": "object",
         "properties": {"result": returns},
         "required": ["result"],
         "additionalProperties": False,
     }
+    if definitions is not None:
+        wrapped["$defs"] = definitions
+    return wrapped
 
 
 def _title(name: str) -> str:

@@ -79,6 +79,14 @@ def _regex(value: Any) -> bool:
     return True
 
 
+#: A reference into the schema's own ``$defs`` (what importers such as OpenAPI's emit).
+_LOCAL_DEF_REF: Final = re.compile(r"#/\$defs/[A-Za-z0-9._-]+")
+
+
+def _local_def_ref(value: Any) -> bool:
+    return isinstance(value, str) and _LOCAL_DEF_REF.fullmatch(value) is not None
+
+
 def _string_array(value: Any) -> bool:
     return (
         isinstance(value, list)
@@ -115,6 +123,7 @@ _VALUE_CHECKS: Final[dict[str, Callable[[Any], bool]]] = {
     "readOnly": _boolean,
     "writeOnly": _boolean,
     "format": _string,
+    "$ref": _local_def_ref,
 }
 #: Keywords whose value is one schema.
 _SUBSCHEMA: Final = frozenset({"items", "additionalProperties", "not"})
@@ -146,7 +155,7 @@ def _walk(schema: Any) -> bool:
         elif keyword in _SCHEMA_ARRAY:
             if not (isinstance(value, list) and value and all(_walk(item) for item in value)):
                 return False
-        elif keyword == "properties":
+        elif keyword in ("properties", "$defs"):
             if not (isinstance(value, dict) and all(_walk(item) for item in value.values())):
                 return False
         else:

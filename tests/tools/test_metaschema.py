@@ -187,3 +187,17 @@ def test_a_vouched_schema_always_passes_jsonschema(schema: Any) -> None:
     """Whatever the walk vouches for, jsonschema's metaschema check accepts."""
     if surely_valid_2020_12(schema):
         jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_local_definition_references_are_surely_valid() -> None:
+    """A "#/$defs/NAME" reference and a $defs map take the quick path; other refs do not."""
+    schema = {
+        "type": "object",
+        "properties": {"pet": {"$ref": "#/$defs/Pet"}},
+        "$defs": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}}},
+    }
+    assert surely_valid_2020_12(schema)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for ref in ("https://example.invalid/pet.json", "#/definitions/Pet", "#/$defs/a~1b", 7):
+        assert not surely_valid_2020_12({"$ref": ref})
+    assert not surely_valid_2020_12({"$defs": {"Pet": {"type": "kitten"}}})

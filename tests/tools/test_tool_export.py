@@ -539,3 +539,20 @@ def test_anthropic_strict_keeps_optional_properties_optional_and_drops_bounds() 
     assert exported["input_schema"] == strict
     assert "strict" not in to_anthropic_tool(tool)
     jsonschema.Draft202012Validator.check_schema(strict)
+
+
+def test_mcp_output_schema_moves_definitions_to_the_root() -> None:
+    """A wrapped non-object return keeps its $ref resolvable: its $defs move to the root."""
+    returns = {
+        "type": "array",
+        "items": {"$ref": "#/$defs/Pet"},
+        "$defs": {"Pet": {"type": "object", "properties": {"name": {"type": "string"}}}},
+    }
+    tool = Tool(name="pets", description="d", returns=returns, function=_noop)
+    output = to_mcp_tool(tool)["outputSchema"]
+    assert output["$defs"] == returns["$defs"]
+    assert "$defs" not in output["properties"]["result"]
+    assert "$defs" in tool.returns  # the tool's own schema is untouched
+    validator = jsonschema.Draft202012Validator(output)
+    assert validator.is_valid({"result": [{"name": "Rex"}]})
+    assert not validator.is_valid({"result": [{"name": 3}]})
