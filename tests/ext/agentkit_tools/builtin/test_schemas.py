@@ -109,3 +109,21 @@ def test_strict_exports_accept_what_the_tools_accept(provider: str, tmp_path: Pa
         assert schema["additionalProperties"] is False
         if provider == "anthropic":
             assert set(schema.get("required", ())) == set(tool.parameters.get("required", ()))
+
+
+def test_every_builtin_is_a_valid_provider_sdk_type(tmp_path: Path) -> None:
+    """Each built-in's exports validate as the openai and anthropic SDKs' own tool types."""
+    import pydantic
+    from anthropic.types import ToolParam
+    from openai.types.chat import ChatCompletionFunctionToolParam
+
+    openai_type = pydantic.TypeAdapter(ChatCompletionFunctionToolParam)
+    anthropic_type = pydantic.TypeAdapter(ToolParam)
+    for tool in _library(tmp_path):
+        for strict in (False, "auto"):
+            exported = to_openai_tool(tool, strict=strict)
+            openai_type.validate_python(exported, strict=True)
+            assert set(exported) <= set(ChatCompletionFunctionToolParam.__annotations__)
+            definition = to_anthropic_tool(tool, strict=strict)
+            anthropic_type.validate_python(definition, strict=True)
+            assert set(definition) <= set(ToolParam.__annotations__)

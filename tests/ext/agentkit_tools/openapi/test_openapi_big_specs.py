@@ -178,3 +178,46 @@ def test_openai_imports_the_valid_operations_and_reports_the_others() -> None:
     assert any("(written at #/components/schemas/" in item.reason for item in report.skipped)
     with pytest.raises(ToolRegistrationError, match="is not valid JSON Schema"):
         OpenAPIParser(**BIG).extract_tools(imported.document, strict=True)
+
+
+def _provider_checkers() -> list[tuple[str, Any]]:
+    """(name, check) pairs validating one tool's export with each provider SDK's own type."""
+    import mcp.types
+    import pydantic
+    from anthropic.types import ToolParam
+    from openai.types.chat import ChatCompletionFunctionToolParam
+
+    from agentkit.tools import to_anthropic_tool, to_mcp_tool, to_openai_tool
+
+    openai_type = pydantic.TypeAdapter(ChatCompletionFunctionToolParam)
+    anthropic_type = pydantic.TypeAdapter(ToolParam)
+    openai_keys = set(ChatCompletionFunctionToolParam.__annotations__)
+    anthropic_keys = set(ToolParam.__annotations__)
+
+    def openai_check(tool: Any) -> None:
+        exported = to_openai_tool(tool, strict="auto")
+        openai_type.validate_python(exported, strict=True)
+        assert set(exported) <= openai_keys
+
+    def anthropic_check(tool: Any) -> None:
+        exported = to_anthropic_tool(tool, strict="auto")
+        anthropic_type.validate_python(exported, strict=True)
+        assert set(exported) <= anthropic_keys
+
+    def mcp_check(tool: Any) -> None:
+        mcp.types.Tool.model_validate(to_mcp_tool(tool))
+
+    return [("openai", openai_check), ("anthropic", anthropic_check), ("mcp", mcp_check)]
+
+
+def test_exports_are_valid_provider_sdk_types(github: Imported, kubernetes: Imported) -> None:
+    """Every GitHub and Kubernetes tool exports to the openai, anthropic and mcp SDKs' types."""
+    invalid: list[tuple[str, str, str]] = []
+    checkers = _provider_checkers()
+    for tool in [*github.tools, *kubernetes.tools]:
+        for provider, check in checkers:
+            try:
+                check(tool)
+            except Exception as exc:  # collected, so the report names every failure
+                invalid.append((tool.name, provider, str(exc)[:200]))
+    assert invalid == []
