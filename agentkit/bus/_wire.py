@@ -289,7 +289,9 @@ def decode_wire(
     subject, which wins over a ``reply_to`` header. MessageDecodeError when it cannot be read.
     """
     if headers is None or WIRE not in headers:
-        if headers is None or CONTENT_TYPE not in headers:
+        if headers is None or (
+            CONTENT_TYPE not in headers and not any(k.lower() == CONTENT_TYPE for k in headers)
+        ):
             # No v2 marker and no content type: a v1 envelope (stored in JetStream before
             # v2, with only Nats-* headers), or a plain client's body.
             try:
@@ -360,23 +362,30 @@ def decode_wire(
 def _foreign(
     data: bytes, headers: dict[str, str], topic: str, reply: str | None
 ) -> tuple[PubSubMessage, Codec]:
-    """A message from a client that does not speak agentkit (FastStream, nats-py, Go...)."""
-    payload, codec = decode_body(data, headers.get(CONTENT_TYPE))
+    """A message from a client that does not speak agentkit (FastStream, nats-py, Go...).
+
+    Header names are matched without regard to case here (``Content-Type`` from an HTTP
+    habit is the content type); reserved names and ``Nats-*`` are not user headers.
+    """
+    known: dict[str, str] = {}
+    user: dict[str, str] = {}
+    for key, value in headers.items():
+        lower = key.lower()
+        if lower in _RESERVED_LOWER:
+            known.setdefault(lower, value)
+        elif lower[:5] != "nats-":
+            user[key] = value
+    payload, codec = decode_body(data, known.get(CONTENT_TYPE))
     fields: dict[str, Any] = {}
-    message_id = headers.get(MESSAGE_ID)
+    message_id = known.get(MESSAGE_ID)
     if message_id:
         fields["message_id"] = message_id
-    user = {
-        key: value
-        for key, value in headers.items()
-        if key not in RESERVED_HEADERS and key[:5].lower() != "nats-"
-    }
     message = PubSubMessage(
         topic=topic,
         payload=payload,
         headers=user,
-        correlation_id=headers.get(CORRELATION_ID),
-        reply_to=reply or headers.get(REPLY_TO) or None,
+        correlation_id=known.get(CORRELATION_ID) or None,
+        reply_to=reply or known.get(REPLY_TO) or None,
         **fields,
     )
     return message, codec

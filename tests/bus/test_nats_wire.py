@@ -12,11 +12,14 @@ import msgspec
 import nats
 import pytest
 from faststream.nats import NatsBroker, NatsMessage
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import messages
 
 import agentkit
 from agentkit import NatsPubSub, PubSubMessage
 from agentkit.bus import _wire as wire
-from agentkit.exceptions import MessageEncodeError
+from agentkit.exceptions import MessageDecodeError, MessageEncodeError
 
 pytestmark = [pytest.mark.nats, pytest.mark.timeout(60)]
 
@@ -350,3 +353,67 @@ def test_decode_wire_gives_the_headers_exactly_what_was_sent() -> None:
         message, used = wire.decode_wire(body, parsed, "t.x", None)
         assert message == sent
         assert used == codec
+
+
+async def test_http_style_content_type_name_is_honoured(bus: NatsPubSub, plain: Any) -> None:
+    """A client that writes ``Content-Type`` (HTTP habit) has its body decoded by it."""
+    subject = _subject("http-case")
+    seen: list[PubSubMessage] = []
+    await bus.subscribe(subject, seen.append)
+    await bus.drain()
+    await plain.publish(subject, b"plain words", headers={"Content-Type": "text/plain"})
+    await _until(lambda: len(seen) == 1)
+    assert seen[0].payload == "plain words"
+    assert seen[0].headers == {}
+
+
+@settings(max_examples=200)
+@given(message=messages(allow_nan=False), codec=st.sampled_from(["msgpack", "json"]))
+def test_every_message_is_refused_or_round_trips(message: PubSubMessage, codec: str) -> None:
+    """A message either raises MessageEncodeError or decodes to itself (msgpack) after v2."""
+    try:
+        headers = wire.wire_headers(message, codec, reply_header=True)  # type: ignore[arg-type]
+        body = wire.encode_body(message, codec)  # type: ignore[arg-type]
+    except MessageEncodeError:
+        return
+    parsed = wire.parse_header_block(wire.header_block(headers))
+    assert parsed == headers
+    decoded, _ = wire.decode_wire(body, parsed, message.topic, None)
+    if codec == "msgpack":
+        assert decoded == message
+    else:
+        assert msgspec.structs.replace(decoded, payload=None) == msgspec.structs.replace(
+            message, payload=None
+        )
+
+
+@settings(max_examples=300)
+@given(
+    data=st.binary(max_size=64),
+    headers=st.none()
+    | st.dictionaries(
+        st.sampled_from(
+            [
+                "agentkit-wire",
+                "content-type",
+                "agentkit-priority",
+                "agentkit-attempt",
+                "agentkit-timestamp",
+                "message_id",
+                "x",
+            ]
+        ),
+        st.sampled_from(["2", "1", "9", "x", "", "application/json", "application/msgpack"])
+        | st.text(max_size=8),
+        max_size=5,
+    ),
+)
+def test_any_bytes_and_headers_decode_or_raise_message_decode_error(
+    data: bytes, headers: dict[str, str] | None
+) -> None:
+    """Whatever arrives, decoding gives a message on the arrival subject or MessageDecodeError."""
+    try:
+        message, _ = wire.decode_wire(data, headers, "in.subject", None)
+    except MessageDecodeError:
+        return
+    assert message.topic == "in.subject"
