@@ -247,11 +247,14 @@ class NatsPubSub(JetStreamBus):
         nc: Any,
         subject: str,
         reply: str,
-        headers: dict[str, str],
+        headers: dict[str, str] | None,
         body: bytes,
         head: bytes | None = None,
     ) -> None:
-        """Publish *body* with *headers* on *subject*; *head* is their block, if made."""
+        """Publish *body* with *headers* on *subject*; *head* is their block, if made.
+
+        *headers* may be None only with *head* and the fast path (see ``connect``).
+        """
         if not self._fast_send:
             await nc.publish(subject, body, reply=reply, headers=headers)
             return
@@ -266,6 +269,7 @@ class NatsPubSub(JetStreamBus):
         ):
             raise errors.OutboundBufferLimitError
         if head is None:
+            assert headers is not None
             head = wire.header_block(headers)
         nc.stats["out_msgs"] += 1
         nc.stats["out_bytes"] += size
@@ -346,7 +350,14 @@ class NatsPubSub(JetStreamBus):
             # The hot path: a caller-built message to a topic already validated and known
             # to fit the control line.
             check_message(message)
-            headers, head, data = self._encode(message, codec, reply_header=True)
+            head = wire.fast_head(message, codec) if self._fast_send else None
+            if head is None:
+                headers, head, data = self._encode(message, codec, reply_header=True)
+            else:
+                data = wire.encode_body(message, codec)
+                headers = None
+                if len(head) + len(data) > self.max_payload:
+                    headers, head, data = self._encode(message, codec, reply_header=True)
         else:
             message = self._wrap(topic, message)
             headers, head, data = self._encode(message, codec, reply_header=True)
@@ -366,6 +377,7 @@ class NatsPubSub(JetStreamBus):
             if len(unfiled) >= HISTORY_FILE_EVERY:
                 self._file_history()
         if durable:
+            assert headers is not None  # a durable publish never takes the hot path
             await self._publish_durable(topic, message, headers, data, timeout)
             return message
         try:

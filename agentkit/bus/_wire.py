@@ -66,6 +66,7 @@ __all__ = [
     "decode_body",
     "decode_wire",
     "encode_body",
+    "fast_head",
     "error_reply",
     "header_block",
     "parse_header_block",
@@ -218,6 +219,48 @@ def wire_headers(
     return headers
 
 
+_HEAD_STARTS = {
+    codec: f"NATS/1.0\r\n{WIRE}: {WIRE_V2}\r\n{CONTENT_TYPE}: {content_type}\r\n{MESSAGE_ID}: "
+    for codec, content_type in CODECS.items()
+}
+
+
+def fast_head(message: PubSubMessage, codec: Codec) -> bytes | None:
+    """The header block of a plain message (only id, sender and time), else None.
+
+    The publish hot path's shortcut past :func:`wire_headers` and :func:`header_block`:
+    the same bytes for a message with default priority and attempt, no correlation id, no
+    reply subject, no user headers and header-safe text.
+    """
+    if (
+        message.headers
+        or message.priority is not _NORMAL
+        or message.correlation_id is not None
+        or message.reply_to is not None
+        or message.attempt != 1
+        or type(message.timestamp) is not float
+    ):
+        return None
+    message_id = message.message_id
+    sender = message.from_agent
+    if (
+        not message_id
+        or not (message_id + sender).isprintable()
+        or message_id[0] == " "
+        or message_id[-1] == " "
+        or (sender and (sender[0] == " " or sender[-1] == " "))
+    ):
+        return None
+    if sender:
+        return (
+            f"{_HEAD_STARTS[codec]}{message_id}\r\n{FROM}: {sender}\r\n"
+            f"{TIMESTAMP}: {message.timestamp!r}\r\n\r\n"
+        ).encode()
+    return (
+        f"{_HEAD_STARTS[codec]}{message_id}\r\n{TIMESTAMP}: {message.timestamp!r}\r\n\r\n".encode()
+    )
+
+
 def header_block(headers: dict[str, str]) -> bytes:
     """The NATS header block for *headers*, as :func:`wire_headers` checked them."""
     return (
@@ -315,7 +358,10 @@ def decode_wire(
             f"wire version {headers[WIRE][:20]!r} is not one this agentkit understands"
             f" ({WIRE_V2}); upgrade agentkit-kernel"
         )
-    content_type = headers.get(CONTENT_TYPE)
+    fields = headers.copy()
+    pop = fields.pop
+    del fields[WIRE]
+    content_type = pop(CONTENT_TYPE, None)
     if content_type == MSGPACK:
         # The common case, decode_body inlined.
         try:
@@ -325,35 +371,43 @@ def decode_wire(
         codec = "msgpack"
     else:
         payload, codec = decode_body(data, content_type)
-    user: dict[str, str] = {}
-    if headers.keys() - RESERVED_HEADERS:
-        user = {
+    message_id = pop(MESSAGE_ID, None)
+    sender = pop(FROM, "")
+    priority_text = pop(PRIORITY, None)
+    correlation_id = pop(CORRELATION_ID, None)
+    reply_header = pop(REPLY_TO, None)
+    attempt_text = pop(ATTEMPT, None)
+    stamp = pop(TIMESTAMP, None)
+    if fields:
+        # User headers; NATS's own (Nats-Msg-Id on a durable message) are not passed on.
+        fields = {
             key: value
-            for key, value in headers.items()
-            if key not in RESERVED_HEADERS and key[:5].lower() != "nats-"
+            for key, value in fields.items()
+            if key[:5].lower() != "nats-" and key != ERROR
         }
-    get = headers.get
-    priority = _PRIORITY_VALUES.get(get(PRIORITY, "1"))
-    if priority is None:
-        raise MessageDecodeError(f"header {PRIORITY} must be 0 to 3, not {get(PRIORITY)!r:.40}")
-    stamp = get(TIMESTAMP)
+    if priority_text is None:
+        priority = _NORMAL
+    else:
+        priority = _PRIORITY_VALUES.get(priority_text)  # type: ignore[assignment]
+        if priority is None:
+            raise MessageDecodeError(f"header {PRIORITY} must be 0 to 3, not {priority_text!r:.40}")
     try:
         timestamp = time.time() if stamp is None else float(stamp)
-        attempt = int(get(ATTEMPT, "1"))
+        attempt = 1 if attempt_text is None else int(attempt_text)
     except ValueError:
         raise MessageDecodeError(
-            f"header {TIMESTAMP} or {ATTEMPT} is not a number: {stamp!r:.40}, {get(ATTEMPT)!r:.40}"
+            f"header {TIMESTAMP} or {ATTEMPT} is not a number: {stamp!r:.40}, {attempt_text!r:.40}"
         ) from None
     message = PubSubMessage(
         topic=topic,
-        from_agent=get(FROM, ""),
+        from_agent=sender,
         payload=payload,
         priority=priority,
-        message_id=get(MESSAGE_ID) or new_message_id(),
+        message_id=new_message_id() if message_id is None else message_id,
         timestamp=timestamp,
-        headers=user,
-        correlation_id=get(CORRELATION_ID),
-        reply_to=reply or get(REPLY_TO),
+        headers=fields,
+        correlation_id=correlation_id,
+        reply_to=reply or reply_header,
         attempt=attempt,
     )
     return message, codec

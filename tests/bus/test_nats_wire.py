@@ -376,7 +376,10 @@ def test_every_message_is_refused_or_round_trips(message: PubSubMessage, codec: 
         body = wire.encode_body(message, codec)  # type: ignore[arg-type]
     except MessageEncodeError:
         return
-    parsed = wire.parse_header_block(wire.header_block(headers))
+    block = wire.header_block(headers)
+    fast = wire.fast_head(message, codec)  # type: ignore[arg-type]
+    assert fast is None or fast == block
+    parsed = wire.parse_header_block(block)
     assert parsed == headers
     decoded, _ = wire.decode_wire(body, parsed, message.topic, None)
     if codec == "msgpack":
@@ -385,6 +388,27 @@ def test_every_message_is_refused_or_round_trips(message: PubSubMessage, codec: 
         assert msgspec.structs.replace(decoded, payload=None) == msgspec.structs.replace(
             message, payload=None
         )
+
+
+@given(
+    message_id=st.text(min_size=1, max_size=12),
+    sender=st.text(max_size=12),
+    codec=st.sampled_from(["msgpack", "json", "raw"]),
+)
+def test_the_publish_shortcut_sends_the_same_header_block(
+    message_id: str, sender: str, codec: str
+) -> None:
+    """fast_head gives the bytes header_block gives, or declines (None) for awkward text."""
+    message = PubSubMessage(topic="t", from_agent=sender, message_id=message_id)
+    fast = wire.fast_head(message, codec)  # type: ignore[arg-type]
+    try:
+        block = wire.header_block(wire.wire_headers(message, codec))  # type: ignore[arg-type]
+    except MessageEncodeError:
+        assert fast is None
+        return
+    assert fast is None or fast == block
+    if message_id.isalnum() and (sender.isalnum() or not sender):
+        assert fast == block
 
 
 @settings(max_examples=300)
