@@ -441,3 +441,28 @@ def test_any_bytes_and_headers_decode_or_raise_message_decode_error(
     except MessageDecodeError:
         return
     assert message.topic == "in.subject"
+
+
+async def test_a_subscription_codec_picks_the_reply_encoding(nats_url: str, plain: Any) -> None:
+    """subscribe(codec="json") answers a msgpack request in JSON; agentkit still reads it."""
+    subject = _subject("sub-codec")
+    responder = await NatsPubSub(nats_url).connect()
+    requester = await NatsPubSub(nats_url).connect()
+    try:
+        await responder.subscribe(subject, lambda m: {"echo": m.payload}, codec="json")
+        await responder.drain()
+        reply = await requester.request(subject, [1, 2], timeout=5)
+        assert reply.payload == {"echo": [1, 2]}
+        raw = await plain.request(
+            subject,
+            msgspec.msgpack.encode("x"),
+            timeout=5,
+            headers={"content-type": "application/msgpack"},
+        )
+        assert raw.headers["content-type"] == "application/json"
+        assert json.loads(raw.data) == {"echo": "x"}
+        with pytest.raises(agentkit.ConfigurationError, match="codec"):
+            await responder.subscribe(subject, lambda m: None, codec="xml")  # type: ignore[arg-type]
+    finally:
+        await responder.close(timeout=5)
+        await requester.close(timeout=5)
