@@ -5,8 +5,10 @@
   consumer task that awaits the same counting handler;
 * NATS publish→handler: ``NatsPubSub`` beside raw nats-py that builds the same message,
   encodes it with msgspec and decodes it in the subscription callback (the fair anchor: the
-  work agentkit must do on top of the transport), and beside raw nats-py sending pre-encoded
-  bytes to a callback that only counts (the transport alone);
+  work agentkit did on top of the transport with the v1 layout: one msgpack body, no
+  headers), beside raw nats-py sending the v2 layout through its public API (the payload as
+  the body, the same headers: the work agentkit must do now), and beside raw nats-py
+  sending pre-encoded bytes to a callback that only counts (the transport alone);
 * NATS request/reply: ``NatsPubSub.request`` beside raw ``nc.request``.
 
 Every round times each side once on fresh objects (setup and teardown untimed, a
@@ -46,6 +48,7 @@ ROUND_TIMEOUT = 60.0
 IN_MEMORY = "in-memory publish→handler"
 OVER_NATS = "NATS publish→handler"
 OVER_NATS_BYTES = "NATS publish→handler, beside pre-encoded bytes"
+OVER_NATS_V2 = "NATS publish→handler, beside raw nats-py sending the v2 layout"
 REQUEST_REPLY = "NATS request/reply round trip"
 
 MakeRound = Callable[[], Awaitable[Round]]
@@ -343,6 +346,61 @@ class RawNatsDeliveryRound:
         await release(self, "nc")
 
 
+class RawNatsV2DeliveryRound:
+    """Raw nats-py doing by hand what the v2 layout asks: payload body plus headers.
+
+    The producer builds the same ``PubSubMessage``, encodes its payload with msgspec and
+    passes the v2 headers (marker, content type, id, timestamp) to ``nc.publish``; the
+    callback decodes the body and builds the message from the headers nats-py parsed.
+    """
+
+    def __init__(self, url: str, subject: str) -> None:
+        self.url = url
+        self.subject = subject
+        self.nc: Any = None
+
+    async def open(self) -> RawNatsV2DeliveryRound:
+        self.counter = Counter(MESSAGES)
+        self.nc = await nats.connect(self.url, name="raw-v2-bench")
+        handle = self.counter.handle
+        decode = msgspec.msgpack.Decoder().decode
+        subject = self.subject
+
+        async def on_message(msg: Any) -> None:
+            headers = msg.headers
+            await handle(
+                PubSubMessage(
+                    topic=subject,
+                    payload=decode(msg.data),
+                    message_id=headers["message_id"],
+                    timestamp=float(headers["agentkit-timestamp"]),
+                )
+            )
+
+        await self.nc.subscribe(self.subject, cb=on_message)
+        await self.nc.flush()
+        return self
+
+    async def run(self) -> int:
+        publish = self.nc.publish
+        subject = self.subject
+        encode = msgspec.msgpack.Encoder().encode
+        for i in range(MESSAGES):
+            message = PubSubMessage(topic=subject, payload={"i": i})
+            headers = {
+                "agentkit-wire": "2",
+                "content-type": "application/msgpack",
+                "message_id": message.message_id,
+                "agentkit-timestamp": repr(message.timestamp),
+            }
+            await publish(subject, encode(message.payload), headers=headers)
+        await asyncio.wait_for(self.counter.done, ROUND_TIMEOUT)
+        return self.counter.seen
+
+    async def close(self) -> None:
+        await release(self, "nc")
+
+
 @pytest.mark.nats
 @pytest.mark.timeout(300)
 def test_over_nats(
@@ -351,12 +409,13 @@ def test_over_nats(
     nats_server: NatsServer,
     request: pytest.FixtureRequest,
 ) -> None:
-    """NatsPubSub and both raw nats-py anchors handle all 20,000 messages in every round."""
+    """NatsPubSub and the three raw nats-py anchors handle all 20,000 messages every round."""
     url = nats_server.url
     sides: dict[str, MakeRound] = {
         "raw-msgspec": lambda: RawNatsDeliveryRound(url, "bench.nats.codec", codec=True).open(),
         "bus": lambda: NatsBusDeliveryRound(url, "bench.nats.bus").open(),
         "raw-bytes": lambda: RawNatsDeliveryRound(url, "bench.nats.raw", codec=False).open(),
+        "raw-v2": lambda: RawNatsV2DeliveryRound(url, "bench.nats.v2").open(),
     }
     times = _run(benchmark, bench_loop, sides, expected=MESSAGES)
     if times is None:
@@ -380,6 +439,17 @@ def test_over_nats(
         OVER_NATS_BYTES,
         [
             ("raw-bytes", "anchor", "raw nats-py, pre-encoded bytes"),
+            ("bus", "agentkit", "NatsPubSub"),
+        ],
+        times,
+        MESSAGES,
+    )
+    _report(
+        request.config,
+        node,
+        OVER_NATS_V2,
+        [
+            ("raw-v2", "anchor", "raw nats-py, payload body + v2 headers (public API)"),
             ("bus", "agentkit", "NatsPubSub"),
         ],
         times,

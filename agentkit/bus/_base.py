@@ -178,6 +178,19 @@ class BusBase:
         every publish: the common case (a known topic, a message or a bare payload) takes
         no call it can avoid.
         """
+        message = self._wrap(topic, message, replying=replying)
+        try:
+            data = encode_raw(message)
+        except Exception as exc:
+            raise encode_error(message, exc) from exc
+        if len(data) > self.max_payload:
+            raise self._too_large(topic, len(data))
+        return message, data
+
+    def _wrap(
+        self, topic: str, message: PubSubMessage | Any, *, replying: bool = False
+    ) -> PubSubMessage:
+        """Validate *topic* and *message* (or wrap a bare payload) for sending."""
         if self._closing:
             self._check_open(replying=replying)
         # A non-str (even an unhashable list) or a str subclass takes the slow path.
@@ -189,15 +202,8 @@ class BusBase:
             check_message(message)
             if message.topic != topic:
                 message = msgspec.structs.replace(message, topic=topic)
-        else:
-            message = PubSubMessage(topic=topic, payload=message)
-        try:
-            data = encode_raw(message)
-        except Exception as exc:
-            raise encode_error(message, exc) from exc
-        if len(data) > self.max_payload:
-            raise self._too_large(topic, len(data))
-        return message, data
+            return message
+        return PubSubMessage(topic=topic, payload=message)
 
     def _too_large(self, topic: str, size: int) -> MessageTooLargeError:
         return MessageTooLargeError(

@@ -8,27 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from agentkit.bus import _nats_durable as jetstream
+from agentkit.bus import _wire as wire
 from agentkit.bus._base import HISTORY_FILE_EVERY
-from agentkit.bus._messages import (
-    WIRE_VERSION,
-    PubSubMessage,
-    check_message,
-    decode_message,
-    decode_raw,
-    encode_error,
-    encode_raw,
-)
+from agentkit.bus._messages import PubSubMessage, check_message
 from agentkit.bus._nats_jetstream import STREAM_NAME, JetStreamBus
 from agentkit.bus._subscription import BusSubscription
 from agentkit.exceptions import (
     ConfigurationError,
     ConnectionLostError,
+    MessageDecodeError,
     MissingExtraError,
     NoRespondersError,
     RequestTimeoutError,
@@ -44,6 +39,28 @@ logger = logging.getLogger("agentkit.bus.nats")
 
 #: Most topics remembered as fitting the server's control line before the set is cleared.
 _MAX_SHORT_TOPICS = 10_000
+#: Most requests whose reply codec is remembered while their handlers run.
+_MAX_REPLY_CODECS = 10_000
+
+
+def _fast_header_parser(nc: Any) -> Any:
+    """A header parser for *nc* with nats-py's results, without its per-character loops.
+
+    nats-py parses every received header block in Python before the callback runs (about
+    2 µs a header); v2 messages carry several. Blocks with a status line, or anything
+    :func:`wire.parse_header_block` does not take, go to nats-py's own parser.
+    """
+    original = nc._process_headers
+    parse = wire.parse_header_block
+
+    async def process_headers(headers: bytes) -> dict[str, str] | None:
+        if headers and headers[8:10] == b"\r\n":
+            parsed = parse(headers)
+            if parsed is not None:
+                return parsed or None
+        return await original(headers)  # type: ignore[no-any-return]
+
+    return process_headers
 
 
 def _import_nats() -> Any:
@@ -73,6 +90,15 @@ class NatsPubSub(JetStreamBus):
     name share its work. ``publish(..., durable=True)`` waits for JetStream's
     acknowledgement, de-duplicates by message id, retries through a server outage for up to
     ``durable_publish_timeout`` seconds, and also reaches core subscribers of the topic.
+
+    The wire format (v2, see ``docs/messaging.md``): the payload is the NATS body, encoded by
+    ``codec`` -- ``"msgpack"`` (default), ``"json"`` or ``"raw"`` (bytes payloads only) --
+    for the bus, or per ``publish``/``subscribe`` call; the metadata travels in NATS headers
+    that FastStream reads too (``content-type``, ``message_id``, ``correlation_id``). A
+    subscriber decodes each message by its ``content-type``, so plain NATS clients can
+    publish JSON to agentkit and get JSON replies. The subject a message arrived on is its
+    topic; the sender name it carries is a claim. v1 messages (a msgpack envelope body)
+    still decode.
     ``stream_replicas`` (1-5) sets how many servers of a NATS cluster store the streams this
     bus creates: with 3, durable messages survive the loss of a server.
 
@@ -119,6 +145,7 @@ class NatsPubSub(JetStreamBus):
         max_control_line: int = 4096,
         fetch_timeout: float = 1.0,
         pending_messages_limit: int = 65_536,
+        codec: wire.Codec = "msgpack",
         nats_options: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
@@ -159,6 +186,14 @@ class NatsPubSub(JetStreamBus):
         self._connect_options = connect_options
         self.initial_connect_timeout = initial_connect_timeout
         self.pending_messages_limit = pending_messages_limit
+        self.codec: wire.Codec = wire.check_codec(codec)
+        # Per subscription: the codec its replies use, when the subscription chose one.
+        self._sub_codecs: dict[BusSubscription, wire.Codec] = {}
+        # Reply subject -> the codec of the request, while its handler runs (bounded).
+        self._reply_codecs: OrderedDict[str, tuple[wire.Codec, wire.Codec | None]] = OrderedDict()
+        # Header blocks of the constant part of v2 headers, per codec.
+        self._fast_send = False
+        self.counters.update({"undecodable_requests": 0})
         self.counters.update({"slow_consumer_events": 0, "disconnects": 0, "reconnects": 0})
         # Topics whose PUB control line is known to fit max_control_line (bounded).
         self._short_topics: set[str] = set()
@@ -196,7 +231,68 @@ class NatsPubSub(JetStreamBus):
             ) from exc
         self._js = self._nc.jetstream()
         self.max_payload = min(self.max_payload, int(self._nc.max_payload))
+        nc = self._nc
+        # Sending and parsing headers through nats-py costs more than the rest of a message;
+        # with the internals this nats-py has, both take a shorter path (same bytes).
+        self._fast_send = all(
+            hasattr(nc, name)
+            for name in ("_send_command", "_flush_queue", "_flush_pending", "_max_payload")
+        )
+        if hasattr(nc, "_process_headers"):
+            nc._process_headers = _fast_header_parser(nc)
         return self
+
+    async def _send(
+        self,
+        nc: Any,
+        subject: str,
+        reply: str,
+        headers: dict[str, str] | None,
+        body: bytes,
+        head: bytes | None = None,
+    ) -> None:
+        """Publish *body* with *headers* on *subject*; *head* is their block, if made.
+
+        *headers* may be None only with *head* and the fast path (see ``connect``).
+        """
+        if not self._fast_send:
+            await nc.publish(subject, body, reply=reply, headers=headers)
+            return
+        errors = self._nats.errors
+        if nc.is_closed:
+            raise errors.ConnectionClosedError
+        if nc.is_draining_pubs:
+            raise errors.ConnectionDrainingError
+        size = len(body)
+        if not nc.is_connected and (
+            nc._max_pending_size <= 0 or size + nc._pending_data_size > nc._max_pending_size
+        ):
+            raise errors.OutboundBufferLimitError
+        if head is None:
+            assert headers is not None
+            head = wire.header_block(headers)
+        nc.stats["out_msgs"] += 1
+        nc.stats["out_bytes"] += size
+        await nc._send_command(
+            f"HPUB {subject} {reply} {len(head)} {len(head) + size}\r\n".encode()
+            + head
+            + body
+            + b"\r\n"
+        )
+        if nc._flush_queue is not None and nc._flush_queue.empty():
+            await nc._flush_pending()
+
+    def _encode(
+        self, message: PubSubMessage, codec: wire.Codec, *, reply_header: bool = False
+    ) -> tuple[dict[str, str], bytes, bytes]:
+        """Headers, header block and body of *message*; raise before sending what NATS
+        would refuse (a header it cannot carry, more than max_payload)."""
+        body = wire.encode_body(message, codec)
+        headers = wire.wire_headers(message, codec, reply_header=reply_header)
+        head = wire.header_block(headers)
+        if len(head) + len(body) > self.max_payload:
+            jetstream.check_payload(message.topic, body, headers, self.max_payload)
+        return headers, head, body
 
     async def _on_error(self, exc: Exception) -> None:
         if self._nats is not None and isinstance(exc, self._nats.errors.SlowConsumerError):
@@ -231,14 +327,17 @@ class NatsPubSub(JetStreamBus):
         *,
         timeout: float | None = None,
         durable: bool = False,
+        codec: wire.Codec | None = None,
     ) -> PubSubMessage:
         """Hand *message* to the server; with *durable*, wait until JetStream stored it.
 
-        A durable publish de-duplicates by ``message_id`` and retries through an outage for up
-        to ``durable_publish_timeout`` seconds (or *timeout*), then raises
+        *codec* encodes the payload (default: the bus's ``codec``). A durable publish
+        de-duplicates by ``message_id`` and retries through an outage for up to
+        ``durable_publish_timeout`` seconds (or *timeout*), then raises
         ``ConnectionLostError``.
         """
         nc = self._nc
+        codec = self.codec if codec is None else wire.check_codec(codec)
         if (
             type(message) is PubSubMessage
             and not durable
@@ -248,17 +347,20 @@ class NatsPubSub(JetStreamBus):
             and topic in self._short_topics
             and message.topic == topic
         ):
-            # The hot path, _prepare inlined: a caller-built message to a topic already
-            # validated and known to fit the control line.
+            # The hot path: a caller-built message to a topic already validated and known
+            # to fit the control line.
             check_message(message)
-            try:
-                data = encode_raw(message)
-            except Exception as exc:
-                raise encode_error(message, exc) from exc
-            if len(data) > self.max_payload:
-                raise self._too_large(topic, len(data))
+            head = wire.fast_head(message, codec) if self._fast_send else None
+            if head is None:
+                headers, head, data = self._encode(message, codec, reply_header=True)
+            else:
+                data = wire.encode_body(message, codec)
+                headers = None
+                if len(head) + len(data) > self.max_payload:
+                    headers, head, data = self._encode(message, codec, reply_header=True)
         else:
-            message, data = self._prepare(topic, message)
+            message = self._wrap(topic, message)
+            headers, head, data = self._encode(message, codec, reply_header=True)
             nc = self._nc if self._nc is not None else self._client()
             # The validated topic: a plain str, even when the caller passed a str subclass.
             topic = message.topic
@@ -275,10 +377,11 @@ class NatsPubSub(JetStreamBus):
             if len(unfiled) >= HISTORY_FILE_EVERY:
                 self._file_history()
         if durable:
-            await self._publish_durable(topic, message, data, timeout)
+            assert headers is not None  # a durable publish never takes the hot path
+            await self._publish_durable(topic, message, headers, data, timeout)
             return message
         try:
-            await nc.publish(topic, data)
+            await self._send(nc, topic, "", headers, data, head)
         except Exception as exc:
             raise self._translate(exc, topic) from exc
         return message
@@ -296,9 +399,16 @@ class NatsPubSub(JetStreamBus):
         max_attempts: int | None = None,
         queue_size: int | None = None,
         durable: str | None = None,
+        codec: wire.Codec | None = None,
     ) -> BusSubscription:
-        """Call *handler* for each message matching *topic*; see the class doc for *durable*."""
+        """Call *handler* for each message matching *topic*; see the class doc for *durable*.
+
+        Each message is decoded by its own ``content-type``; *codec* picks the encoding of
+        the replies this subscription's handler sends (default: the request's own codec).
+        """
         nc = self._client()
+        if codec is not None:
+            codec = wire.check_codec(codec)
         if durable is not None and not (isinstance(durable, str) and STREAM_NAME.match(durable)):
             raise ConfigurationError(
                 f"durable name {durable!r} must be letters, digits, '_' or '-' (at most 64)"
@@ -312,6 +422,8 @@ class NatsPubSub(JetStreamBus):
             queue_size=queue_size,
             durable=durable,
         )
+        if codec is not None:
+            self._sub_codecs[subscription] = codec
         try:
             if durable is None:
                 jetstream.check_control_line(self.max_control_line, topic, queue or "")
@@ -326,6 +438,7 @@ class NatsPubSub(JetStreamBus):
                 await self._subscribe_durable(subscription)
         except BaseException:
             self._subscriptions.remove(subscription)
+            self._sub_codecs.pop(subscription, None)
             await subscription._stop()
             raise
         return subscription
@@ -334,23 +447,19 @@ class NatsPubSub(JetStreamBus):
         server_subs = self._server_subs
         offer = subscription.offer
         inbound = self._inbound
+        decode_wire = wire.decode_wire
 
         async def on_message(msg: Any) -> None:
             # nats-py calls this from the subscription's own task, one message at a time.
-            # The common case is inlined: a well-formed body whose topic is the subject.
-            try:
-                message = decode_raw(msg.data)
-            except Exception:
-                message = None
-            if (
-                message is None
-                or message.version > WIRE_VERSION
-                or message.topic != msg.subject
-                or (msg.reply and message.reply_to != msg.reply)
-            ):
+            if msg.reply:
                 message = inbound(subscription, msg)
-                if message is None:
-                    return
+            else:
+                try:
+                    message = decode_wire(msg.data, msg.headers, msg.subject, None)[0]
+                except Exception:
+                    message = inbound(subscription, msg)
+            if message is None:
+                return
             if not offer(message):
                 await subscription.put(message, None)
             # Then take the rest of nats-py's backlog into our priority queue in one pass,
@@ -364,19 +473,15 @@ class NatsPubSub(JetStreamBus):
                 msg = pending.get_nowait()
                 try:
                     server_sub._pending_size -= len(msg.data)
-                    try:
-                        message = decode_raw(msg.data)
-                    except Exception:
-                        message = None
-                    if (
-                        message is None
-                        or message.version > WIRE_VERSION
-                        or message.topic != msg.subject
-                        or (msg.reply and message.reply_to != msg.reply)
-                    ):
+                    if msg.reply:
                         message = inbound(subscription, msg)
-                        if message is None:
-                            continue
+                    else:
+                        try:
+                            message = decode_wire(msg.data, msg.headers, msg.subject, None)[0]
+                        except Exception:
+                            message = inbound(subscription, msg)
+                    if message is None:
+                        continue
                     offer(message)
                 finally:
                     pending.task_done()
@@ -389,12 +494,31 @@ class NatsPubSub(JetStreamBus):
         )
 
     def _inbound(self, subscription: BusSubscription, msg: Any) -> PubSubMessage | None:
-        """A core message off the fast path: undecodable, renamed, or a request."""
-        message = self._decode(subscription, msg, msg.subject)
+        """A core message off the fast path: a request, or one that does not decode."""
         # On a core message, msg.reply is the requester's inbox.
-        if message is not None and msg.reply and message.reply_to != msg.reply:
-            message = msgspec.structs.replace(message, reply_to=msg.reply)
+        reply = msg.reply or None
+        try:
+            message, codec = wire.decode_wire(msg.data, msg.headers, msg.subject, reply)
+        except MessageDecodeError as exc:
+            self._undecodable(subscription, msg, msg.subject, exc)
+            if reply:
+                self.counters["undecodable_requests"] += 1
+                self._spawn(self._send_error_reply(reply, exc))
+            return None
+        if reply:
+            codecs = self._reply_codecs
+            if len(codecs) >= _MAX_REPLY_CODECS:
+                codecs.popitem(last=False)
+            codecs[reply] = (codec, self._sub_codecs.get(subscription))
         return message
+
+    async def _send_error_reply(self, reply: str, exc: MessageDecodeError) -> None:
+        """Tell a requester its request could not be decoded (JSON, with agentkit-error)."""
+        headers, body = wire.error_reply(exc)
+        try:
+            await self._send(self._client(), reply, "", headers, body)
+        except Exception as error:
+            logger.warning("could not send the error reply to %s: %r", reply, error)
 
     async def delete_durable(self, durable: str, /) -> bool:
         """Delete the server-side durable consumer *durable*; return whether it existed."""
@@ -410,6 +534,7 @@ class NatsPubSub(JetStreamBus):
 
     async def remove_subscription(self, subscription: BusSubscription) -> None:
         await self._stop_inbound(subscription)
+        self._sub_codecs.pop(subscription, None)
         await super().remove_subscription(subscription)
 
     async def _stop_inbound(self, subscription: BusSubscription) -> None:
@@ -434,18 +559,27 @@ class NatsPubSub(JetStreamBus):
     # -- request / reply --------------------------------------------------------------------
 
     async def request(
-        self, topic: str, message: PubSubMessage | Any, /, *, timeout: float = 5.0
+        self,
+        topic: str,
+        message: PubSubMessage | Any,
+        /,
+        *,
+        timeout: float = 5.0,
+        codec: wire.Codec | None = None,
     ) -> PubSubMessage:
-        """Send *message* and return the first reply.
+        """Send *message* and return the first reply (decoded by its content type).
 
         ``NoRespondersError`` when nothing subscribes to *topic*; ``RequestTimeoutError``
-        when no reply comes within *timeout* seconds.
+        when no reply comes within *timeout* seconds; ``MessageDecodeError`` when the
+        responder could not decode the request (its error reply) or the reply cannot be.
         """
+        codec = self.codec if codec is None else wire.check_codec(codec)
         if not isinstance(message, PubSubMessage):
             message = PubSubMessage(topic=topic, payload=message)
         if message.correlation_id is None:
             message = msgspec.structs.replace(message, correlation_id=message.message_id)
-        message, data = self._prepare(topic, message)
+        message = self._wrap(topic, message)
+        headers, _, data = self._encode(message, codec)
         nc = self._client()
         jetstream.check_control_line(self.max_control_line, topic)
         self.published += 1
@@ -453,7 +587,7 @@ class NatsPubSub(JetStreamBus):
             self._remember(message)
         errors = self._nats.errors
         try:
-            reply = await nc.request(topic, data, timeout=timeout)
+            reply = await nc.request(topic, data, timeout=timeout, headers=headers)
         except errors.NoRespondersError:
             raise NoRespondersError(f"no subscription listens on {topic!r}") from None
         except errors.TimeoutError:
@@ -462,15 +596,31 @@ class NatsPubSub(JetStreamBus):
             ) from None
         except Exception as exc:
             raise self._translate(exc, topic) from exc
-        return decode_message(reply.data)
+        reply_headers = reply.headers
+        if reply_headers and wire.ERROR in reply_headers:
+            raise MessageDecodeError(
+                f"the responder on {topic!r} could not decode the request"
+                f" {message.message_id}: {bytes(reply.data)[:1000].decode('utf-8', 'replace')}"
+            )
+        return wire.decode_wire(reply.data, reply_headers, reply.subject, None)[0]
 
     async def send_reply(self, request: PubSubMessage, result: Any) -> None:
-        """Publish the handler's *result* to the request's reply subject."""
+        """Publish the handler's *result* to the request's reply subject.
+
+        The reply is encoded with the subscription's codec if it chose one, else with the
+        request's (a JSON request gets a JSON reply; a raw one gets raw bytes when the result
+        is bytes, else the bus's codec).
+        """
         reply = self._reply_message(request, result)
-        reply, data = self._prepare(reply.topic, reply, replying=True)
+        reply = self._wrap(reply.topic, reply, replying=True)
+        request_codec, chosen = self._reply_codecs.pop(reply.topic, (self.codec, None))
+        codec = chosen or request_codec
+        if codec == "raw" and not isinstance(reply.payload, (bytes, bytearray, memoryview)):
+            codec = self.codec if self.codec != "raw" else "msgpack"
+        headers, head, data = self._encode(reply, codec)
         jetstream.check_control_line(self.max_control_line, reply.topic, reply=False)
         try:
-            await self._client().publish(reply.topic, data)
+            await self._send(self._client(), reply.topic, "", headers, data, head)
         except Exception as exc:
             raise self._translate(exc, reply.topic) from exc
 

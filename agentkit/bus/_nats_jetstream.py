@@ -17,11 +17,11 @@ from typing import Any
 import msgspec
 
 from agentkit.bus import _nats_durable as jetstream
+from agentkit.bus import _wire as wire
 from agentkit.bus._base import REDRIVEN_FROM_HEADER, BusBase
 from agentkit.bus._messages import (
     DeadLetter,
     PubSubMessage,
-    decode_message,
     encode_message,
     new_message_id,
 )
@@ -121,8 +121,19 @@ class JetStreamBus(BusBase):
             return BusClosedError(f"the NATS connection is closed (publishing to {topic!r})")
         return ConnectionLostError(f"NATS failed on {topic!r}: {exc!r}")
 
+    async def _send(
+        self, nc: Any, subject: str, reply: str, headers: dict[str, str], body: bytes
+    ) -> None:
+        """Publish *body* with *headers* on *subject* (implemented by the NATS bus)."""
+        raise NotImplementedError
+
     async def _publish_durable(
-        self, topic: str, message: PubSubMessage, data: bytes, timeout: float | None
+        self,
+        topic: str,
+        message: PubSubMessage,
+        wire_headers: dict[str, str],
+        data: bytes,
+        timeout: float | None,
     ) -> None:
         # JetStream drops a second message with the same Msg-Id (that makes retries safe);
         # a redriven message is a new delivery on purpose, so it gets its own id.
@@ -130,7 +141,7 @@ class JetStreamBus(BusBase):
         redriven_from = message.headers.get(REDRIVEN_FROM_HEADER)
         if redriven_from:
             msg_id = f"{msg_id}/{redriven_from}"
-        headers = {"Nats-Msg-Id": msg_id}
+        headers = {**wire_headers, "Nats-Msg-Id": msg_id}
         subject = jetstream.durable_subject(self.stream, topic)
         jetstream.check_control_line(self.max_control_line, subject)
         jetstream.check_payload(topic, data, headers, self.max_payload)
@@ -139,7 +150,7 @@ class JetStreamBus(BusBase):
         # Core subscribers of the topic see durable publishes too, as they would on a
         # subject JetStream captures directly.
         try:
-            await self._client().publish(topic, data)
+            await self._send(self._client(), topic, "", wire_headers, data)
         except Exception as exc:
             logger.debug("core copy of a durable message to %r failed: %r", topic, exc)
 
@@ -232,20 +243,30 @@ class JetStreamBus(BusBase):
         topic: str,
         delivery: Delivery | None = None,
     ) -> PubSubMessage | None:
-        """Decode *msg*; undecodable bytes become a dead letter (after which *delivery* ends)."""
+        """Decode *msg* (v2, v1 or a plain client's); undecodable ones become dead letters.
+
+        The subject a message arrived on is its topic, whatever its body or headers claim.
+        """
         try:
-            message = decode_message(msg.data)
+            return wire.decode_wire(msg.data, msg.headers, topic, None)[0]
         except MessageDecodeError as exc:
-            self.counters["undecodable"] += 1
-            # Keep the raw bytes as a dead letter: nothing is dropped silently.
-            raw = PubSubMessage(topic=topic, payload=bytes(msg.data))
-            envelope = Envelope(raw) if delivery is None else self._envelope(raw, delivery)
-            self._spawn(self.dead_letter(subscription, envelope, exc))
+            self._undecodable(subscription, msg, topic, exc, delivery)
             return None
-        # The subject a message arrived on is its topic, whatever its body claims.
-        if message.topic != topic:
-            message = msgspec.structs.replace(message, topic=topic)
-        return message
+
+    def _undecodable(
+        self,
+        subscription: BusSubscription,
+        msg: Any,
+        topic: str,
+        exc: MessageDecodeError,
+        delivery: Delivery | None = None,
+    ) -> None:
+        """Dead-letter *msg*, which does not decode (after which *delivery* ends)."""
+        self.counters["undecodable"] += 1
+        # Keep the raw bytes as a dead letter: nothing is dropped silently.
+        raw = PubSubMessage(topic=topic, payload=bytes(msg.data))
+        envelope = Envelope(raw) if delivery is None else self._envelope(raw, delivery)
+        self._spawn(self.dead_letter(subscription, envelope, exc))
 
     async def _subscribe_durable(self, subscription: BusSubscription) -> None:
         await self._ensure_streams()

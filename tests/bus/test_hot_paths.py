@@ -231,7 +231,13 @@ async def test_nats_garbage_inside_a_backlog_is_dead_lettered_alone(nats_url: st
         for index in range(50):
             await bus.publish("hot.mixed", index)
             if index % 10 == 0:
-                await raw.publish("hot.mixed", b"\xc1 not msgpack")
+                # Wire v2: a body without a content type is JSON or raw bytes, never garbage;
+                # one that claims msgpack and is not is undecodable.
+                await raw.publish(
+                    "hot.mixed",
+                    b"\xc1 not msgpack",
+                    headers={"content-type": "application/msgpack"},
+                )
         await raw.flush()
         await _until(lambda: subscription.pending == 50)
         release.set()

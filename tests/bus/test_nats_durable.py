@@ -256,7 +256,11 @@ async def test_undecodable_message_is_dead_lettered_with_raw_bytes(
     subject = f"{names['prefix']}.raw"
     seen: list[object] = []
     await bus.subscribe(subject, lambda m: seen.append(m))
-    await bus._nc.publish(subject, b"\xc1 not msgpack")
+    # Wire v2: without a content type these bytes would be a raw payload; claiming msgpack,
+    # they do not decode.
+    await bus._nc.publish(
+        subject, b"\xc1 not msgpack", headers={"content-type": "application/msgpack"}
+    )
     await _wait_until(lambda: len(bus.dead_letters()) == 1)
     letter = bus.dead_letters()[0]
     assert letter.error_type == "MessageDecodeError"
@@ -284,13 +288,16 @@ def test_stream_names_are_validated() -> None:
 async def test_durable_messages_keep_their_wire_format(
     bus: NatsPubSub, names: dict[str, str]
 ) -> None:
-    """What JetStream stores is the same msgpack encoding the core bus sends."""
+    """What JetStream stores is the v2 wire format the core bus sends: payload body, headers."""
     subject = f"{names['prefix']}.wire"
     sent = await bus.publish(subject, {"k": [1, 2]}, durable=True)
     stored = await bus._js.get_last_msg(
         names["stream"], f"agentkit.durable.{names['stream']}.{subject}"
     )
-    assert msgspec.msgpack.decode(stored.data)["message_id"] == sent.message_id
+    assert msgspec.msgpack.decode(stored.data) == {"k": [1, 2]}
+    assert stored.headers["message_id"] == sent.message_id
+    assert stored.headers["agentkit-wire"] == "2"
+    assert stored.headers["content-type"] == "application/msgpack"
 
 
 def _stored_subject(names: dict[str, str], topic: str) -> str:
@@ -491,7 +498,13 @@ async def test_undecodable_durable_bytes_are_stored_as_a_dead_letter(
     """Bytes in the stream that are no agentkit message end in the DLQ stream, then are termed."""
     subject = f"{names['prefix']}.junk"
     await bus._ensure_streams()
-    await bus._js.publish(_stored_subject(names, subject), b"\xc1 not msgpack")
+    # Wire v2: without a content type the bytes would be a raw payload; claiming msgpack,
+    # they do not decode.
+    await bus._js.publish(
+        _stored_subject(names, subject),
+        b"\xc1 not msgpack",
+        headers={"content-type": "application/msgpack"},
+    )
     await bus.subscribe(subject, lambda m: None, durable="junk")
     await _wait_until(lambda: len(bus.dead_letters()) == 1)
     stored = await bus._js.get_last_msg(names["dlq"], f"agentkit.dlq.{names['stream']}.junk")

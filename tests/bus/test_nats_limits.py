@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 import agentkit
 from agentkit import NatsPubSub, PubSubMessage
+from agentkit.bus._nats_durable import header_block_size
+from agentkit.bus._wire import wire_headers
 from agentkit.exceptions import (
     AgentkitError,
     InvalidSubjectError,
@@ -96,10 +98,11 @@ async def test_durable_message_near_max_payload_counts_its_headers(nats_url: str
     """A durable body a few bytes under max_payload is refused: the Nats-Msg-Id header counts."""
     bus = await NatsPubSub(nats_url, stream="NEAR", dead_letter_stream="NEAR_DLQ").connect()
     try:
-        overhead = len(
-            agentkit.bus._messages.encode_message(PubSubMessage(topic="near", payload=b""))
-        )
-        body = b"x" * (bus.max_payload - overhead - 40)
+        # Wire v2: the v2 headers plus the msgpack bin32 prefix of the body (5 bytes).
+        headers = wire_headers(PubSubMessage(topic="near", payload=b""), "msgpack")
+        overhead = header_block_size(headers) + 5
+        body = b"x" * (bus.max_payload - overhead - 10)
+        await bus.publish("near", body)  # fits without the Nats-Msg-Id header
         with pytest.raises(MessageTooLargeError, match="headers"):
             await bus.publish("near", body, durable=True)
         await _still_works(bus, "near")
