@@ -15,13 +15,14 @@ later are asked first, core's own implementations last.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from agentkit.protocols import Bus, Executor, Registry
+    from agentkit.reliability import HealthProbe
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -88,4 +89,21 @@ def agentkit_add_commands(commands: Any) -> None:
     1 failure, 2 usage error). Called each time the command line starts, after the core's own
     commands; a plugin whose hook raises (a name already taken, say) loses its commands and
     the others keep theirs. Keep imports inside *fn*: every ``agentkit`` invocation runs this.
+    """
+
+
+@hookspec
+def agentkit_health_checks(
+    bus: Bus | None, executor: Executor | None
+) -> Iterable[HealthProbe] | None:
+    """Return this plugin's health checks, as :class:`~agentkit.reliability.HealthProbe` objects.
+
+    Called by ``HealthMonitor.register_plugin_checks`` (and so by ``agentkit health``) with
+    the *bus* and *executor* the caller has, either of which may be None; every plugin's
+    answer is gathered. Return probes only for what is yours (the core answers for its
+    ``InMemoryPubSub`` and ``NatsPubSub`` with a probe ``bus``, the ``ray`` plugin for a
+    ``RayExecutor`` with ``ray``), None or an empty list otherwise. Do no I/O here: a probe's
+    check does it, when the monitor runs it, within the probe's ``timeout_seconds``. A hook
+    that raises or returns something other than probes becomes one failing check
+    ``plugin:<name>`` with the reason; the other plugins' checks are not affected.
     """

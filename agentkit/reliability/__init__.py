@@ -27,6 +27,8 @@ from agentkit.reliability._health import (
     HealthReport,
     HealthStatus,
 )
+from agentkit.reliability._http import HealthServer, readiness
+from agentkit.reliability._probes import HealthProbe
 
 __all__ = [
     "BreakerStats",
@@ -40,7 +42,10 @@ __all__ = [
     "HealthEvent",
     "HealthListener",
     "HealthMonitor",
+    "HealthProbe",
     "HealthReport",
+    "HealthServer",
     "HealthStatus",
     "StateChangeListener",
+    "readiness",
 ]

@@ -29,13 +29,15 @@ import dataclasses
 import enum
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from agentkit._clock import SYSTEM_CLOCK
 from agentkit.exceptions import ConfigurationError
 from agentkit.protocols import Clock, HealthCheck
+from agentkit.reliability._probes import collect_probes
+from agentkit.reliability._report import HealthReport
 from agentkit.reliability._user_code import (
     MAX_MESSAGE_CHARS,
     STOP_PROCESS,
@@ -45,6 +47,7 @@ from agentkit.reliability._user_code import (
     error_text,
     guarded,
     own_cancellation,
+    type_name,
     wait_done,
 )
 
@@ -73,15 +76,6 @@ class HealthStatus(enum.StrEnum):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class HealthReport:
-    """What a check may return instead of a bool: the verdict plus why."""
-
-    healthy: bool
-    message: str = ""
-    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class ComponentHealth:
     """A snapshot of one component's health."""
 
@@ -102,6 +96,34 @@ class ComponentHealth:
     """Monotonic time of the last status change (or of registration)."""
     has_check: bool
     """Whether the monitor probes it (False: passive signals only)."""
+    last_latency_seconds: float | None = None
+    """How long the last probe took on the monitor's clock (None: not probed yet)."""
+    timeout_seconds: float | None = None
+    """This component's own check timeout, or None for the monitor's ``check_timeout_seconds``."""
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the status is HEALTHY (UNKNOWN is not)."""
+        return self.status is HealthStatus.HEALTHY
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``agentkit health --json`` and ``/readyz`` show: name, kind, status, healthy,
+        reason (the last report's message), error_type, latency_ms, checked_at and details."""
+        report = self.last_report
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status.value,
+            "healthy": self.healthy,
+            "reason": report.message if report is not None else "not checked yet",
+            "error_type": report.error_type if report is not None else None,
+            "latency_ms": (
+                None if self.last_latency_seconds is None else self.last_latency_seconds * 1000
+            ),
+            "checked_at": self.last_checked_at,
+            "consecutive_failures": self.consecutive_failures,
+            "details": _plain_details(report),
+        }
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -135,15 +157,26 @@ class _Component:
         "failures",
         "kind",
         "last_checked_at",
+        "last_latency",
         "last_report",
         "name",
         "status",
         "status_since",
         "task",
+        "timeout",
     )
 
-    def __init__(self, name: str, kind: str, check: HealthCheck | None, now: float) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        check: HealthCheck | None,
+        now: float,
+        timeout: float | None = None,
+    ) -> None:
         self.name = name
+        self.timeout = timeout
+        self.last_latency: float | None = None
         self.kind = kind
         self.check = check
         self.status = HealthStatus.UNKNOWN
@@ -173,6 +206,8 @@ class _Component:
             failing_since=self.failing_since,
             status_since=self.status_since,
             has_check=self.check is not None,
+            last_latency_seconds=self.last_latency,
+            timeout_seconds=self.timeout,
         )
 
 
@@ -254,18 +289,33 @@ class HealthMonitor:
     # -- registration -----------------------------------------------------------------------
 
     def register_component(
-        self, name: str, kind: str, check: HealthCheck | None = None, *, replace: bool = False
+        self,
+        name: str,
+        kind: str,
+        check: HealthCheck | None = None,
+        *,
+        replace: bool = False,
+        timeout_seconds: float | None = None,
     ) -> None:
         """Watch component *name* of *kind* (``"agent"``, ``"service"``, ...) through *check*.
 
         *check* is a sync or async callable returning a truthy value or a ``HealthReport``;
         None registers a component known only through passive signals. Registering a taken
         name raises ``ConfigurationError`` unless *replace* (which keeps no old results).
+        *timeout_seconds* is this check's own timeout (default: ``check_timeout_seconds``).
         """
         if not isinstance(name, str) or not name:
             raise ConfigurationError("a component needs a non-empty name")
         if check is not None and not callable(check):
             raise ConfigurationError(f"the check of {name!r} must be callable, not {check!r}")
+        if timeout_seconds is not None and (
+            isinstance(timeout_seconds, bool)
+            or not isinstance(timeout_seconds, int | float)
+            or not timeout_seconds > 0
+        ):
+            raise ConfigurationError(
+                f"the timeout of {name!r} must be a number of seconds > 0, not {timeout_seconds!r}"
+            )
         old = self._components.get(name)
         if old is not None:
             if not replace:
@@ -273,10 +323,40 @@ class HealthMonitor:
                     f"component {name!r} is already registered; pass replace=True to swap it"
                 )
             self._cancel(old)
-        component = _Component(name, kind, check, self.clock.monotonic())
+        timeout = None if timeout_seconds is None else float(timeout_seconds)
+        component = _Component(name, kind, check, self.clock.monotonic(), timeout)
         self._components[name] = component
         if self._running and check is not None:
             component.task = asyncio.get_running_loop().create_task(self._probe_loop(component))
+
+    def register_plugin_checks(
+        self, plugins: Any, *, bus: Any = None, executor: Any = None, replace: bool = False
+    ) -> list[str]:
+        """Register every check the active plugins of *plugins* contribute; return their names.
+
+        *plugins* is a :class:`~agentkit.plugins.PluginManager`; each plugin's
+        ``agentkit_health_checks`` hook is asked for :class:`HealthProbe` objects about *bus*
+        and *executor* (the core answers for its own buses: ``bus`` checks the connection).
+        A plugin whose hook raises or answers with garbage is registered as one failing
+        component ``plugin:<name>`` with the reason. A name already registered here raises
+        ``ConfigurationError`` unless *replace*. Call before or after ``start_monitoring``.
+        """
+        probes = collect_probes(plugins, bus=bus, executor=executor)
+        if not replace:
+            for probe in probes:
+                if probe.name in self._components:
+                    raise ConfigurationError(
+                        f"component {probe.name!r} is already registered; pass replace=True"
+                    )
+        for probe in probes:
+            self.register_component(
+                probe.name,
+                probe.kind,
+                probe.check,
+                replace=replace,
+                timeout_seconds=probe.timeout_seconds,
+            )
+        return [probe.name for probe in probes]
 
     def unregister_component(self, name: str) -> bool:
         """Stop watching *name*; return whether it was registered."""
@@ -470,6 +550,7 @@ class HealthMonitor:
                 False,
                 "the previous check ignored its cancellation and still runs; no new check"
                 " was started",
+                error_type="TimeoutError",
             )
         try:
             result = component.check()
@@ -477,30 +558,35 @@ class HealthMonitor:
         except STOP_PROCESS:
             raise
         except BaseException as exc:  # a sync call cannot see our cancellation: it is its own
-            return HealthReport(False, f"check raised {error_text(exc)}")
+            return HealthReport(False, f"check raised {error_text(exc)}", error_type=type_name(exc))
         if pending:
             call = asyncio.ensure_future(guarded(result))
             component.check_task = call
+            timeout = self.check_timeout_seconds if component.timeout is None else component.timeout
             try:
-                finished = await wait_done(self.clock, [call], self.check_timeout_seconds)
+                finished = await wait_done(self.clock, [call], timeout)
             except asyncio.CancelledError:
                 call.cancel()
                 raise
             if not finished:
                 call.cancel()
-                message = f"check timed out after {self.check_timeout_seconds} s"
+                message = f"check timed out after {timeout} s"
                 if not await wait_done(self.clock, [call], self.cancel_grace_seconds):
                     message += (
                         f" and ignored its cancellation for {self.cancel_grace_seconds} s;"
                         " abandoned"
                     )
                     logger.warning("component %r: %s", component.name, message)
-                return HealthReport(False, message)
+                return HealthReport(False, message, error_type="TimeoutError")
             if call.cancelled():
-                return HealthReport(False, "check was cancelled")
+                return HealthReport(False, "check was cancelled", error_type="CancelledError")
             outcome = call.result()
             if outcome.error is not None:
-                return HealthReport(False, f"check raised {error_text(outcome.error)}")
+                return HealthReport(
+                    False,
+                    f"check raised {error_text(outcome.error)}",
+                    error_type=type_name(outcome.error),
+                )
             result = outcome.value
         return _report_from(result)
 
@@ -509,10 +595,18 @@ class HealthMonitor:
         component = self._get(name)
         if component.check is None:
             raise ConfigurationError(f"component {name!r} has no check (passive signals only)")
-        report = await self._run_check(component)
+        report = await self._timed_check(component)
         if self._components.get(name) is component:
             self._record(component, report)
         return component.snapshot()
+
+    async def _timed_check(self, component: _Component) -> HealthReport:
+        """Run *component*'s check and keep how long it took on the monitor's clock."""
+        started = self.clock.monotonic()
+        try:
+            return await self._run_check(component)
+        finally:
+            component.last_latency = max(0.0, self.clock.monotonic() - started)
 
     async def check_all(self) -> dict[str, ComponentHealth]:
         """Run every check once, concurrently, and return the snapshot."""
@@ -523,7 +617,7 @@ class HealthMonitor:
     async def _probe_loop(self, component: _Component) -> None:
         while True:
             try:
-                report = await self._run_check(component)
+                report = await self._timed_check(component)
                 if self._components.get(component.name) is not component:
                     return
                 self._record(component, report)
@@ -605,14 +699,41 @@ def _report_from(result: object) -> HealthReport:
                 and type(healthy) is bool
                 and type(message) is str
                 and len(message) <= MAX_MESSAGE_CHARS
+                and (result.error_type is None or type(result.error_type) is str)
             ):
                 return result
             message = clip(message) if type(message) is str else describe(message)
-            return HealthReport(bool(healthy), message, details)
+            error_type = result.error_type
+            if error_type is not None:
+                error_type = clip(error_type) if type(error_type) is str else "InvalidResult"
+            return HealthReport(bool(healthy), message, details, error_type)
         if bool(result):
             return HealthReport(True, "")
-        return HealthReport(False, f"check returned {describe(result)}")
+        return HealthReport(
+            False, f"check returned {describe(result)}", error_type=_falsy_type(result)
+        )
     except STOP_PROCESS:
         raise
     except BaseException as exc:  # a sync dunder cannot see a cancellation: it is its own
-        return HealthReport(False, f"check result could not be evaluated: {error_text(exc)}")
+        return HealthReport(
+            False,
+            f"check result could not be evaluated: {error_text(exc)}",
+            error_type="InvalidResult",
+        )
+
+
+def _plain_details(report: HealthReport | None) -> dict[str, Any]:
+    """A report's details as a plain dict; details that cannot be read are replaced by a note."""
+    if report is None:
+        return {}
+    try:
+        return {str(key): value for key, value in report.details.items()}
+    except STOP_PROCESS:
+        raise
+    except BaseException as exc:
+        return {"unreadable": error_text(exc)}
+
+
+def _falsy_type(result: object) -> str | None:
+    """``False`` is a plain "unhealthy"; any other falsy value (None, 0, "") is garbage."""
+    return None if result is False else "InvalidResult"
