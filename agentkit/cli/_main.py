@@ -1,4 +1,4 @@
-"""The ``agentkit`` command: plugins, tools, the demo, workers and load tests.
+"""The ``agentkit`` command: plugins, tools, the demo, workers, health checks and load tests.
 
 Usage::
 
@@ -9,6 +9,7 @@ Usage::
     agentkit tools describe NAME                          one tool, as JSON
     agentkit tools call NAME --params '{...}'             run a tool; its ToolResult as JSON
     agentkit worker MODULE:FACTORY --bus URL --swarm NAME host agents until SIGTERM/SIGINT
+    agentkit health [--bus URL] [--json] [--timeout S]    run every health check once (exit 0/1)
     agentkit loadtest MODULE:FUNCTION [--profile P] [--requests N] [--json [FILE]] ...
     agentkit openapi inspect|call SPEC ...                from the openapi plugin (agentkit-tools)
     agentkit --version
@@ -28,6 +29,7 @@ import sys
 from typing import Any, TextIO
 
 from agentkit._version import __version__
+from agentkit.cli._health import add_health_parser, run_health
 from agentkit.cli._loadtest import add_loadtest_parser, run_loadtest
 from agentkit.cli._output import (
     EXIT_BROKEN_PIPE,
@@ -90,6 +92,8 @@ def _run(argv: list[str] | None) -> int:
         return run_loadtest(args, sys.stdout, sys.stderr)
     if args.command == "worker":
         return run_worker_command(args, sys.stderr)
+    if args.command == "health":
+        return run_health(args, sys.stdout, sys.stderr)
     run = getattr(args, "run", None)
     if run is not None:  # a plugin's command
         code = run(args, sys.stdout, sys.stderr)
@@ -143,6 +147,7 @@ def _build_parser(manager: PluginManager, err: TextIO) -> argparse.ArgumentParse
     )
     add_tools_parser(commands)
     add_worker_parser(commands)
+    add_health_parser(commands)
     add_loadtest_parser(commands)
     _add_plugin_commands(manager, commands, err)
     return parser

@@ -118,7 +118,9 @@ class ComponentHealth:
             "reason": report.message if report is not None else "not checked yet",
             "error_type": report.error_type if report is not None else None,
             "latency_ms": (
-                None if self.last_latency_seconds is None else self.last_latency_seconds * 1000
+                None
+                if self.last_latency_seconds is None
+                else round(self.last_latency_seconds * 1000, 3)
             ),
             "checked_at": self.last_checked_at,
             "consecutive_failures": self.consecutive_failures,
