@@ -19,7 +19,7 @@ Run with ``pytest benchmarks/bench_builtins.py --benchmark-only -s``; under
 from __future__ import annotations
 
 import asyncio
-import statistics
+import functools
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -29,7 +29,8 @@ from typing import Annotated, Any
 import jsonschema
 import msgspec
 import pytest
-from _util import RESULTS_KEY, rounds
+from _interleave import Side, report, run_interleaved
+from _util import rounds
 
 from agentkit import Tool, ToolRegistry, tool
 from agentkit_tools import ToolsConfig, create_builtin_tools_library
@@ -38,77 +39,29 @@ CALLS = 2_000
 LIBRARIES = 20
 ROUND_PARAMS = {"value": 3.14159, "decimals": 2}
 
-Side = Callable[[int], Awaitable[float]]
+Run = Callable[[int], Awaitable[float]]
 
 
 def _config() -> ToolsConfig:
     return ToolsConfig(sandbox_root=Path(tempfile.mkdtemp(prefix="agentkit-bench-")))
 
 
-async def _interleaved(
-    sides: dict[str, Side], timed_rounds: int, count: int
-) -> dict[str, list[float]]:
-    """µs per operation of each side, one figure per round, the sides alternating."""
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    for side in sides.values():  # warm-up, untimed
-        await side(max(1, count // 10))
-    names = list(sides)
-    for index in range(timed_rounds):
-        for name in names if index % 2 == 0 else reversed(names):
-            seconds = await sides[name](count)
-            times[name].append(seconds / count * 1e6)
-    return times
-
-
-def _report(
-    request: pytest.FixtureRequest,
-    figure: str,
-    labels: dict[str, tuple[str, str]],
-    times: dict[str, list[float]],
-) -> None:
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    for name, values in times.items():
-        role, label = labels[name]
-        median = medians[name]
-        request.config.stash.setdefault(RESULTS_KEY, []).append(
-            {
-                "name": f"{request.node.name}[{name}]",
-                "figure": figure,
-                "role": role,
-                "label": label,
-                "unit": "req/s",
-                "rate": 1e6 / median,
-                "requests_per_s": 1e6 / median,
-                "us_per_request": median,
-                "median_s": median / 1e6,
-            }
-        )
-        spread = f"{min(values):.2f}-{max(values):.2f}"
-        print(f"\n{figure}: {label}: median {median:.2f} µs (rounds {spread})")
-    ours = next(name for name in times if labels[name][0] == "agentkit")
-    anchor = next(name for name in times if labels[name][0] == "anchor")
-    print(f"{figure}: agentkit/anchor speed ratio {medians[anchor] / medians[ours]:.2f}x")
-
-
-def _run(
+def _measure(
     benchmark: Any,
     loop: asyncio.AbstractEventLoop,
-    sides: dict[str, Side],
+    request: pytest.FixtureRequest,
+    figure: str,
+    sides: dict[str, tuple[Run, str, str]],
     count: int,
-) -> dict[str, list[float]] | None:
-    enabled = bool(benchmark.enabled)
-    timed_rounds = rounds(10) if enabled else 1
-    measured: dict[str, dict[str, list[float]]] = {}
-
-    def run_all() -> None:
-        measured["times"] = loop.run_until_complete(
-            _interleaved(sides, timed_rounds, count if enabled else 1)
-        )
-
-    benchmark.pedantic(run_all, rounds=1, iterations=1)
-    times = measured["times"]
-    assert all(len(values) == timed_rounds for values in times.values())
-    return times if enabled else None
+) -> None:
+    """Interleave the two *sides* (key -> (run, role, label)) and report them as *figure*."""
+    each = count if benchmark.enabled else 1
+    runs = {key: functools.partial(run, each) for key, (run, _, _) in sides.items()}
+    times = run_interleaved(benchmark, loop, runs, rounds(10))
+    if times is None:
+        return
+    agentkit, anchor = (Side(key, role, label, each) for key, (_, role, label) in sides.items())
+    report(request.config, figure, agentkit, anchor, times)
 
 
 @pytest.mark.timeout(600)
@@ -137,19 +90,21 @@ def test_register_the_builtins(
                 jsonschema.Draft202012Validator(schema)
         return time.perf_counter() - started
 
-    times = _run(
-        benchmark, bench_loop, {"agentkit": register, "jsonschema": compile_all}, LIBRARIES
+    _measure(
+        benchmark,
+        bench_loop,
+        request,
+        "register the 72 built-ins (µs per library)",
+        {
+            "agentkit": (register, "agentkit", "create_builtin_tools_library + register_tool x72"),
+            "jsonschema": (
+                compile_all,
+                "anchor",
+                "jsonschema check_schema + Draft202012Validator x72",
+            ),
+        },
+        LIBRARIES,
     )
-    if times is not None:
-        _report(
-            request,
-            "register the 72 built-ins (µs per library)",
-            {
-                "agentkit": ("agentkit", "create_builtin_tools_library + register_tool x72"),
-                "jsonschema": ("anchor", "jsonschema check_schema + Draft202012Validator x72"),
-            },
-            times,
-        )
 
 
 @pytest.mark.timeout(600)
@@ -180,22 +135,21 @@ def test_call_a_builtin(
             assert function(**ROUND_PARAMS) == expected
         return time.perf_counter() - started
 
-    times = _run(
+    _measure(
         benchmark,
         bench_loop,
-        {"agentkit": through_registry, "jsonschema": jsonschema_then_call},
+        request,
+        "call a built-in, math_round (µs per call)",
+        {
+            "agentkit": (through_registry, "agentkit", "execute_tool('math_round')"),
+            "jsonschema": (
+                jsonschema_then_call,
+                "anchor",
+                "jsonschema is_valid + the same function",
+            ),
+        },
         CALLS,
     )
-    if times is not None:
-        _report(
-            request,
-            "call a built-in, math_round (µs per call)",
-            {
-                "agentkit": ("agentkit", "execute_tool('math_round')"),
-                "jsonschema": ("anchor", "jsonschema is_valid + the same function"),
-            },
-            times,
-        )
 
 
 def shorten(
@@ -229,7 +183,7 @@ def test_decorated_against_hand_written(
     registry.register_tool(by_hand)
     params = {"text": "a fairly short sentence", "max_length": 7}
 
-    def side(name: str) -> Side:
+    def side(name: str) -> Run:
         async def calls(count: int) -> float:
             started = time.perf_counter()
             for _ in range(count):
@@ -239,19 +193,18 @@ def test_decorated_against_hand_written(
 
         return calls
 
-    times = _run(
+    _measure(
         benchmark,
         bench_loop,
-        {"decorated": side("shorten"), "by_hand": side("shorten_by_hand")},
+        request,
+        "a @tool call vs a hand-written Tool call (µs per call)",
+        {
+            "decorated": (side("shorten"), "agentkit", "@tool(blocking=False) shorten"),
+            "by_hand": (
+                side("shorten_by_hand"),
+                "anchor",
+                "Tool(..., function=shorten), same schema",
+            ),
+        },
         CALLS,
     )
-    if times is not None:
-        _report(
-            request,
-            "a @tool call vs a hand-written Tool call (µs per call)",
-            {
-                "decorated": ("agentkit", "@tool(blocking=False) shorten"),
-                "by_hand": ("anchor", "Tool(..., function=shorten), same schema"),
-            },
-            times,
-        )
