@@ -19,6 +19,7 @@ import copy
 import dataclasses
 import functools
 import inspect
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Final
@@ -91,11 +92,35 @@ def _limit_marks(original: Any) -> dict[str, list[Limit]]:
     hints = typing.get_type_hints(inspect.unwrap(original), include_extras=True)
     found: dict[str, list[Limit]] = {}
     for name, hint in hints.items():
-        if name != "return" and typing.get_origin(hint) is typing.Annotated:
-            marks = [item for item in typing.get_args(hint)[1:] if isinstance(item, Limit)]
-            if marks:
-                found[name] = marks
+        if name == "return":
+            continue
+        # ``Annotated[...] | None`` (an optional bounded parameter) carries its marks inside.
+        origin = typing.get_origin(hint)
+        members = typing.get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
+        marks = [
+            item
+            for member in members
+            if typing.get_origin(member) is typing.Annotated
+            for item in typing.get_args(member)[1:]
+            if isinstance(item, Limit)
+        ]
+        if marks:
+            found[name] = marks
     return found
+
+
+def _bounded(schema: dict[str, Any], keyword: str, value: int) -> dict[str, Any]:
+    """*schema* with *keyword* set to *value*; in an ``anyOf`` (an optional parameter), on the
+    branch that carries the keyword."""
+    branches = schema.get("anyOf")
+    if isinstance(branches, list) and keyword not in schema:
+        return {
+            **schema,
+            "anyOf": [
+                {**branch, keyword: value} if keyword in branch else branch for branch in branches
+            ],
+        }
+    return {**schema, keyword: value}
 
 
 def fit_to_limits(tool: FunctionTool[..., Any], limits: ToolLimits) -> FunctionTool[..., Any]:
@@ -107,6 +132,6 @@ def fit_to_limits(tool: FunctionTool[..., Any], limits: ToolLimits) -> FunctionT
     for name, marks in marked.items():
         schema = dict(properties[name])
         for mark in marks:
-            schema[mark.keyword] = getattr(limits, mark.option)
+            schema = _bounded(schema, mark.keyword, getattr(limits, mark.option))
         properties[name] = schema
     return dataclasses.replace(tool, parameters={**tool.parameters, "properties": properties})

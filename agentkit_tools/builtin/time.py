@@ -19,7 +19,6 @@ tools are fast; those that loop over days or parse many dates run in a worker th
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -41,7 +40,7 @@ from agentkit_tools.builtin._dates import (
     zone_name,
 )
 from agentkit_tools.builtin._errors import typed_errors
-from agentkit_tools.builtin._limits import ToolLimits
+from agentkit_tools.builtin._typed import Limit, fit_to_limits
 
 __all__ = [
     "TOOLS",
@@ -65,12 +64,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 #: The default ``ToolLimits.max_list_items`` (the holiday lists' ``maxItems``).
-_MAX_LIST_ITEMS = ToolLimits().max_list_items
 
 _Timestamp = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 _DateText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 _Zone = Annotated[str, msgspec.Meta(max_length=64)]
-_Holidays = Annotated[list[_DateText], msgspec.Meta(max_length=_MAX_LIST_ITEMS)]
+_Holidays = Annotated[list[_DateText], Limit("maxItems", "max_list_items")]
 _Weekend = Annotated[
     list[Annotated[int, msgspec.Meta(ge=0, le=6)]],
     msgspec.Meta(max_length=7, extra_json_schema={"uniqueItems": True}),
@@ -558,21 +556,7 @@ TOOLS: tuple[FunctionTool[..., Any], ...] = (
 
 def time_tools(config: ToolsConfig) -> list[Tool]:
     """The time tools bound to *config* ("now" is its clock, holiday lists its limits)."""
-    tools: list[Tool] = [each.bind(config=config) if each.injected else each for each in TOOLS]
-    limit = config.limits.max_list_items
-    if limit != _MAX_LIST_ITEMS:
-        # A schema is fixed when @tool runs; a config with another limit gets its own copy.
-        tools = [_with_holiday_limit(each, limit) for each in tools]
-    return tools
-
-
-def _with_holiday_limit(each: Tool, limit: int) -> Tool:
-    holidays = each.parameters["properties"].get("holidays")
-    if holidays is None:
-        return each
-    branches = [
-        {**branch, "maxItems": limit} if branch.get("type") == "array" else branch
-        for branch in holidays["anyOf"]
+    return [
+        fit_to_limits(each.bind(config=config) if each.injected else each, config.limits)
+        for each in TOOLS
     ]
-    properties = {**each.parameters["properties"], "holidays": {**holidays, "anyOf": branches}}
-    return dataclasses.replace(each, parameters={**each.parameters, "properties": properties})
