@@ -18,6 +18,7 @@ import agentkit.exceptions
 import agentkit.execution
 import agentkit.loadtest
 import agentkit.plugins
+import agentkit.observability
 import agentkit.reliability
 import agentkit.testing
 import agentkit.tools
@@ -35,6 +36,7 @@ PUBLIC_MODULES = [
     agentkit.demo,
     agentkit.execution,
     agentkit.loadtest,
+    agentkit.observability,
     agentkit.plugins,
     agentkit.reliability,
     agentkit.tools,
