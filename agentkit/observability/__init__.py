@@ -38,10 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INSTRUMENTATION_NAME",
-    "MAX_LABEL_VALUES",
-    "OTHER_LABEL",
     "Instruments",
     "LabelLimiter",
+    "MAX_LABEL_VALUES",
+    "OTHER_LABEL",
     "Telemetry",
     "extract_context",
     "inject_context",
