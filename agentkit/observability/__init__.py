@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentkit._version import __version__
 from agentkit.exceptions import MissingExtraError
+from agentkit.observability._render import render_trace, traces
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -47,7 +48,9 @@ __all__ = [
     "inject_context",
     "instrument",
     "is_instrumented",
+    "render_trace",
     "telemetry",
+    "traces",
     "uninstrument",
 ]
 
