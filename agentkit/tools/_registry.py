@@ -10,6 +10,7 @@ import functools
 import inspect
 import logging
 import re
+import types
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -447,28 +448,27 @@ class ToolRegistry:
         tracer, metrics = telemetry.tracer, telemetry.metrics
         shown = _shown_tool_name(name)
         started = self._clock.monotonic()
-        call = _ToolCall()
-        token = _current_call.set(call)
         span: Span | None = None
+        call: _ToolCall | None = None
         try:
             if tracer is None:
                 result = await self.execute_tool(name, params, timeout, _observed=True)
             else:
-                from opentelemetry.trace import SpanKind, use_span
-
-                attributes: dict[str, str] = {
-                    "gen_ai.operation.name": "execute_tool",
-                    "gen_ai.tool.name": shown,
-                }
+                otel = _otel()
+                attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": shown}
                 if call_id is not None:
                     attributes["gen_ai.tool.call.id"] = str(call_id)[:_MAX_SHOWN]
-                span = call.span = tracer.start_span(
-                    f"execute_tool {shown}", kind=SpanKind.INTERNAL, attributes=attributes
+                span = tracer.start_span(
+                    f"execute_tool {shown}", kind=otel.INTERNAL, attributes=attributes
                 )
-                with use_span(
-                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
-                ):
+                call = _ToolCall(span)
+                token = otel.attach(otel.set_span_in_context(span))
+                call_token = _current_call.set(call)
+                try:
                     result = await self.execute_tool(name, params, timeout, _observed=True)
+                finally:
+                    _current_call.reset(call_token)
+                    otel.detach(token)
         except BaseException as exc:
             error_type = (
                 _TOOL_NOT_FOUND if isinstance(exc, ToolNotFoundError) else type(exc).__name__
@@ -485,8 +485,6 @@ class ToolRegistry:
                     },
                 )
             raise
-        finally:
-            _current_call.reset(token)
         if span is not None:
             span.set_attribute("agentkit.tool.success", result.success)
             if not result.success:
@@ -494,7 +492,7 @@ class ToolRegistry:
                     span,
                     result.error_type or "error",
                     result.error or "",
-                    None if call.recorded else _failure_exception(result),
+                    None if call is not None and call.recorded else _failure_exception(result),
                 )
             span.end()
         if metrics is not None:
@@ -802,18 +800,39 @@ _TOOL_NOT_FOUND: Final = "tool_not_found"
 
 
 class _ToolCall:
-    """The span of the traced ``execute_tool`` call running in this context, if any."""
+    """The span of the traced ``execute_tool`` call running in this context."""
 
     __slots__ = ("recorded", "span")
 
-    def __init__(self) -> None:
-        self.span: Span | None = None
+    def __init__(self, span: Span) -> None:
+        self.span = span
         self.recorded = False
 
 
 _current_call: contextvars.ContextVar[_ToolCall | None] = contextvars.ContextVar(
     "agentkit_tool_call", default=None
 )
+
+
+_api: Any = None
+
+
+def _otel() -> Any:
+    """The OpenTelemetry API pieces a traced call uses, imported once (tracing is on)."""
+    global _api
+    if _api is None:
+        from opentelemetry.context import attach, detach
+        from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+        _api = types.SimpleNamespace(
+            attach=attach,
+            detach=detach,
+            set_span_in_context=set_span_in_context,
+            INTERNAL=SpanKind.INTERNAL,
+            Status=Status,
+            ERROR=StatusCode.ERROR,
+        )
+    return _api
 
 
 def _shown_tool_name(name: object) -> str:
@@ -825,7 +844,7 @@ def _shown_tool_name(name: object) -> str:
 def _record_tool_exception(exc: BaseException) -> None:
     """Record the exception a tool raised on its call's span (tracing is on)."""
     call = _current_call.get()
-    if call is not None and call.span is not None and not call.recorded:
+    if call is not None and not call.recorded:
         call.span.record_exception(exc)
         call.recorded = True
 
@@ -838,12 +857,11 @@ def _failure_exception(result: ToolResult) -> Exception:
 
 
 def _tool_span_failed(span: Span, error_type: str, message: str, exc: BaseException | None) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
+    otel = _otel()
     span.set_attribute("error.type", error_type)
     if exc is not None:
         span.record_exception(exc)
-    span.set_status(Status(StatusCode.ERROR, message[: _MAX_SHOWN * 4]))
+    span.set_status(otel.Status(otel.ERROR, message[: _MAX_SHOWN * 4]))
 
 
 def _refused(name: str, message: str, *, path: str | None = "") -> ToolResult:
