@@ -12,21 +12,20 @@ from typing import Any
 
 __all__ = ["render_trace", "traces"]
 
-#: Attributes shown beside a span, in this order, when it has them (the rest stay hidden).
-SHOWN_ATTRIBUTES = (
-    "agentkit.agent.id",
-    "agentkit.voting.method",
-    "agentkit.vote.option",
-    "agentkit.vote.confidence",
-    "agentkit.vote.weight",
-    "agentkit.consensus.votes",
-    "agentkit.consensus.resolved",
-    "agentkit.consensus.decision",
-    "agentkit.consensus.score",
-    "agentkit.consensus.escalated",
-    "agentkit.message.attempt",
-    "gen_ai.tool.name",
-    "error.type",
+#: Attributes shown beside a span, in this order, when it has them (the rest stay hidden),
+#: each with the short label it is printed under.
+SHOWN_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    ("agentkit.agent.id", "agent"),
+    ("agentkit.vote.option", "option"),
+    ("agentkit.vote.confidence", "confidence"),
+    ("agentkit.vote.weight", "weight"),
+    ("agentkit.consensus.votes", "votes"),
+    ("agentkit.consensus.decision", "decision"),
+    ("agentkit.consensus.score", "score"),
+    ("agentkit.consensus.escalated", "escalated"),
+    ("agentkit.message.attempt", "attempt"),
+    ("agentkit.tool.success", "success"),
+    ("error.type", "error"),
 )
 #: Longest attribute value shown, in characters.
 MAX_VALUE = 40
@@ -61,12 +60,12 @@ def _value(value: object) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
-def _describe(span: Any, shown: Sequence[str]) -> str:
+def _describe(span: Any, shown: Sequence[tuple[str, str]]) -> str:
     start, end = span.start_time or 0, span.end_time or span.start_time or 0
     milliseconds = (end - start) / 1e6
     attributes = span.attributes or {}
     details = " ".join(
-        f"{key.rsplit('.', 1)[-1]}={_value(attributes[key])}" for key in shown if key in attributes
+        f"{label}={_value(attributes[key])}" for key, label in shown if key in attributes
     )
     status = getattr(getattr(span, "status", None), "status_code", None)
     error = " ERROR" if getattr(status, "name", "") == "ERROR" else ""
@@ -74,8 +73,13 @@ def _describe(span: Any, shown: Sequence[str]) -> str:
     return f"{line}  {details}" if details else line
 
 
-def render_trace(spans: Sequence[Any], *, shown: Sequence[str] = SHOWN_ATTRIBUTES) -> str:
+def render_trace(
+    spans: Sequence[Any], *, shown: Sequence[tuple[str, str]] = SHOWN_ATTRIBUTES
+) -> str:
     """One trace's *spans* as an indented tree: name, duration, chosen attributes, events.
+
+    *shown* lists ``(attribute, label)`` pairs printed beside each span that has them; an
+    event's attributes are printed under their last dotted part.
 
     Children sit under their parent in start order; a span whose parent is not among *spans*
     (it lives in another process, or was not recorded) starts a tree of its own.
@@ -96,7 +100,9 @@ def render_trace(spans: Sequence[Any], *, shown: Sequence[str] = SHOWN_ATTRIBUTE
         for event in span.events or ():
             marker = "│  " if kids else "   "
             attributes = event.attributes or {}
-            details = " ".join(f"{key}={_value(value)}" for key, value in attributes.items())
+            details = " ".join(
+                f"{key.rsplit('.', 1)[-1]}={_value(value)}" for key, value in attributes.items()
+            )
             lines.append(f"{below}{marker}• {event.name} {details}".rstrip())
         for index, kid in enumerate(kids):
             walk(kid, below, index == len(kids) - 1, False)
