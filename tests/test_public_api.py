@@ -17,8 +17,8 @@ import agentkit.demo
 import agentkit.exceptions
 import agentkit.execution
 import agentkit.loadtest
-import agentkit.plugins
 import agentkit.observability
+import agentkit.plugins
 import agentkit.reliability
 import agentkit.testing
 import agentkit.tools
