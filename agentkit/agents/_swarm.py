@@ -42,6 +42,7 @@ from agentkit.voting import (
     ConflictType,
     Resolution,
     VoteType,
+    resolution_attributes,
     validate_votes,
 )
 
@@ -622,26 +623,20 @@ def _describe_round(
     span: Span, resolution: Resolution, outcome: str, collector: _Collector
 ) -> None:
     """The round's resolution on its span; an escalation is its event ``escalation``."""
-    span.set_attribute("agentkit.consensus.votes", len(collector.votes))
-    span.set_attribute("agentkit.consensus.abstentions", len(resolution.abstentions))
-    span.set_attribute("agentkit.consensus.timed_out", collector.timed_out)
-    span.set_attribute("agentkit.consensus.outcome", outcome)
-    span.set_attribute("agentkit.consensus.status", resolution.status.value)
-    span.set_attribute("agentkit.consensus.resolved", resolution.winning_option is not None)
-    if resolution.winning_option is not None:
-        span.set_attribute("agentkit.consensus.decision", _shown(resolution.winning_option))
-    span.set_attribute("agentkit.consensus.score", float(resolution.consensus_score))
-    span.set_attribute("agentkit.consensus.escalated", resolution.escalated)
-    if resolution.resolved_by is not None:
-        span.set_attribute("agentkit.consensus.resolved_by", resolution.resolved_by)
+    attributes = resolution_attributes(resolution)
+    attributes["agentkit.consensus.votes"] = len(collector.votes)
+    attributes["agentkit.consensus.abstentions"] = len(resolution.abstentions)
+    attributes["agentkit.consensus.timed_out"] = collector.timed_out
+    attributes["agentkit.consensus.outcome"] = outcome
+    span.set_attributes(attributes)
     if resolution.escalated:
-        attributes: dict[str, str | bool] = {
+        escalation: dict[str, str | bool] = {
             "agentkit.consensus.reason": _shown(resolution.reason),
             "agentkit.consensus.supervisor_decided": resolution.supervisor_decision is not None,
         }
         if resolution.supervisor_decision is not None:
-            attributes["agentkit.consensus.decision"] = _shown(resolution.supervisor_decision)
-        span.add_event("escalation", attributes)
+            escalation["agentkit.consensus.decision"] = _shown(resolution.supervisor_decision)
+        span.add_event("escalation", escalation)
 
 
 def _round_failed(span: Span, exc: BaseException, votes: int) -> None:

@@ -135,53 +135,27 @@ def publishing(
     bus: BusBase, topic: str, message: PubSubMessage | Any, *, durable: bool = False
 ) -> Iterator[PubSubMessage]:
     """Around one publish: a PRODUCER span; yields the message carrying its context."""
-    message = bus._wrap(topic, message)
-    topic = message.topic
-    system = system_of(bus)
-    tracer = telemetry.tracer
-    metrics = telemetry.metrics
-    if tracer is None:
-        try:
-            yield message
-        except BaseException as exc:
-            if metrics is not None:
-                _count_sent(metrics, bus, topic, system, "publish", exc)
-            raise
-        if metrics is not None:
-            _count_sent(metrics, bus, topic, system, "publish", None)
-        return
-    attributes: dict[str, Any] = {
-        SYSTEM: system,
-        OPERATION_TYPE: "send",
-        OPERATION_NAME: "publish",
-        DESTINATION: topic,
-        MESSAGE_ID: message.message_id,
-    }
-    if message.correlation_id is not None:
-        attributes[CONVERSATION_ID] = message.correlation_id
-    if durable:
-        attributes["agentkit.message.durable"] = True
-    with tracer.start_as_current_span(
-        f"publish {topic}",
-        kind=_otel().SpanKind.PRODUCER,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield with_context(message)
-        except BaseException as exc:
-            _fail(span, exc)
-            if metrics is not None:
-                _count_sent(metrics, bus, topic, system, "publish", exc)
-            raise
-    if metrics is not None:
-        _count_sent(metrics, bus, topic, system, "publish", None)
+    with _sending(bus, topic, message, "publish", durable=durable) as sent:
+        yield sent
 
 
 @contextmanager
 def requesting(bus: BusBase, topic: str, message: PubSubMessage | Any) -> Iterator[PubSubMessage]:
     """Around one request: a CLIENT span; yields the request carrying its context."""
+    with _sending(bus, topic, message, "request") as sent:
+        yield sent
+
+
+@contextmanager
+def _sending(
+    bus: BusBase,
+    topic: str,
+    message: PubSubMessage | Any,
+    operation: str,
+    *,
+    durable: bool = False,
+) -> Iterator[PubSubMessage]:
+    """A publish (PRODUCER span) or a request (CLIENT span), counted as sent either way."""
     message = bus._wrap(topic, message)
     topic = message.topic
     system = system_of(bus)
@@ -192,22 +166,30 @@ def requesting(bus: BusBase, topic: str, message: PubSubMessage | Any) -> Iterat
             yield message
         except BaseException as exc:
             if metrics is not None:
-                _count_sent(metrics, bus, topic, system, "request", exc)
+                _count_sent(metrics, bus, topic, system, operation, exc)
             raise
         if metrics is not None:
-            _count_sent(metrics, bus, topic, system, "request", None)
+            _count_sent(metrics, bus, topic, system, operation, None)
         return
     attributes: dict[str, Any] = {
         SYSTEM: system,
         OPERATION_TYPE: "send",
-        OPERATION_NAME: "request",
+        OPERATION_NAME: operation,
         DESTINATION: topic,
         MESSAGE_ID: message.message_id,
-        CONVERSATION_ID: message.correlation_id or message.message_id,
     }
+    request = operation == "request"
+    if request:
+        # A request is a conversation: its id is the one the reply will carry.
+        attributes[CONVERSATION_ID] = message.correlation_id or message.message_id
+    elif message.correlation_id is not None:
+        attributes[CONVERSATION_ID] = message.correlation_id
+    if durable:
+        attributes["agentkit.message.durable"] = True
+    kinds = _otel().SpanKind
     with tracer.start_as_current_span(
-        f"request {topic}",
-        kind=_otel().SpanKind.CLIENT,
+        f"{operation} {topic}",
+        kind=kinds.CLIENT if request else kinds.PRODUCER,
         attributes=attributes,
         record_exception=False,
         set_status_on_exception=False,
@@ -217,10 +199,10 @@ def requesting(bus: BusBase, topic: str, message: PubSubMessage | Any) -> Iterat
         except BaseException as exc:
             _fail(span, exc)
             if metrics is not None:
-                _count_sent(metrics, bus, topic, system, "request", exc)
+                _count_sent(metrics, bus, topic, system, operation, exc)
             raise
     if metrics is not None:
-        _count_sent(metrics, bus, topic, system, "request", None)
+        _count_sent(metrics, bus, topic, system, operation, None)
 
 
 def _count_sent(

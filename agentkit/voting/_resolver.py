@@ -33,8 +33,6 @@ from agentkit.voting._votes import (
 )
 
 if TYPE_CHECKING:
-    from opentelemetry.trace import Span
-
     from agentkit.plugins import PluginManager
     from agentkit.protocols import Clock
 
@@ -442,7 +440,7 @@ class ConflictResolver:
                 span.set_attribute("error.type", type(exc).__qualname__)
                 span.set_status(Status(StatusCode.ERROR, _shown(exc)))
                 raise
-            _set_resolution_attributes(span, resolution)
+            span.set_attributes(resolution_attributes(resolution))
         return resolution
 
     def _resolve_now(
@@ -638,22 +636,29 @@ def _consensus_outcome(resolution: Resolution) -> str:
     return resolution.status.value
 
 
-def _set_resolution_attributes(span: Span, resolution: Resolution) -> None:
-    """Put what *resolution* decided on *span* (a ``resolve`` or ``consensus`` span)."""
-    span.set_attribute("agentkit.consensus.votes", len(resolution.votes))
-    span.set_attribute("agentkit.consensus.status", resolution.status.value)
-    span.set_attribute("agentkit.consensus.outcome", _consensus_outcome(resolution))
-    span.set_attribute("agentkit.consensus.resolved", resolution.winning_option is not None)
+def resolution_attributes(resolution: Resolution) -> dict[str, str | bool | float | int]:
+    """What *resolution* decided, as OpenTelemetry span attributes (``agentkit.consensus.*``).
+
+    The ``resolve`` span of :meth:`ConflictResolver.resolve_conflict` and a swarm's
+    ``consensus`` span carry these; texts are cut to 256 characters.
+    """
+    attributes: dict[str, str | bool | float | int] = {
+        "agentkit.consensus.votes": len(resolution.votes),
+        "agentkit.consensus.status": resolution.status.value,
+        "agentkit.consensus.outcome": _consensus_outcome(resolution),
+        "agentkit.consensus.resolved": resolution.winning_option is not None,
+        "agentkit.consensus.score": float(resolution.consensus_score),
+        "agentkit.consensus.escalated": resolution.escalated,
+    }
     if resolution.winning_option is not None:
-        span.set_attribute("agentkit.consensus.decision", _shown(resolution.winning_option))
-    span.set_attribute("agentkit.consensus.score", float(resolution.consensus_score))
-    span.set_attribute("agentkit.consensus.escalated", resolution.escalated)
+        attributes["agentkit.consensus.decision"] = _shown(resolution.winning_option)
     if resolution.resolved_by is not None:
-        span.set_attribute("agentkit.consensus.resolved_by", resolution.resolved_by)
+        attributes["agentkit.consensus.resolved_by"] = resolution.resolved_by
     if resolution.abstentions:
-        span.set_attribute("agentkit.consensus.abstentions", len(resolution.abstentions))
+        attributes["agentkit.consensus.abstentions"] = len(resolution.abstentions)
     if resolution.reason:
-        span.set_attribute("agentkit.consensus.reason", _shown(resolution.reason))
+        attributes["agentkit.consensus.reason"] = _shown(resolution.reason)
+    return attributes
 
 
 def _replace(resolution: Resolution, **changes: Any) -> Resolution:
