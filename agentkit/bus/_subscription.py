@@ -392,22 +392,7 @@ class BusSubscription:
                             if inspect.isawaitable(result):
                                 result = await result
                     except BaseException as exc:
-                        envelope = envelope or Envelope(message, message.attempt)
-                        if isinstance(exc, asyncio.CancelledError) and _stop_requested():
-                            # This worker is being stopped, not failed by the handler: keep the
-                            # message (unless close() already did, having given up waiting).
-                            if handling[index] is item:
-                                handling[index] = None
-                                self._in_flight -= 1
-                                note = (
-                                    CLOSED_WHILE_HANDLING
-                                    if self._stopping
-                                    else CANCELLED_WHILE_HANDLING
-                                )
-                                await self._give_back(envelope, note)
-                            raise
-                        if handling[index] is item:
-                            await self._handler_raised(index, envelope, exc)
+                        await self._attempt_raised(index, item, message, envelope, exc)
                     else:
                         if handling[index] is not item:
                             # Abandoned by close(): its message is a dead letter already.
@@ -446,16 +431,7 @@ class BusSubscription:
                         result = await result
             except BaseException as exc:
                 processing.failed(exc)
-                envelope = envelope or Envelope(message, message.attempt)
-                if isinstance(exc, asyncio.CancelledError) and _stop_requested():
-                    if handling[index] is item:
-                        handling[index] = None
-                        self._in_flight -= 1
-                        note = CLOSED_WHILE_HANDLING if self._stopping else CANCELLED_WHILE_HANDLING
-                        await self._give_back(envelope, note)
-                    raise
-                if handling[index] is item:
-                    await self._handler_raised(index, envelope, exc)
+                await self._attempt_raised(index, item, message, envelope, exc)
             else:
                 if handling[index] is not item:
                     return
@@ -466,6 +442,33 @@ class BusSubscription:
                     await self._settle(envelope or Envelope(message), result)
         finally:
             processing.end()
+
+    async def _attempt_raised(
+        self,
+        index: int,
+        item: QueueItem,
+        message: PubSubMessage,
+        envelope: Envelope | None,
+        exc: BaseException,
+    ) -> None:
+        """The handler raised *exc* on *item*: a failed attempt, or this worker being stopped.
+
+        Re-raises a cancellation that stops the worker (after keeping the message) and what
+        :meth:`_handler_raised` re-raises.
+        """
+        envelope = envelope or Envelope(message, message.attempt)
+        handling = self._handling
+        if isinstance(exc, asyncio.CancelledError) and _stop_requested():
+            # This worker is being stopped, not failed by the handler: keep the message
+            # (unless close() already did, having given up waiting).
+            if handling[index] is item:
+                handling[index] = None
+                self._in_flight -= 1
+                note = CLOSED_WHILE_HANDLING if self._stopping else CANCELLED_WHILE_HANDLING
+                await self._give_back(envelope, note)
+            raise exc
+        if handling[index] is item:
+            await self._handler_raised(index, envelope, exc)
 
     async def _handler_raised(self, index: int, envelope: Envelope, exc: BaseException) -> None:
         """Count a handler's exception as a failed attempt; stop the process if it asked to."""
