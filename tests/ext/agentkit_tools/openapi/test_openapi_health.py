@@ -33,6 +33,7 @@ class CountingServer:
 
     port: int = 0
     documents: dict[str, bytes] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
     hits: list[tuple[str, str]] = field(default_factory=list)
     httpd: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
@@ -49,6 +50,12 @@ class CountingServer:
 
             def _answer(self, with_body: bool) -> None:
                 server.hits.append((self.command, self.path))
+                if self.path in server.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = server.documents.get(self.path)
                 status = 200 if body is not None else 404
                 body = body if body is not None else b"no such page"
@@ -296,6 +303,38 @@ async def test_a_missing_spec_fails_alone(
     assert "gone.yaml" in missing.message
     assert (await run(found["openapi:pets"])).healthy
     assert server.head_hits() == ["/v1"]
+
+
+async def test_a_spec_that_appears_later_is_read_on_the_next_run(
+    server: CountingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed read is not remembered: once the file exists, the next run is healthy."""
+    monkeypatch.setenv(ALLOW, "1")
+    path = tmp_path / "late.json"
+    probe = probes(monkeypatch, str(path))["openapi:late"]
+    assert (await run(probe)).error_type == "OpenAPIError"
+    write_spec(tmp_path, "late", [{"url": f"{server.url}/v1"}])
+    assert (await run(probe)).healthy
+    assert server.head_hits() == ["/v1"]
+
+
+async def test_a_redirect_is_an_answer_and_is_not_followed(
+    server: CountingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 302 to another server is healthy (status 302) and the other server sees nothing."""
+    monkeypatch.setenv(ALLOW, "1")
+    other = CountingServer()
+    other.start()
+    try:
+        server.redirects["/v1"] = f"{other.url}/elsewhere"
+        spec = write_spec(tmp_path, "pets", [{"url": f"{server.url}/v1"}])
+        report = await run(probes(monkeypatch, str(spec))["openapi:pets"])
+    finally:
+        other.stop()
+    assert report.healthy, report
+    assert report.details["status_code"] == 302
+    assert server.head_hits() == ["/v1"]
+    assert other.hits == []
 
 
 async def test_a_spec_without_an_absolute_server_is_not_configured(
