@@ -102,7 +102,8 @@ def agentkit_health_checks(
     the *bus* and *executor* the caller has, either of which may be None; every plugin's
     answer is gathered. Return probes only for what is yours (the core answers for its
     ``InMemoryPubSub`` and ``NatsPubSub`` with a probe ``bus``, the ``ray`` plugin for a
-    ``RayExecutor`` with ``ray``), None or an empty list otherwise. Do no I/O here: a probe's
+    ``RayExecutor`` with ``ray``, the ``openapi`` plugin with ``openapi:<name>`` for each spec
+    in ``AGENTKIT_OPENAPI_SPECS``), None or an empty list otherwise. Do no I/O here: a probe's
     check does it, when the monitor runs it, within the probe's ``timeout_seconds``. A hook
     that raises or returns something other than probes becomes one failing check
     ``plugin:<name>`` with the reason; the other plugins' checks are not affected.
