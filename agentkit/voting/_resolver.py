@@ -318,8 +318,18 @@ class ConflictResolver:
         ):
             raise ConfigurationError(f"required_votes must be an int >= 1, got {required_votes!r}")
         listed = _voting._at_most(votes, self.limits.max_votes)
-        # The classes of the votes tell which were checked where they entered (one pass in C).
-        types = set(map(type, listed))
+        # Votes checked where they entered are read once, column by column (None: not all are).
+        columns = (
+            None
+            if name in self._plugin_methods
+            else _voting._columns(
+                listed,
+                self.limits,
+                ranked=name == _RANKED_CHOICE,
+                hash_below=_THREAD_ABOVE_ENTRIES,
+            )
+        )
+        types = None if columns is not None else set(map(type, listed))
         chosen_threshold = (
             self.supermajority_threshold if threshold is None else _voting.as_threshold(threshold)
         )
@@ -339,6 +349,7 @@ class ConflictResolver:
             vote_type=name,
             votes=listed,
             types=types,
+            columns=columns,
             threshold=chosen_threshold,
             elimination_order=order,
             required_votes=required_votes,
@@ -349,7 +360,9 @@ class ConflictResolver:
         # count runs in a worker thread so that it cannot hold the event loop.
         ranked = name == _RANKED_CHOICE or name in self._plugin_methods
         rankings = None
-        if name == _RANKED_CHOICE and not types - _voting._CHECKED_TYPES:
+        if columns is not None:
+            in_thread = columns.entries > _THREAD_ABOVE_ENTRIES
+        elif name == _RANKED_CHOICE and types is not None and not types - _voting._CHECKED_TYPES:
             # Checked votes: rankings are tuples or None, their lengths summed in C. Below the
             # limit their distinct set is cheap to make here (hashing is bounded by the
             # entries) and is kept for the count, which needs it.
@@ -395,6 +408,7 @@ class ConflictResolver:
         vote_type: str,
         votes: list[AgentVote],
         types: set[type] | None,
+        columns: _voting._Columns | None = None,
         rankings: set[tuple[str, ...] | None] | None = None,
         threshold: Fraction,
         elimination_order: tuple[str, ...] | None,
@@ -404,7 +418,7 @@ class ConflictResolver:
     ) -> Resolution:
         """Check and count *votes* (no supervisor callback): the body of resolve_conflict."""
         name = vote_type
-        checked = _voting._check(votes, required_votes is not None, self.limits, types)
+        checked = _voting._check(votes, required_votes is not None, self.limits, types, columns)
         if rankings is not None:
             checked.rankings = rankings
         weights = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -87,10 +87,25 @@ class AgentVote(msgspec.Struct, frozen=True):
     ranking: tuple[str, ...] | None = None
     weight: float | None = None
 
+    #: What a count reads instead of ``option``: the option itself on a vote that passed the
+    #: check where it entered, None on any other (see ``_voting._columns``). Reading it for
+    #: every vote tells the checked votes from the others in the same pass that collects the
+    #: options, so a count makes no separate pass over the votes' classes.
+    _counted_option: ClassVar[Any] = None
+    #: The same for ``confidence``, also None on a vote with its own ``weight``: what a
+    #: WEIGHTED count sums when every vote simply weighs its confidence.
+    _counted_confidence: ClassVar[Any] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass (ours or a user's) is never taken as checked unless set so below.
+        super().__init_subclass__(**kwargs)
+        cls._counted_option = cls._counted_confidence = None
+
     def __post_init__(self) -> None:
         # Marked by its class (subclasses that look like AgentVote), so that a count can tell
-        # the checked votes from the others in C (``set(map(type, votes))``), not in a Python
-        # loop. The class is a function of the values, so equal votes stay equal.
+        # the checked votes from the others through ``_counted_option`` (read in C-speed
+        # comprehensions), not in a Python loop. The class is a function of the values, so
+        # equal votes stay equal.
         if type(self) is AgentVote:
             if not _well_formed(self):
                 _SET_CLASS(self, _UncheckedVote)
@@ -131,6 +146,19 @@ for _marked in (_UncheckedVote, _WeightedVote):
     _marked.__name__ = _marked.__qualname__ = "AgentVote"
 del _marked
 _SET_CLASS = object.__dict__["__class__"].__set__
+# The fields themselves (member descriptors): on a checked vote ``_counted_option`` reads
+# ``option`` at the speed of a plain field.
+AgentVote._counted_option = AgentVote.__dict__["option"]
+AgentVote._counted_confidence = AgentVote.__dict__["confidence"]
+_WeightedVote._counted_option = AgentVote.__dict__["option"]
+_SET_RANKING = AgentVote.__dict__["ranking"].__set__
+
+#: Checked rankings up to this long are interned (identical rankings become one tuple), so
+#: that a count's set of distinct rankings finds a repeated one by identity, without
+#: comparing the tuples. At most _MAX_INTERNED are kept; then the table starts again.
+_INTERN_LONGEST = 32
+_MAX_INTERNED = 4_096
+_INTERNED: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _well_formed(vote: AgentVote) -> bool:
@@ -166,7 +194,16 @@ def _well_formed(vote: AgentVote) -> bool:
         if type(entry) is not str or not entry:
             return False
     # A dict of str keys, not a set: the garbage collector skips it (see _voting._add_keys).
-    return len(dict.fromkeys(ranking)) == len(ranking)
+    if len(dict.fromkeys(ranking)) != len(ranking):
+        return False
+    if len(ranking) > 1 and len(ranking) <= _INTERN_LONGEST:
+        if len(_INTERNED) >= _MAX_INTERNED:
+            _INTERNED.clear()
+        interned = _INTERNED.setdefault(ranking, ranking)
+        if interned is not ranking:
+            # Equal content, so the vote stays equal (and hashes the same).
+            _SET_RANKING(vote, interned)
+    return True
 
 
 class IRVRound(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -149,6 +149,65 @@ class CheckedVotes(tuple[AgentVote, ...]):
     #: The distinct rankings of the votes (None among them for votes without one), when the
     #: caller already collected them.
     rankings: set[tuple[str, ...] | None] | None = None
+    #: Each vote's option and the distinct options, when they were read already (_Columns).
+    options: list[str] | None = None
+    distinct_options: set[str] | None = None
+
+
+class _Columns:
+    """What a count reads from votes that were all checked where they entered, read once.
+
+    ``entries`` are the ballot entries (votes plus ranked options) when the method reads the
+    rankings, else the number of votes; ``rankings`` the distinct rankings, read only when
+    they are few enough to hash in the event loop's thread (see ``_columns``).
+    """
+
+    __slots__ = ("distinct_options", "entries", "options", "rankings")
+
+    def __init__(
+        self,
+        options: list[str],
+        distinct_options: set[str],
+        entries: int,
+        rankings: set[tuple[str, ...] | None] | None,
+    ) -> None:
+        self.options = options
+        self.distinct_options = distinct_options
+        self.entries = entries
+        self.rankings = rankings
+
+
+def _columns(
+    votes: list[AgentVote], limits: VoteLimits, *, ranked: bool, hash_below: int
+) -> _Columns | None:
+    """The columns of *votes* when every one was checked where it entered, else None.
+
+    Never raises: None sends the votes to the full check, which gives the typed error. One
+    comprehension reads every vote's ``_counted_option``: the option on a checked vote, None
+    on any other vote, an AttributeError for what is not a vote at all. *ranked*: read the
+    rankings too; their distinct set is made only up to *hash_below* entries.
+    """
+    if not _within_defaults(limits):
+        return None
+    try:
+        options = [vote._counted_option for vote in votes]
+        distinct = set(options)
+    except (AttributeError, TypeError):
+        return None
+    # Few distinct options (the common case): a look at each, not at each vote.
+    if not all(type(option) is str for option in distinct):
+        return None
+    entries = len(votes)
+    rankings = None
+    if ranked:
+        # Checked votes: rankings are tuples or None, their lengths summed in C. Below
+        # *hash_below* their distinct set is cheap (checked rankings are interned, so a
+        # repeated one is found by identity) and is kept for the count, which needs it.
+        all_rankings = [vote.ranking for vote in votes]
+        entries += sum(map(len, filter(None, all_rankings)))
+        if entries <= hash_below:
+            rankings = set(all_rankings)
+    return _Columns(options, distinct, entries, rankings)
 
 
 def validate_votes(
@@ -177,15 +236,19 @@ def _check(
     allow_empty: bool,
     limits: VoteLimits,
     types: set[type] | None = None,
+    columns: _Columns | None = None,
 ) -> CheckedVotes:
-    """:func:`validate_votes` of a list (*types*: ``set(map(type, checked))`` if known)."""
+    """:func:`validate_votes` of a list (*types*: ``set(map(type, checked))`` if known;
+    *columns*: what ``_columns`` read, so every vote was checked where it entered)."""
     # Every AgentVote was checked where it entered (built, decoded, converted) against the
     # default limits; those that failed have another class. So when each vote's class is a
     # checked one and the limits are no tighter than the defaults, only what spans votes
     # (duplicates, none at all) is left, and that is done in C.
-    if types is None:
+    if columns is not None:
+        types = set(_CHECKED_TYPES)
+    elif types is None:
         types = set(map(type, checked))
-    trusted = _within_defaults(limits)
+    trusted = columns is not None or _within_defaults(limits)
     if not trusted or types - _CHECKED_TYPES:
         # Many ballots share a ranking: check each distinct one once.
         good_rankings: dict[tuple[str, ...], None] = {}  # a dict: see _add_keys
@@ -230,9 +293,15 @@ def _check(
                 )
             seen.add(vote.agent_id)
     result = CheckedVotes(checked)
+    result.agent_ids = agent_ids
+    if columns is not None:
+        # Whether some vote has its own weight is left to WEIGHTED (``_counted_confidence``).
+        result.options = columns.options
+        result.distinct_options = columns.distinct_options
+        result.rankings = columns.rankings
+        return result
     # Only a checked vote with a weight (or one checked here) can have one.
     result.weighted = bool(types - {AgentVote}) and any(vote.weight is not None for vote in checked)
-    result.agent_ids = agent_ids
     return result
 
 
@@ -440,20 +509,28 @@ def _code_point_sorted(options: Iterable[str]) -> list[str]:
 _FEW_OPTIONS = 16
 
 
-def _tally(options: list[str]) -> dict[str, int]:
+def _tally(options: list[str], distinct: set[str] | None = None) -> dict[str, int]:
     """How often each option occurs in *options* (in no particular order).
 
     A few distinct options (the common case) are counted by ``list.count``, a plain C loop
     that compares by identity first: faster than a Counter's lookup per vote.
     """
-    distinct = set(options)
+    if distinct is None:
+        distinct = set(options)
     if len(distinct) <= _FEW_OPTIONS:
         return {option: options.count(option) for option in distinct}
     return Counter(options)
 
 
+def _options(votes: Sequence[AgentVote]) -> tuple[list[str], set[str] | None]:
+    """Each vote's option, and the distinct options if known (read once per count)."""
+    if type(votes) is CheckedVotes and votes.options is not None:
+        return votes.options, votes.distinct_options
+    return [vote.option for vote in votes], None
+
+
 def _counts(votes: Sequence[AgentVote]) -> dict[str, int]:
-    counts = _tally([vote.option for vote in votes])
+    counts = _tally(*_options(votes))
     return {option: counts[option] for option in _code_point_sorted(counts)}
 
 
@@ -494,7 +571,8 @@ def supermajority(
     needed_share = as_threshold(threshold)
     votes = validate_votes(votes, limits=limits)
     cast = len(votes)
-    needed = math.ceil(needed_share * cast)
+    # ceil(threshold x cast), exactly, in integers.
+    needed = -(-needed_share.numerator * cast // needed_share.denominator)
     return _first_reaching(
         votes, needed, f"no option has {needed} of the {cast} votes (threshold {needed_share})"
     )
@@ -585,7 +663,31 @@ def weighted(
             f"agent_weights must be a mapping of agent id to weight, got {_shown(agent_weights)}"
         )
     per_option: dict[str, list[float]] = {}
-    if not agent_weights and not _any_weight(votes):
+    tallies: dict[str, float] | None = None
+    if not agent_weights and type(votes) is CheckedVotes and votes.options is not None:
+        # Read once by _columns: every vote was checked where it entered. A vote with its own
+        # weight reads None as its confidence, and fsum refuses None: then the path below.
+        options, distinct = votes.options, votes.distinct_options
+        assert distinct is not None
+        per_option = {option: [] for option in distinct}
+        collections.deque(
+            map(
+                list.append,
+                map(per_option.__getitem__, options),
+                [vote._counted_confidence for vote in votes],
+            ),
+            maxlen=0,
+        )
+        try:
+            tallies = {
+                option: math.fsum(per_option[option]) + 0.0
+                for option in _code_point_sorted(per_option)
+            }
+        except TypeError:
+            per_option = {}
+    if tallies is not None:
+        pass
+    elif not agent_weights and not _any_weight(votes):
         # Every vote weighs its confidence (checked: a float or int in [0, 1]); grouped per
         # option in C. fsum of the raw values + 0.0 equals fsum of each value + 0.0: the
         # exact sum is the same, and only a total of -0.0 would differ in sign.
@@ -604,9 +706,10 @@ def weighted(
             else:
                 values.append(weight)
     # fsum is correctly rounded, so the totals do not depend on the order the votes came in.
-    tallies = {
-        option: math.fsum(per_option[option]) + 0.0 for option in _code_point_sorted(per_option)
-    }
+    if tallies is None:
+        tallies = {
+            option: math.fsum(per_option[option]) + 0.0 for option in _code_point_sorted(per_option)
+        }
     total = math.fsum(tallies.values())
     top = max(tallies.values())
     leaders = [option for option, value in tallies.items() if value == top]
@@ -731,7 +834,7 @@ def _decided_in_round_one(votes: Sequence[AgentVote]) -> VoteCount | None:
     Then no ballot ever moves, so the count needs the first preferences (each vote's option)
     and the set of options ranked anywhere (round 1 lists every option), not the piles.
     """
-    first = _tally([vote.option for vote in votes])
+    first = _tally(*_options(votes))
     top_option, top = max(first.items(), key=_COUNT)
     total = len(votes)
     if 2 * top <= total:
