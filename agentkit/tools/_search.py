@@ -187,6 +187,11 @@ class SearchIndex:
                 found = self._checked(found, plan)
             else:
                 groups = self._token_groups(tokens, plan.repeats)
+                if len(groups) == 1 and len(groups[0][1]) == len(self._tools):
+                    # Every tool holds the word in the same fields (``the``, ``item``).
+                    more = groups[0][0]
+                    found = [(score + more, names) for score, names in found]
+                    continue
                 narrowed: _Groups = []
                 for score, names in found:
                     for more, others in groups:
