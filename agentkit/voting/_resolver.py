@@ -23,6 +23,7 @@ from agentkit._clock import SYSTEM_CLOCK
 from agentkit.exceptions import ConfigurationError, PluginError, VotingError
 from agentkit.voting import _voting
 from agentkit.voting._votes import (
+    _CHECKED_TYPES,
     AgentVote,
     ConflictType,
     Resolution,
@@ -362,7 +363,7 @@ class ConflictResolver:
         rankings = None
         if columns is not None:
             in_thread = columns.entries > _THREAD_ABOVE_ENTRIES
-        elif name == _RANKED_CHOICE and types is not None and not types - _voting._CHECKED_TYPES:
+        elif name == _RANKED_CHOICE and types is not None and not types - _CHECKED_TYPES:
             # Checked votes: rankings are tuples or None, their lengths summed in C. Below the
             # limit their distinct set is cheap to make here (hashing is bounded by the
             # entries) and is kept for the count, which needs it.
@@ -611,7 +612,7 @@ def _ballot_entries_over(
         return True
     if types is None:
         types = set(map(type, votes))
-    if not types - _voting._CHECKED_TYPES:
+    if not types - _CHECKED_TYPES:
         if not ranked:
             return False
         # Checked votes: their rankings are tuples or None; summed in C.

@@ -92,14 +92,17 @@ class AgentVote(msgspec.Struct, frozen=True):
     #: every vote tells the checked votes from the others in the same pass that collects the
     #: options, so a count makes no separate pass over the votes' classes.
     _counted_option: ClassVar[Any] = None
-    #: The same for ``confidence``, also None on a vote with its own ``weight``: what a
+    #: The same for ``confidence``, but None on a vote with its own ``weight`` too: what a
     #: WEIGHTED count sums when every vote simply weighs its confidence.
     _counted_confidence: ClassVar[Any] = None
+    #: The same for ``ranking``, but an unhashable marker on a checked vote whose ranking is
+    #: longer than _SHORT_RANKING: a set of these is made in time bounded by the votes.
+    _counted_ranking: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # A subclass (ours or a user's) is never taken as checked unless set so below.
         super().__init_subclass__(**kwargs)
-        cls._counted_option = cls._counted_confidence = None
+        cls._counted_option = cls._counted_confidence = cls._counted_ranking = None
 
     def __post_init__(self) -> None:
         # Marked by its class (subclasses that look like AgentVote), so that a count can tell
@@ -109,8 +112,10 @@ class AgentVote(msgspec.Struct, frozen=True):
         if type(self) is AgentVote:
             if not _well_formed(self):
                 _SET_CLASS(self, _UncheckedVote)
-            elif self.weight is not None:
-                _SET_CLASS(self, _WeightedVote)
+                return
+            long = self.ranking is not None and len(self.ranking) > _SHORT_RANKING
+            if long or self.weight is not None:
+                _SET_CLASS(self, _CHECKED_CLASSES[self.weight is not None, long])
 
     @property
     def ballot(self) -> tuple[str, ...]:
@@ -131,34 +136,63 @@ class _UncheckedVote(AgentVote, frozen=True):
 
 
 class _WeightedVote(AgentVote, frozen=True):
-    """An ``AgentVote`` that passed the check and has its own ``weight``.
-
-    Its own class so that WEIGHTED counting knows, without looking at each vote, whether
-    every vote simply weighs its confidence.
-    """
+    """A checked ``AgentVote`` with its own ``weight`` (WEIGHTED cannot sum confidences)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (AgentVote, msgspec.structs.astuple(self))
 
 
+class _LongRankingVote(AgentVote, frozen=True):
+    """A checked ``AgentVote`` ranking more than _SHORT_RANKING options."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AgentVote, msgspec.structs.astuple(self))
+
+
+class _WeightedLongRankingVote(AgentVote, frozen=True):
+    """A checked ``AgentVote`` with its own ``weight`` and a long ranking."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AgentVote, msgspec.structs.astuple(self))
+
+
+class _LongRanking:
+    """What ``_counted_ranking`` reads on a long ranking: unhashable, so a set refuses it."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: Rankings up to this long are "short": interned where they enter (identical rankings become
+#: one tuple, found by identity in a count's set of rankings) and hashed without a look at
+#: their length first. At most _MAX_INTERNED are kept; then the table starts again.
+_SHORT_RANKING = 32
+_MAX_INTERNED = 4_096
+_INTERNED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+#: The class of a checked vote by (has its own weight, has a long ranking).
+_CHECKED_CLASSES: dict[tuple[bool, bool], type[AgentVote]] = {
+    (False, False): AgentVote,
+    (True, False): _WeightedVote,
+    (False, True): _LongRankingVote,
+    (True, True): _WeightedLongRankingVote,
+}
+#: The classes of votes that passed the check where they entered.
+_CHECKED_TYPES = frozenset(_CHECKED_CLASSES.values())
+
 # Reported and shown as AgentVote; unpickling builds an AgentVote, which checks again.
-for _marked in (_UncheckedVote, _WeightedVote):
+for _marked in (_UncheckedVote, _WeightedVote, _LongRankingVote, _WeightedLongRankingVote):
     _marked.__name__ = _marked.__qualname__ = "AgentVote"
 del _marked
 _SET_CLASS = object.__dict__["__class__"].__set__
+_SET_RANKING = AgentVote.__dict__["ranking"].__set__
 # The fields themselves (member descriptors): on a checked vote ``_counted_option`` reads
 # ``option`` at the speed of a plain field.
-AgentVote._counted_option = AgentVote.__dict__["option"]
-AgentVote._counted_confidence = AgentVote.__dict__["confidence"]
-_WeightedVote._counted_option = AgentVote.__dict__["option"]
-_SET_RANKING = AgentVote.__dict__["ranking"].__set__
-
-#: Checked rankings up to this long are interned (identical rankings become one tuple), so
-#: that a count's set of distinct rankings finds a repeated one by identity, without
-#: comparing the tuples. At most _MAX_INTERNED are kept; then the table starts again.
-_INTERN_LONGEST = 32
-_MAX_INTERNED = 4_096
-_INTERNED: dict[tuple[str, ...], tuple[str, ...]] = {}
+_LONG_RANKING = _LongRanking()
+for (_own_weight, _long), _checked in _CHECKED_CLASSES.items():
+    _checked._counted_option = AgentVote.__dict__["option"]
+    _checked._counted_confidence = None if _own_weight else AgentVote.__dict__["confidence"]
+    _checked._counted_ranking = _LONG_RANKING if _long else AgentVote.__dict__["ranking"]
+del _own_weight, _long, _checked
 
 
 def _well_formed(vote: AgentVote) -> bool:
@@ -196,7 +230,7 @@ def _well_formed(vote: AgentVote) -> bool:
     # A dict of str keys, not a set: the garbage collector skips it (see _voting._add_keys).
     if len(dict.fromkeys(ranking)) != len(ranking):
         return False
-    if len(ranking) > 1 and len(ranking) <= _INTERN_LONGEST:
+    if len(ranking) <= _SHORT_RANKING:
         if len(_INTERNED) >= _MAX_INTERNED:
             _INTERNED.clear()
         interned = _INTERNED.setdefault(ranking, ranking)

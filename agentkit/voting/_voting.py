@@ -33,12 +33,12 @@ from agentkit.exceptions import (
     VoteLimitError,
 )
 from agentkit.voting._votes import (
+    _CHECKED_TYPES,
     DEFAULT_MAX_RANKING_LENGTH,
     DEFAULT_MAX_WEIGHT,
     AgentVote,
     IRVRound,
     VoteCount,
-    _WeightedVote,
 )
 
 __all__ = [
@@ -64,8 +64,6 @@ _AGENT_ID = operator.attrgetter("agent_id")
 _CONFIDENCE = operator.attrgetter("confidence")
 _RANKING = operator.attrgetter("ranking")
 _WEIGHT = operator.attrgetter("weight")
-#: The classes of votes that passed the check where they entered (see AgentVote).
-_CHECKED_TYPES = frozenset({AgentVote, _WeightedVote})
 _COUNT = operator.itemgetter(1)
 
 #: No weight total may come near the largest float (1.8e308): max_weight x max_votes stays
@@ -200,13 +198,21 @@ def _columns(
     entries = len(votes)
     rankings = None
     if ranked:
-        # Checked votes: rankings are tuples or None, their lengths summed in C. Below
-        # *hash_below* their distinct set is cheap (checked rankings are interned, so a
-        # repeated one is found by identity) and is kept for the count, which needs it.
-        all_rankings = [vote.ranking for vote in votes]
-        entries += sum(map(len, filter(None, all_rankings)))
+        # A long ranking reads as an unhashable marker, so up to *hash_below* votes the set
+        # of distinct rankings hashes at most _SHORT_RANKING options per vote (interned where
+        # they entered, a repeated ranking is found by identity). The entries that matter are
+        # then those of the distinct rankings: identical ballots are counted together.
+        all_rankings = [vote._counted_ranking for vote in votes]
         if entries <= hash_below:
-            rankings = set(all_rankings)
+            try:
+                rankings = set(all_rankings)
+            except TypeError:
+                pass
+            else:
+                entries += sum(map(len, filter(None, rankings)))
+                return _Columns(options, distinct, entries, rankings)
+        # Long rankings, or many votes: their lengths summed in C (the real rankings now).
+        entries += sum(map(len, filter(None, [vote.ranking for vote in votes])))
     return _Columns(options, distinct, entries, rankings)
 
 
