@@ -556,13 +556,12 @@ class ConflictResolver:
         )
         if winner is not None:
             return resolution
-        supervisor_vote = next(
-            (
-                vote
-                for vote in votes
-                if supervisor_agent_id and vote.agent_id == supervisor_agent_id
-            ),
-            None,
+        # Looked up in the voter ids (a C scan), not vote by vote.
+        voters = _agent_ids(votes)
+        supervisor_vote = (
+            votes[voters.index(supervisor_agent_id)]
+            if supervisor_agent_id and supervisor_agent_id in voters
+            else None
         )
         if supervisor_vote is not None:
             return _decided_by_supervisor(
