@@ -76,7 +76,8 @@ class SearchIndex:
         # very set in _postings) and the token's field mask (_MIXED: more than one)
         self._holders: dict[str, set[str]] = {}
         self._masks: dict[str, int] = {}
-        self._masked: dict[int, set[str]] = {mask: set() for mask in range(1, 16)}  # inverse
+        # field mask (_MIXED too) -> the tokens with it
+        self._masked: dict[int, set[str]] = {mask: set() for mask in range(16)}
         self._grams: dict[str, set[str]] = {}  # 1-3 character substring -> tokens with it
         self._order: list[str] | None = None  # the names sorted, kept until the next change
 
@@ -123,6 +124,7 @@ class SearchIndex:
             if len(posting) == 2:  # held in different fields by different tools from now on
                 holders[token] = set().union(*posting.values())
                 self._masked[self._masks[token]].discard(token)
+                self._masked[_MIXED].add(token)
                 self._masks[token] = _MIXED
             else:
                 holders[token].add(name)
@@ -148,6 +150,7 @@ class SearchIndex:
                 ((left, names),) = posting.items()
                 holders[token] = names
                 self._masks[token] = left
+                self._masked[_MIXED].discard(token)
                 self._masked[left].add(token)
                 continue
             if posting:
@@ -312,13 +315,21 @@ class SearchIndex:
             return [(_MASK_SCORE[mask] * repeats, holders)]
         # A tool may hold one token in its name and another in its description: its mask for
         # the word is the union. Split the holders by each field in turn.
+        held_by = self._holders
         in_fields: dict[int, list[set[str]]] = {bit: [] for bit, _ in FIELD_WEIGHTS}
-        for token in tokens:
-            for mask, names in postings[token].items():
+        for mask, masked in self._masked.items():
+            some = tokens & masked  # costs the smaller side: most masks have few tokens
+            if not some:
+                continue
+            if mask == _MIXED:
+                held = [item for token in some for item in postings[token].items()]
+            else:
+                held = [(mask, set().union(*map(held_by.__getitem__, some)))]
+            for each, names in held:
                 for bit, sets in in_fields.items():
-                    if mask & bit:
+                    if each & bit:
                         sets.append(names)
-        groups: dict[int, set[str]] = {0: set().union(*map(self._holders.__getitem__, tokens))}
+        groups: dict[int, set[str]] = {0: set().union(*map(held_by.__getitem__, tokens))}
         for bit, sets in in_fields.items():
             if not sets:
                 continue
