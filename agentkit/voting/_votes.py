@@ -95,8 +95,9 @@ class AgentVote(msgspec.Struct, frozen=True):
     #: The same for ``confidence``, but None on a vote with its own ``weight`` too: what a
     #: WEIGHTED count sums when every vote simply weighs its confidence.
     _counted_confidence: ClassVar[Any] = None
-    #: The same for ``ranking``, but an unhashable marker on a checked vote whose ranking is
-    #: longer than _SHORT_RANKING: a set of these is made in time bounded by the votes.
+    #: The same for ``ranking`` (None: the vote ranks nothing), but an unhashable marker on a
+    #: vote whose ranking is longer than _SHORT_RANKING or that did not pass the check: so a
+    #: set or Counter of these is made in time bounded by the votes, or refused.
     _counted_ranking: ClassVar[Any] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -156,8 +157,8 @@ class _WeightedLongRankingVote(AgentVote, frozen=True):
         return (AgentVote, msgspec.structs.astuple(self))
 
 
-class _LongRanking:
-    """What ``_counted_ranking`` reads on a long ranking: unhashable, so a set refuses it."""
+class _Unhashable:
+    """What ``_counted_ranking`` reads on a long ranking or an unchecked vote: a set refuses it."""
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -187,12 +188,13 @@ _SET_CLASS = object.__dict__["__class__"].__set__
 _SET_RANKING = AgentVote.__dict__["ranking"].__set__
 # The fields themselves (member descriptors): on a checked vote ``_counted_option`` reads
 # ``option`` at the speed of a plain field.
-_LONG_RANKING = _LongRanking()
+_UNHASHABLE = _Unhashable()
 for (_own_weight, _long), _checked in _CHECKED_CLASSES.items():
     _checked._counted_option = AgentVote.__dict__["option"]
     _checked._counted_confidence = None if _own_weight else AgentVote.__dict__["confidence"]
-    _checked._counted_ranking = _LONG_RANKING if _long else AgentVote.__dict__["ranking"]
+    _checked._counted_ranking = _UNHASHABLE if _long else AgentVote.__dict__["ranking"]
 del _own_weight, _long, _checked
+_UncheckedVote._counted_ranking = _UNHASHABLE
 
 
 def _well_formed(vote: AgentVote) -> bool:

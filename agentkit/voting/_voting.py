@@ -150,29 +150,37 @@ class CheckedVotes(tuple[AgentVote, ...]):
     #: Each vote's option and the distinct options, when they were read already (_Columns).
     options: list[str] | None = None
     distinct_options: set[str] | None = None
+    #: How many votes give each ranking, and first preferences per option (_Columns).
+    by_ranking: Counter[tuple[str, ...]] | None = None
+    first_preferences: dict[str, int] | None = None
 
 
 class _Columns:
     """What a count reads from votes that were all checked where they entered, read once.
 
-    ``entries`` are the ballot entries (votes plus ranked options) when the method reads the
-    rankings, else the number of votes; ``rankings`` the distinct rankings, read only when
-    they are few enough to hash in the event loop's thread (see ``_columns``).
+    ``entries`` are the ballot entries (votes plus ranked options, identical rankings once)
+    when the method reads the rankings, else the number of votes. ``rankings`` (the distinct
+    rankings), ``by_ranking`` (how many votes give each) and ``first`` (first preferences per
+    option) are read only when they are cheap to make in the event loop's thread.
     """
 
-    __slots__ = ("distinct_options", "entries", "options", "rankings")
+    __slots__ = ("by_ranking", "distinct_options", "entries", "first", "options", "rankings")
 
     def __init__(
         self,
-        options: list[str],
+        options: list[str] | None,
         distinct_options: set[str],
         entries: int,
-        rankings: set[tuple[str, ...] | None] | None,
+        rankings: set[tuple[str, ...] | None] | None = None,
+        by_ranking: Counter[tuple[str, ...]] | None = None,
+        first: dict[str, int] | None = None,
     ) -> None:
         self.options = options
         self.distinct_options = distinct_options
         self.entries = entries
         self.rankings = rankings
+        self.by_ranking = by_ranking
+        self.first = first
 
 
 def _columns(
@@ -183,10 +191,14 @@ def _columns(
     Never raises: None sends the votes to the full check, which gives the typed error. One
     comprehension reads every vote's ``_counted_option``: the option on a checked vote, None
     on any other vote, an AttributeError for what is not a vote at all. *ranked*: read the
-    rankings too; their distinct set is made only up to *hash_below* entries.
+    rankings too; up to *hash_below* votes they are counted here.
     """
     if not _within_defaults(limits):
         return None
+    if ranked and len(votes) <= hash_below:
+        columns = _ranked_columns(votes)
+        if columns is not None:
+            return columns
     try:
         options = [vote._counted_option for vote in votes]
         distinct = set(options)
@@ -199,9 +211,7 @@ def _columns(
     rankings = None
     if ranked:
         # A long ranking reads as an unhashable marker, so up to *hash_below* votes the set
-        # of distinct rankings hashes at most _SHORT_RANKING options per vote (interned where
-        # they entered, a repeated ranking is found by identity). The entries that matter are
-        # then those of the distinct rankings: identical ballots are counted together.
+        # of distinct rankings hashes at most _SHORT_RANKING options per vote.
         all_rankings = [vote._counted_ranking for vote in votes]
         if entries <= hash_below:
             try:
@@ -214,6 +224,28 @@ def _columns(
         # Long rankings, or many votes: their lengths summed in C (the real rankings now).
         entries += sum(map(len, filter(None, [vote.ranking for vote in votes])))
     return _Columns(options, distinct, entries, rankings)
+
+
+def _ranked_columns(votes: list[AgentVote]) -> _Columns | None:
+    """The columns of checked votes that all rank at most _SHORT_RANKING options, else None.
+
+    One pass over the votes: ``_counted_ranking`` is the ranking of such a vote, None on a
+    vote that ranks nothing (then the options are read as well), an unhashable marker on a
+    long ranking or an unchecked vote. Counting the (interned) rankings hashes at most
+    _SHORT_RANKING options per vote; first preferences come from the distinct rankings.
+    """
+    try:
+        by_ranking: Counter[tuple[str, ...]] = Counter([vote._counted_ranking for vote in votes])
+    except (AttributeError, TypeError):
+        return None
+    if None in by_ranking or not all(type(ranking) is tuple for ranking in by_ranking):
+        return None
+    first: dict[str, int] = {}
+    entries = len(votes)
+    for ranking, copies in by_ranking.items():
+        first[ranking[0]] = first.get(ranking[0], 0) + copies
+        entries += len(ranking)
+    return _Columns(None, set(first), entries, set(by_ranking), by_ranking, first)
 
 
 def validate_votes(
@@ -305,6 +337,8 @@ def _check(
         result.options = columns.options
         result.distinct_options = columns.distinct_options
         result.rankings = columns.rankings
+        result.by_ranking = columns.by_ranking
+        result.first_preferences = columns.first
         return result
     # Only a checked vote with a weight (or one checked here) can have one.
     result.weighted = bool(types - {AgentVote}) and any(vote.weight is not None for vote in checked)
@@ -521,12 +555,16 @@ def _tally(options: list[str], distinct: set[str] | None = None) -> dict[str, in
     """How often each option occurs in *options* (in no particular order).
 
     A few distinct options (the common case) are counted by ``list.count``, a plain C loop
-    that compares by identity first: faster than a Counter's lookup per vote.
+    that compares by identity first: faster than a Counter's lookup per vote. The last of
+    them holds what the others do not (one pass fewer).
     """
     if distinct is None:
         distinct = set(options)
-    if len(distinct) <= _FEW_OPTIONS:
-        return {option: options.count(option) for option in distinct}
+    if 0 < len(distinct) <= _FEW_OPTIONS:
+        *counted, rest = distinct
+        counts = {option: options.count(option) for option in counted}
+        counts[rest] = len(options) - sum(counts.values())
+        return counts
     return Counter(options)
 
 
@@ -765,7 +803,10 @@ def ranked_choice(
     # exhausted when its option goes, so it needs no tuple, pile or iterator (objects the
     # garbage collector would walk, 100,000 plain votes at a time).
     # Counted in C: the checked votes' rankings are tuples (led by the option) or None.
-    by_ranking: Counter[tuple[str, ...] | None] = Counter([vote.ranking for vote in votes])
+    counted = votes.by_ranking if type(votes) is CheckedVotes else None
+    by_ranking: Counter[tuple[str, ...] | None] = (
+        Counter([vote.ranking for vote in votes]) if counted is None else Counter(counted)
+    )
     ballots: dict[str | tuple[str, ...], int] = {}
     if by_ranking.pop(None, 0):
         ballots.update(Counter([vote.option for vote in votes if vote.ranking is None]))
@@ -842,7 +883,9 @@ def _decided_in_round_one(votes: Sequence[AgentVote]) -> VoteCount | None:
     Then no ballot ever moves, so the count needs the first preferences (each vote's option)
     and the set of options ranked anywhere (round 1 lists every option), not the piles.
     """
-    first = _tally(*_options(votes))
+    first = votes.first_preferences if type(votes) is CheckedVotes else None
+    if first is None:
+        first = _tally(*_options(votes))
     top_option, top = max(first.items(), key=_COUNT)
     total = len(votes)
     if 2 * top <= total:
