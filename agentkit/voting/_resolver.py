@@ -328,6 +328,7 @@ class ConflictResolver:
                 self.limits,
                 ranked=name == _RANKED_CHOICE,
                 hash_below=_THREAD_ABOVE_ENTRIES,
+                weighted=name == _WEIGHTED and not self.agent_weights,
             )
         )
         types = None if columns is not None else set(map(type, listed))
