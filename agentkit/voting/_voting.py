@@ -770,7 +770,10 @@ def weighted(
     tallies = None
     if not agent_weights:
         grouped = votes.confidences if type(votes) is CheckedVotes else None
-        if grouped is None and not _any_weight(votes):
+        if grouped is None and type(votes) is CheckedVotes and votes.options is not None:
+            # Read by _columns, so every vote was checked where it entered (a big count).
+            grouped = _confidences_by_option(votes, "_counted_confidence")
+        elif grouped is None and not _any_weight(votes):
             # Every vote weighs its confidence (checked: a float or int in [0, 1]).
             grouped = _confidences_by_option(votes, "confidence")
         if grouped is not None:
