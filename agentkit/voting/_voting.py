@@ -926,8 +926,13 @@ def _decided_in_round_one(votes: Sequence[AgentVote]) -> VoteCount | None:
     if 2 * top <= total:
         return None
     distinct: dict[str, None] = dict.fromkeys(first)
-    rankings = votes.rankings if isinstance(votes, CheckedVotes) else None
-    if rankings is None:
+    known = votes.rankings if type(votes) is CheckedVotes else None
+    rankings: Iterable[tuple[str, ...] | None] = ()
+    if known is not None:
+        # Collected before the count, only when few entries or short rankings (at most 32
+        # options each, at most 5,000 votes): one C call over them all is bounded.
+        distinct.update(dict.fromkeys(itertools.chain.from_iterable(filter(None, known))))
+    else:
         rankings = {vote.ranking for vote in votes}
     for ranking in rankings:
         if ranking is None or len(ranking) == 1:
