@@ -19,6 +19,14 @@ whose cost follows the smaller side, never a loop over the tools registered. A w
 other characters (``_``, ``-``, ``.``, a combining mark) is looked for by its letter-and-digit
 parts, then checked in each candidate's text.
 
+The index work and memory one tool brings are bounded, whatever its text: a tool whose four
+lowercased fields together are longer than :data:`MOST_INDEXED_CHARS` characters, or hold a
+token longer than :data:`LONGEST_INDEXED_TOKEN`, is not split into tokens and pieces (a spec
+author controls a description's length; a single 2 MB token would otherwise add some six
+million entries). Such a tool is kept aside and read by every search instead: each word is
+looked for in its lowercased fields directly, so it is found and scored exactly like the
+others, at the cost of a substring test over its text per search word.
+
 There is no cache of answers: every search works from the index, which changes only when a
 tool is added or removed.
 """
@@ -45,6 +53,14 @@ _MASK_SCORE: Final = tuple(
 
 _SEPARATORS: Final = re.compile(r"[\W_]+")
 
+#: The most characters a tool's four lowercased fields may hold together for the tool to be
+#: split into the index; a longer one is read by every search instead. Indexing a tool adds
+#: at most about four entries per character (its tokens and their 1-3 character pieces).
+MOST_INDEXED_CHARS: Final = 8_192
+#: The longest token (run of letters and digits) a tool split into the index may hold; a tool
+#: with a longer one is read by every search instead.
+LONGEST_INDEXED_TOKEN: Final = 64
+
 #: Names of tools, grouped by score: a list of (score, names), the name sets disjoint. A set
 #: may be one of the index's own: read it, never change it.
 _Groups = list[tuple[int, "set[str] | frozenset[str]"]]
@@ -64,6 +80,7 @@ class SearchIndex:
         "_postings",
         "_texts",
         "_tools",
+        "_unsplit",
     )
 
     def __init__(self) -> None:
@@ -80,9 +97,18 @@ class SearchIndex:
         self._masked: dict[int, set[str]] = {mask: set() for mask in range(16)}
         self._grams: dict[str, set[str]] = {}  # 1-3 character substring -> tokens with it
         self._order: list[str] | None = None  # the names sorted, kept until the next change
+        # names of the tools not split into the index (too much text): every search reads them
+        self._unsplit: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._tools)
+
+    def entries(self) -> int:
+        """How many entries the index holds: (token, tool) pairs and (piece, token) pairs.
+        Its memory follows this count; :meth:`add` adds at most about four per character of
+        a tool's text (none for a tool kept aside)."""
+        held = sum(len(names) for posting in self._postings.values() for names in posting.values())
+        return held + sum(map(len, self._grams.values()))
 
     def add(self, tool: Tool) -> None:
         """Index *tool* (no tool of its name is indexed)."""
@@ -97,10 +123,17 @@ class SearchIndex:
         self._order = None
         self._texts[name] = texts
         self._joined[name] = "\n".join(texts)
+        if sum(map(len, texts)) > MOST_INDEXED_CHARS:
+            self._unsplit.add(name)
+            return
+        token_masks = _token_masks(texts)
+        if max(map(len, token_masks), default=0) > LONGEST_INDEXED_TOKEN:
+            self._unsplit.add(name)
+            return
         postings = self._postings
         holders = self._holders
         grams = self._grams
-        for token, mask in _token_masks(texts).items():
+        for token, mask in token_masks.items():
             posting = postings.get(token)
             if posting is None:
                 holders[token] = names = {name}
@@ -134,6 +167,10 @@ class SearchIndex:
         del self._tools[name]
         del self._joined[name]
         self._order = None
+        if name in self._unsplit:
+            self._unsplit.remove(name)
+            del self._texts[name]
+            return
         postings = self._postings
         holders = self._holders
         grams = self._grams
@@ -167,8 +204,30 @@ class SearchIndex:
     def search(self, words: list[str]) -> list[Tool]:
         """The tools matching every one of *words* (lowercased, none empty, at least one),
         best first: by score from high to low, then by name."""
+        counted = Counter(words)
+        found = self._found(counted)
+        if self._unsplit:
+            found.extend(self._read_aside(counted))
+        by_score: dict[int, list[set[str] | frozenset[str]]] = {}
+        for score, names in found:
+            held = by_score.get(score)
+            if held is None:
+                by_score[score] = [names]
+            else:
+                held.append(names)
+        tools = self._tools
+        ordered: list[Tool] = []
+        for score in sorted(by_score, reverse=True):
+            sets = by_score[score]
+            names = sets[0] if len(sets) == 1 else set().union(*sets)
+            ordered.extend(map(tools.__getitem__, self._sorted(names)))
+        return ordered
+
+    def _found(self, counted: Counter[str]) -> _Groups:
+        """The tools split into the index that match every one of the *counted* words, by
+        score."""
         plans: list[_Plan] = []
-        for word, repeats in Counter(words).items():
+        for word, repeats in counted.items():
             plan = self._plan(word, repeats)
             if plan is None:
                 return []
@@ -190,7 +249,7 @@ class SearchIndex:
                 found = self._checked(found, plan)
             else:
                 groups = self._token_groups(tokens, plan.repeats)
-                if len(groups) == 1 and len(groups[0][1]) == len(self._tools):
+                if len(groups) == 1 and len(groups[0][1]) == len(self._tools) - len(self._unsplit):
                     # Every tool holds the word in the same fields (``the``, ``item``).
                     more = groups[0][0]
                     found = [(score + more, names) for score, names in found]
@@ -204,20 +263,17 @@ class SearchIndex:
                 found = narrowed
             if not found:
                 return []
-        by_score: dict[int, list[set[str] | frozenset[str]]] = {}
-        for score, names in found:
-            held = by_score.get(score)
-            if held is None:
-                by_score[score] = [names]
-            else:
-                held.append(names)
-        tools = self._tools
-        ordered: list[Tool] = []
-        for score in sorted(by_score, reverse=True):
-            sets = by_score[score]
-            names = sets[0] if len(sets) == 1 else set().union(*sets)
-            ordered.extend(map(tools.__getitem__, self._sorted(names)))
-        return ordered
+        return found
+
+    def _read_aside(self, counted: Counter[str]) -> _Groups:
+        """The tools kept out of the index that match every one of the *counted* words, by
+        score: each word is looked for in their texts."""
+        found: _Groups = [(0, self._unsplit)]
+        for word, repeats in counted.items():
+            found = self._checked(found, _Plan(word, repeats, 0, None, _NOTHING))
+            if not found:
+                break
+        return found
 
     def _plan(self, word: str, repeats: int) -> _Plan | None:
         """How to find *word*, or None when no tool can hold it."""
@@ -230,8 +286,7 @@ class SearchIndex:
             return _Plan(word, repeats, _reach_of(holders, tokens), tokens, _NOTHING)
         # Any tool holding the word holds each part in a token: the tools holding the rarest
         # part are the candidates, whose texts are then read.
-        candidates: set[str] | frozenset[str] | dict[str, Tool] = self._tools
-        reach = len(candidates)  # a word of separators only: any tool may hold it
+        reach = len(self._tools)  # a word of separators only: any tool may hold it
         rarest: set[str] | frozenset[str] = _NOTHING
         exact: list[set[str]] = []  # the holders of the parts that are in one token only
         for part in parts:
@@ -244,11 +299,16 @@ class SearchIndex:
                     reach, rarest = part_reach, tokens
                 if len(tokens) == 1:
                     exact.extend(map(holders.__getitem__, tokens))
+        candidates: set[str] | frozenset[str] | Iterable[str]
         if rarest:
             candidates = set().union(*map(holders.__getitem__, rarest))
             if exact:
                 candidates = candidates.intersection(*exact)
                 reach = len(candidates)
+        elif self._unsplit:  # the tools kept aside are read apart
+            candidates = self._tools.keys() - self._unsplit
+        else:
+            candidates = self._tools
         return _Plan(word, repeats, reach, None, candidates)
 
     def _checked(self, found: Iterable[tuple[int, Iterable[str]]], plan: _Plan) -> _Groups:
