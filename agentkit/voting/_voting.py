@@ -65,6 +65,9 @@ _CONFIDENCE = operator.attrgetter("confidence")
 _RANKING = operator.attrgetter("ranking")
 _WEIGHT = operator.attrgetter("weight")
 _COUNT = operator.itemgetter(1)
+#: The only types the options and the rankings of checked votes have.
+_STR = frozenset({str})
+_TUPLE = frozenset({tuple})
 
 #: No weight total may come near the largest float (1.8e308): max_weight x max_votes stays
 #: under this, so ``math.fsum`` never overflows.
@@ -151,7 +154,7 @@ class CheckedVotes(tuple[AgentVote, ...]):
     options: list[str] | None = None
     distinct_options: set[str] | None = None
     #: How many votes give each ranking, and first preferences per option (_Columns).
-    by_ranking: Counter[tuple[str, ...]] | None = None
+    by_ranking: dict[tuple[str, ...], int] | None = None
     first_preferences: dict[str, int] | None = None
     #: Each option's votes' confidences (None for a vote with its own weight) (_Columns).
     confidences: Mapping[str, list[float]] | None = None
@@ -182,7 +185,7 @@ class _Columns:
         distinct_options: set[str],
         entries: int,
         rankings: set[tuple[str, ...] | None] | None = None,
-        by_ranking: Counter[tuple[str, ...]] | None = None,
+        by_ranking: dict[tuple[str, ...], int] | None = None,
         first: dict[str, int] | None = None,
         confidences: Mapping[str, list[float]] | None = None,
     ) -> None:
@@ -219,7 +222,7 @@ def _columns(
         except (AttributeError, TypeError):
             return None
         # The options of checked votes are str; None is an unchecked vote's.
-        if not all(type(option) is str for option in grouped):
+        if not _STR.issuperset(map(type, grouped)):
             return None
         return _Columns(None, set(grouped), len(votes), confidences=grouped)
     if ranked and len(votes) <= hash_below:
@@ -232,7 +235,7 @@ def _columns(
     except (AttributeError, TypeError):
         return None
     # Few distinct options (the common case): a look at each, not at each vote.
-    if not all(type(option) is str for option in distinct):
+    if not _STR.issuperset(map(type, distinct)):
         return None
     entries = len(votes)
     rankings = None
@@ -262,10 +265,18 @@ def _ranked_columns(votes: list[AgentVote]) -> _Columns | None:
     _SHORT_RANKING options per vote; first preferences come from the distinct rankings.
     """
     try:
-        by_ranking: Counter[tuple[str, ...]] = Counter([vote._counted_ranking for vote in votes])
+        rankings = [vote._counted_ranking for vote in votes]
+        by_ranking: dict[tuple[str, ...], int]
+        if len(rankings) > _FEW_OPTIONS:
+            by_ranking = Counter(rankings)
+        else:
+            # A few votes: a plain loop costs less than setting up a Counter.
+            by_ranking = {}
+            for ranking in rankings:
+                by_ranking[ranking] = by_ranking.get(ranking, 0) + 1
     except (AttributeError, TypeError):
         return None
-    if None in by_ranking or not all(type(ranking) is tuple for ranking in by_ranking):
+    if None in by_ranking or not _TUPLE.issuperset(map(type, by_ranking)):
         return None
     first: dict[str, int] = {}
     entries = len(votes)
@@ -309,12 +320,11 @@ def _check(
     # default limits; those that failed have another class. So when each vote's class is a
     # checked one and the limits are no tighter than the defaults, only what spans votes
     # (duplicates, none at all) is left, and that is done in C.
-    if columns is not None:
-        types = set(_CHECKED_TYPES)
-    elif types is None:
-        types = set(map(type, checked))
-    trusted = columns is not None or _within_defaults(limits)
-    if not trusted or types - _CHECKED_TYPES:
+    kinds: set[type] | frozenset[type] = _CHECKED_TYPES
+    if columns is None:
+        kinds = set(map(type, checked)) if types is None else types
+    if columns is None and (not _within_defaults(limits) or kinds - _CHECKED_TYPES):
+        trusted = _within_defaults(limits)
         # Many ballots share a ranking: check each distinct one once.
         good_rankings: dict[tuple[str, ...], None] = {}  # a dict: see _add_keys
         longest = limits.max_ranking_length
@@ -369,7 +379,7 @@ def _check(
         result.confidences = columns.confidences
         return result
     # Only a checked vote with a weight (or one checked here) can have one.
-    result.weighted = bool(types - {AgentVote}) and any(vote.weight is not None for vote in checked)
+    result.weighted = bool(kinds - {AgentVote}) and any(vote.weight is not None for vote in checked)
     return result
 
 
