@@ -198,7 +198,10 @@ _UncheckedVote._counted_ranking = _UNHASHABLE
 
 
 def _well_formed(vote: AgentVote) -> bool:
-    """Whether *vote* passes every check a count makes under the default limits."""
+    """Whether *vote* passes every check a count makes under the default limits.
+
+    A short ranking that passes is interned on the way (see _SHORT_RANKING).
+    """
     agent_id, option, confidence = vote.agent_id, vote.option, vote.confidence
     if (
         type(agent_id) is not str
