@@ -1,6 +1,14 @@
 """The Ray executor: agentkit tasks as Ray remote functions, actors as Ray actors.
 
 ray is imported only when a :class:`RayExecutor` starts, never when this module is imported.
+
+Tracing: with tracing on in the driver (see :mod:`agentkit.observability`), each task's span
+context travels with every attempt as a small dict of W3C headers (a reserved keyword
+argument the worker-side wrapper takes off before calling the function), and the worker runs
+the function inside a span ``ray.task <name>`` whose parent is the driver's ``task <name>``
+span, provided the worker process has a tracer provider of its own: give Ray a
+``worker_process_setup_hook`` that sets the global one (``runtime_env=`` of
+:class:`RayExecutor` or of ``ray.init``). A worker without one runs the function untraced.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from agentkit.execution import (
     validate_actor_class,
     validate_task_options,
 )
+from agentkit.observability import extract_context, inject_context, telemetry
 from agentkit.protocols import Clock
 
 __all__ = ["RayActorHandle", "RayExecutor"]
@@ -46,6 +55,8 @@ _logger = logging.getLogger(__name__)
 _MAX_OBJECT_STORE = 2 * 1024**3
 #: Items per map chunk, at most; a chunk is one Ray task.
 _MAX_CHUNK = 4096
+#: The keyword argument that carries a traced task's context to the worker (taken off there).
+_TRACE_KEY = "__agentkit_trace__"
 
 
 def _import_ray() -> Any:
@@ -68,26 +79,77 @@ def _run_in_worker(fn: Callable[..., Any]) -> Callable[..., tuple[Any, str]]:
     """Wrap *fn* for a Ray worker: await what it returns if awaitable, say where it ran."""
 
     def run(*args: Any, **kwargs: Any) -> tuple[Any, str]:
+        trace = kwargs.pop(_TRACE_KEY, None)
+        if trace is not None:
+            return _traced(trace, call, args, kwargs)
+        return call(*args, **kwargs)
+
+    def call(*args: Any, **kwargs: Any) -> tuple[Any, str]:
         value = fn(*args, **kwargs)
         if inspect.isawaitable(value):
             value = asyncio.run(_awaited(value))
         return value, _where()
 
-    run.__name__ = run.__qualname__ = task_name(fn)
+    run.__name__ = run.__qualname__ = call.__name__ = call.__qualname__ = task_name(fn)
     return run
 
 
 def _run_chunk_in_worker(fn: Callable[[Any], Any]) -> Callable[[list[Any]], tuple[Any, str]]:
     """Wrap *fn* to map a whole chunk of items in one Ray task."""
 
-    def run(items: list[Any]) -> tuple[list[Any], str]:
+    def run(items: list[Any], **kwargs: Any) -> tuple[Any, str]:
+        trace = kwargs.pop(_TRACE_KEY, None)
+        if trace is not None:
+            return _traced(trace, call, (items,), {})
+        return call(items)
+
+    def call(items: list[Any]) -> tuple[list[Any], str]:
         values = [fn(item) for item in items]
         if any(inspect.isawaitable(value) for value in values):
             values = asyncio.run(_awaited_all(values))
         return values, _where()
 
-    run.__name__ = run.__qualname__ = f"map:{task_name(fn)}"
+    run.__name__ = run.__qualname__ = call.__name__ = call.__qualname__ = f"map:{task_name(fn)}"
     return run
+
+
+def _traced(
+    trace: Mapping[str, Any],
+    call: Callable[..., tuple[Any, str]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[Any, str]:
+    """Run *call* in a span ``ray.task <name>`` under the driver's context in *trace*.
+
+    Without a tracer provider in this worker process the call runs untraced.
+    """
+    telemetry.refresh()
+    tracer = telemetry.tracer
+    if tracer is None:
+        return call(*args, **kwargs)
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    with tracer.start_as_current_span(
+        f"ray.task {trace['name']}",
+        context=extract_context(trace["headers"]),
+        kind=SpanKind.INTERNAL,
+        attributes={
+            "agentkit.executor": "ray",
+            "agentkit.task.id": trace["task_id"],
+            "agentkit.task.name": trace["name"],
+            "agentkit.task.attempt": trace["attempt"],
+            "agentkit.task.where": _where(),
+        },
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            return call(*args, **kwargs)
+        except BaseException as exc:
+            span.set_attribute("error.type", type(exc).__name__)
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
 
 
 async def _awaited(value: Awaitable[Any]) -> Any:
@@ -154,7 +216,12 @@ class RayExecutor(TaskTable[_RayTask]):
     If Ray is already initialised in this process the executor uses it and leaves it running
     at :meth:`shutdown`; a Ray it started itself is shut down there. :meth:`cancel`, a task's
     deadline and :meth:`shutdown` interrupt a running task with ``ray.cancel``.
+
+    With tracing on, each task has a span ``task <name>`` in the driver and each attempt a
+    child span ``ray.task <name>`` in its worker (see the module's notes on worker providers).
     """
+
+    executor_kind = "ray"
 
     def __init__(
         self,
@@ -331,7 +398,10 @@ class RayExecutor(TaskTable[_RayTask]):
         task.started_at = self.clock.time()
         # Ray does not tell the driver when a task starts; RUNNING means "handed to Ray".
         self._set_state(task, TaskState.RUNNING)
-        ref = task.remote.remote(*task.args, **task.kwargs)
+        kwargs = task.kwargs
+        if task.span is not None:
+            kwargs = {**kwargs, _TRACE_KEY: _trace_payload(task)}
+        ref = task.remote.remote(*task.args, **kwargs)
         task.ref = ref
         # A callback, not a coroutine per task: Ray calls it from its own thread, and
         # completions are handed to the loop in batches (see _from_ray).
@@ -462,6 +532,20 @@ class RayExecutor(TaskTable[_RayTask]):
                 self._ray.cancel(task.ref, recursive=True)
             except Exception as exc:  # already finished, or the cluster is gone
                 _logger.debug("ray.cancel(%s) failed: %s", task.task_id, exc)
+
+
+def _trace_payload(task: _RayTask) -> dict[str, Any]:
+    """What a traced attempt carries to its worker: the span's W3C headers, name, id, attempt."""
+    from opentelemetry import trace
+
+    headers: dict[str, str] = {}
+    inject_context(headers, trace.set_span_in_context(task.span))
+    return {
+        "headers": headers,
+        "name": task.name,
+        "task_id": task.task_id,
+        "attempt": len(task.attempts) + 1,
+    }
 
 
 def _cause(ray: Any, exc: BaseException) -> BaseException:

@@ -17,6 +17,7 @@ import agentkit.demo
 import agentkit.exceptions
 import agentkit.execution
 import agentkit.loadtest
+import agentkit.observability
 import agentkit.plugins
 import agentkit.reliability
 import agentkit.testing
@@ -35,6 +36,7 @@ PUBLIC_MODULES = [
     agentkit.demo,
     agentkit.execution,
     agentkit.loadtest,
+    agentkit.observability,
     agentkit.plugins,
     agentkit.reliability,
     agentkit.tools,

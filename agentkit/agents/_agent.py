@@ -20,6 +20,7 @@ it answers broadcasts, ballots and work (``agentkit worker`` does this for a fac
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import re
 import weakref
@@ -30,9 +31,12 @@ import msgspec
 
 from agentkit.bus import PubSubMessage, new_message_id
 from agentkit.exceptions import ConfigurationError
+from agentkit.observability import telemetry
 from agentkit.voting import AgentVote
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
+
     from agentkit.protocols import Bus, Subscription
 
 __all__ = [
@@ -57,6 +61,9 @@ logger = logging.getLogger("agentkit.swarm")
 SWARM_WIRE_VERSION = 1
 
 SWARM_PREFIX = "agentkit.swarm"
+
+#: Longest text (an option, an id) put on a span.
+_MAX_SHOWN = 256
 
 _SWARM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _BAD_AGENT_ID = re.compile(r"[\s*>]|^\.|\.$|\.\.")
@@ -217,6 +224,30 @@ class Agent:
 StructT = TypeVar("StructT", bound=msgspec.Struct)
 
 
+def _shown(text: str) -> str:
+    """*text* cut to at most _MAX_SHOWN characters for a span attribute."""
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _describe_vote(span: Span, vote: AgentVote) -> None:
+    """The vote's choice, confidence and weight on its span."""
+    span.set_attribute("agentkit.vote.abstained", False)
+    span.set_attribute("agentkit.vote.option", _shown(str(vote.option)))
+    span.set_attribute("agentkit.vote.confidence", float(vote.confidence))
+    if vote.weight is not None:
+        span.set_attribute("agentkit.vote.weight", float(vote.weight))
+
+
+def _vote_failed(span: Span, exc: BaseException) -> None:
+    """An agent that could not vote (it raised, or answered something else): status ERROR."""
+    from opentelemetry.trace import Status, StatusCode
+
+    span.record_exception(exc)
+    span.set_attribute("error.type", type(exc).__qualname__)
+    span.set_attribute("agentkit.vote.abstained", True)
+    span.set_status(Status(StatusCode.ERROR, _shown(str(exc))))
+
+
 def read_payload(message: PubSubMessage, kind: type[StructT]) -> StructT | None:
     """The message's payload as *kind*, or None (logged) when it is not one or too new."""
     payload = message.payload
@@ -273,26 +304,61 @@ class AgentAttachment:
     async def answer(self, ballot: Ballot) -> None:
         """Ask the agent for a vote on *ballot* and send it; one ballot at a time per agent.
 
-        The caller checked that the agent is asked; a failure to send is logged.
+        The caller checked that the agent is asked; a failure to send is logged. With
+        OpenTelemetry tracing on, the vote is a span ``vote <swarm>`` (a child of the current
+        span, the ballot's delivery), current while the agent decides and the vote is sent.
         """
         async with self._voting:
             try:
-                await self._answer(ballot)
+                tracer = telemetry.tracer
+                if tracer is None:
+                    await self._answer(ballot)
+                else:
+                    await self._answer_traced(ballot, tracer)
             except Exception:
                 logger.exception(
                     "agent %r cannot send its vote on %s", self.agent.agent_id, ballot.ballot_id
                 )
 
-    async def _answer(self, ballot: Ballot) -> None:
+    async def _answer_traced(self, ballot: Ballot, tracer: Tracer) -> None:
+        """``_answer`` inside the vote's span (tracing is on)."""
+        from opentelemetry.trace import SpanKind, Status, StatusCode, use_span
+
+        span = tracer.start_span(
+            f"vote {self.swarm_name}",
+            kind=SpanKind.INTERNAL,
+            attributes={
+                "agentkit.agent.id": self.agent.agent_id,
+                "agentkit.swarm.name": self.swarm_name,
+                "agentkit.consensus.id": _shown(ballot.ballot_id),
+                "agentkit.voting.method": _shown(ballot.vote_type),
+            },
+        )
+        with use_span(
+            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+        ):
+            try:
+                await self._answer(ballot, span)
+            except BaseException as exc:
+                span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR, _shown(str(exc))))
+                raise
+
+    async def _answer(self, ballot: Ballot, span: Span | None = None) -> None:
         agent_id = self.agent.agent_id
         try:
             vote: Any = await self.agent.vote(ballot)
-        except Exception:
+        except Exception as exc:
             logger.exception(
                 "agent %r failed to vote on %s; abstaining", agent_id, ballot.ballot_id
             )
+            if span is not None:
+                _vote_failed(span, exc)
             return
         if vote is None:
+            if span is not None:
+                span.set_attribute("agentkit.vote.abstained", True)
             return
         if not isinstance(vote, AgentVote):
             logger.warning(
@@ -301,10 +367,14 @@ class AgentAttachment:
                 ballot.ballot_id,
                 vote,
             )
+            if span is not None:
+                _vote_failed(span, TypeError(f"{type(vote).__name__} is not an AgentVote"))
             return
         if vote.agent_id != agent_id:
             # An agent votes for itself only.
             vote = msgspec.structs.replace(vote, agent_id=agent_id)
+        if span is not None:
+            _describe_vote(span, vote)
         answer = BallotVote(ballot_id=ballot.ballot_id, vote=vote)
         await self.bus.publish(
             ballot.reply_subject,
@@ -469,8 +539,12 @@ class _BallotDesk:
             members = frozenset(ballot.members)
             asked = [each for each in asked if each.agent.agent_id in members]
         pending = []
+        # Traced, each vote runs in a context of its own: its span is current in it alone.
+        traced = telemetry.tracer is not None
         for index, attachment in enumerate(asked, 1):
-            rest = _start_eagerly(attachment.answer(ballot))
+            rest = _start_eagerly(
+                attachment.answer(ballot), contextvars.copy_context() if traced else None
+            )
             if rest is not None:
                 pending.append(rest)
             if not index % self.VOTES_PER_STEP:
@@ -481,21 +555,27 @@ class _BallotDesk:
             await asyncio.gather(*pending)
 
 
-def _start_eagerly(coro: Coroutine[Any, None, None]) -> asyncio.Future[None] | None:
+def _start_eagerly(
+    coro: Coroutine[Any, None, None], context: contextvars.Context | None = None
+) -> asyncio.Future[None] | None:
     """Run *coro* now up to its first suspension: None if it finished, else a task for the rest.
 
     Most votes are decided without waiting (or after one wait); running them in the caller's
     step saves a task and a trip through the event loop per vote, which is most of what a
-    vote costs. (``asyncio.eager_task_factory`` does this from Python 3.12 on.)
+    vote costs. (``asyncio.eager_task_factory`` does this from Python 3.12 on.) With
+    *context*, every step of *coro* runs in it (as a task made with that context would), so
+    context variables it sets (the current span) stay its own.
     """
     try:
-        yielded = coro.send(None)
+        yielded = coro.send(None) if context is None else context.run(coro.send, None)
     except StopIteration:
         return None
     except BaseException:
         coro.close()
         raise
-    return asyncio.ensure_future(_resume(coro, yielded))
+    if context is None:
+        return asyncio.ensure_future(_resume(coro, yielded))
+    return asyncio.get_running_loop().create_task(_resume(coro, yielded), context=context)
 
 
 async def _resume(coro: Coroutine[Any, None, None], yielded: Any) -> None:

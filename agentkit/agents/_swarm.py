@@ -35,16 +35,20 @@ from agentkit.agents._agent import (
 )
 from agentkit.bus import PubSubMessage
 from agentkit.exceptions import ConfigurationError, TaskTimeoutError, VotingError
+from agentkit.observability import telemetry
 from agentkit.voting import (
     AgentVote,
     ConflictResolver,
     ConflictType,
     Resolution,
     VoteType,
+    resolution_attributes,
     validate_votes,
 )
 
 if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
     from agentkit.protocols import Bus, Clock, Subscription
 
 __all__ = ["STRATEGIES", "AgentSwarm", "Assignment", "IgnoredVote", "WorkDistribution"]
@@ -55,6 +59,8 @@ logger = logging.getLogger("agentkit.swarm")
 STRATEGIES = ("round_robin", "least_loaded", "hash", "random")
 
 _REMEMBERED_BALLOTS = 1_000
+#: Longest text (a decision, a reason, an id) put on a span.
+_MAX_SHOWN = 256
 
 
 class IgnoredVote(msgspec.Struct, frozen=True, kw_only=True):
@@ -171,6 +177,9 @@ class _Collector:
         self.members = frozenset(ballot.members)
         self.votes: dict[str, AgentVote] = {}
         self.enough = asyncio.Event()
+        self.timed_out = False
+        #: The round's span while tracing (ignored votes become its events).
+        self.span: Span | None = None
 
     def offer(self, vote: AgentVote) -> str | None:
         """Count *vote*, or return why it is not counted."""
@@ -248,6 +257,7 @@ class AgentSwarm:
         self._round_robin_next = 0
         self._start_lock = asyncio.Lock()
         self._started = False
+        telemetry.refresh()  # follow a tracer/meter provider the app set globally
 
     def __repr__(self) -> str:
         return f"<AgentSwarm {self.name!r} members={list(self.members)}>"
@@ -328,6 +338,11 @@ class AgentSwarm:
         ``abstentions``; votes after that are ignored and listed in ``late_votes``; so are
         duplicates, votes from non-members and votes for an option not in *options*. With
         fewer than *required_votes* the status is NO_CONSENSUS (or the resolver escalates).
+
+        With OpenTelemetry on, the round is an INTERNAL span ``consensus <method>``, current
+        while the ballot is published (the agents' vote spans and the count's ``resolve``
+        span join its trace), and a point of ``agentkit.consensus.rounds`` by method and
+        outcome.
         """
         required = len(self.members) if required_votes is None else required_votes
         if isinstance(required, bool) or not isinstance(required, int) or required < 1:
@@ -362,6 +377,16 @@ class AgentSwarm:
             reply_subject=self.subject("votes"),
         )
         collector = _Collector(ballot, required)
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            return await self._hold_round_observed(collector, timeout, conflict_type)
+        return await self._hold_round(collector, timeout, conflict_type)
+
+    async def _hold_round(
+        self, collector: _Collector, timeout: float, conflict_type: ConflictType | str
+    ) -> Resolution:
+        """Publish the ballot, collect the votes until enough or the deadline, count them."""
+        ballot, required, method = collector.ballot, collector.required, collector.ballot.vote_type
+        from_agent = ballot.from_agent
         self._open_ballots[ballot.ballot_id] = collector
         try:
             subject = self.subject("ballot")
@@ -377,6 +402,7 @@ class AgentSwarm:
             try:
                 await wait_for(self.clock, collector.enough.wait(), timeout)
             except TimeoutError:
+                collector.timed_out = True
                 logger.info(
                     "ballot %s closed at its deadline with %d of %d votes",
                     ballot.ballot_id,
@@ -399,6 +425,57 @@ class AgentSwarm:
             abstentions=abstentions,
         )
 
+    async def _hold_round_observed(
+        self, collector: _Collector, timeout: float, conflict_type: ConflictType | str
+    ) -> Resolution:
+        """``_hold_round`` inside the round's span, counted in the rounds metric."""
+        tracer, metrics = telemetry.tracer, telemetry.metrics
+        ballot = collector.ballot
+        method = ballot.vote_type
+        outcome = "failed"
+        span = None
+        try:
+            if tracer is None:
+                resolution = await self._hold_round(collector, timeout, conflict_type)
+            else:
+                from opentelemetry.trace import SpanKind, use_span
+
+                span = collector.span = tracer.start_span(
+                    f"consensus {method}",
+                    kind=SpanKind.INTERNAL,
+                    attributes={
+                        "agentkit.swarm.name": self.name,
+                        "agentkit.swarm.topic": self.subject("ballot"),
+                        "agentkit.voting.method": method,
+                        "agentkit.consensus.id": ballot.ballot_id,
+                        "agentkit.consensus.requester": _shown(ballot.from_agent),
+                        "agentkit.consensus.voters": len(self.members),
+                        "agentkit.consensus.required_votes": collector.required,
+                        "agentkit.consensus.timeout": float(timeout),
+                    },
+                )
+                with use_span(
+                    span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+                ):
+                    resolution = await self._hold_round(collector, timeout, conflict_type)
+        except BaseException as exc:
+            outcome = "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
+            if span is not None:
+                _round_failed(span, exc, len(collector.votes))
+            raise
+        else:
+            outcome = _round_outcome(resolution, collector.timed_out)
+            if span is not None:
+                _describe_round(span, resolution, outcome, collector)
+        finally:
+            if span is not None:
+                span.end()
+            if metrics is not None:
+                metrics.consensus_rounds.add(
+                    1, {"agentkit.voting.method": method, "agentkit.consensus.outcome": outcome}
+                )
+        return resolution
+
     async def _on_vote(self, message: PubSubMessage) -> None:
         answer = read_payload(message, BallotVote)
         if answer is None:
@@ -411,12 +488,14 @@ class AgentSwarm:
             return
         reason = collector.offer(answer.vote)
         if reason is not None:
-            self._ignore(answer, reason)
+            self._ignore(answer, reason, collector.span)
 
-    def _ignore(self, answer: BallotVote, reason: str) -> None:
+    def _ignore(self, answer: BallotVote, reason: str, span: Span | None = None) -> None:
         logger.info(
             "vote of %r on %s not counted: %s", answer.vote.agent_id, answer.ballot_id, reason
         )
+        if telemetry.tracer is not None:
+            _note_ignored_vote(answer, reason, span)
         self.ignored_votes.append(
             IgnoredVote(
                 ballot_id=answer.ballot_id,
@@ -521,6 +600,68 @@ class AgentSwarm:
             return
         if self.load.get(result.agent_id, 0) > 0:
             self.load[result.agent_id] -= 1
+
+
+def _shown(value: object) -> str:
+    """*value* as span attribute text, at most _MAX_SHOWN characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _round_outcome(resolution: Resolution, timed_out: bool) -> str:
+    """The round's ``agentkit.consensus.outcome``: ``timed_out`` (the deadline came before
+    the required votes), ``escalated`` (a supervisor was asked), else the resolution's
+    status (``resolved``, ``no_consensus``). ``failed`` and ``cancelled`` are set on errors."""
+    if timed_out:
+        return "timed_out"
+    if resolution.escalated:
+        return "escalated"
+    return resolution.status.value
+
+
+def _describe_round(
+    span: Span, resolution: Resolution, outcome: str, collector: _Collector
+) -> None:
+    """The round's resolution on its span; an escalation is its event ``escalation``."""
+    attributes = resolution_attributes(resolution)
+    attributes["agentkit.consensus.votes"] = len(collector.votes)
+    attributes["agentkit.consensus.abstentions"] = len(resolution.abstentions)
+    attributes["agentkit.consensus.timed_out"] = collector.timed_out
+    attributes["agentkit.consensus.outcome"] = outcome
+    span.set_attributes(attributes)
+    if resolution.escalated:
+        escalation: dict[str, str | bool] = {
+            "agentkit.consensus.reason": _shown(resolution.reason),
+            "agentkit.consensus.supervisor_decided": resolution.supervisor_decision is not None,
+        }
+        if resolution.supervisor_decision is not None:
+            escalation["agentkit.consensus.decision"] = _shown(resolution.supervisor_decision)
+        span.add_event("escalation", escalation)
+
+
+def _round_failed(span: Span, exc: BaseException, votes: int) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("agentkit.consensus.votes", votes)
+    span.record_exception(exc)
+    span.set_attribute("error.type", type(exc).__qualname__)
+    span.set_status(Status(StatusCode.ERROR, _shown(str(exc))))
+
+
+def _note_ignored_vote(answer: BallotVote, reason: str, span: Span | None) -> None:
+    """An event ``vote_ignored`` on the round's span while it is open, else on the current
+    span (the delivery of the vote, in the round's trace)."""
+    from opentelemetry import trace
+
+    target = span if span is not None and span.is_recording() else trace.get_current_span()
+    target.add_event(
+        "vote_ignored",
+        {
+            "agentkit.agent.id": _shown(answer.vote.agent_id),
+            "agentkit.consensus.id": _shown(answer.ballot_id),
+            "agentkit.vote.ignored_reason": _shown(reason),
+        },
+    )
 
 
 def _task_key(task: Any, key: str | Callable[[Any], Any] | None) -> Any:

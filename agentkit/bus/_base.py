@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from agentkit._clock import SYSTEM_CLOCK, wait_for
+from agentkit.bus import _telemetry
 from agentkit.bus._messages import (
     DeadLetter,
     PubSubMessage,
@@ -27,6 +28,7 @@ from agentkit.bus._messages import (
 from agentkit.bus._subjects import (
     MAX_SUBJECT_BYTES,
     as_subject,
+    subject_matches,
     validate_publish_subject,
     validate_queue_group,
     validate_subscribe_subject,
@@ -38,6 +40,7 @@ from agentkit.exceptions import (
     DeadLetterNotFoundError,
     MessageTooLargeError,
 )
+from agentkit.observability import telemetry
 
 if TYPE_CHECKING:
     from typing import Self
@@ -102,6 +105,9 @@ def check_timeout(name: str, timeout: object) -> float | None:
 class BusBase:
     """Shared machinery of a bus; see :class:`agentkit.protocols.Bus` for the contract."""
 
+    #: ``messaging.system`` on this bus's spans and metrics.
+    messaging_system = "agentkit"
+
     def __init__(
         self,
         *,
@@ -158,6 +164,9 @@ class BusBase:
             "dead_letters_evicted": 0,
             "redriven": 0,
         }
+        telemetry.refresh()
+        if telemetry.metrics is not None:
+            _telemetry.watch_bus(self)
 
     # -- helpers for backends -------------------------------------------------------------
 
@@ -284,6 +293,9 @@ class BusBase:
         durable: str | None,
     ) -> BusSubscription:
         self._check_open()
+        telemetry.refresh()
+        if telemetry.metrics is not None:
+            _telemetry.watch_bus(self)
         topic = validate_subscribe_subject(topic, max_bytes=self.max_subject_bytes)
         if not callable(handler):
             raise ConfigurationError(f"the handler for {topic!r} is not callable: {handler!r}")
@@ -323,6 +335,16 @@ class BusBase:
     def _routes_changed(self) -> None:
         """Backends that cache routes drop the cache here."""
 
+    def _local_pattern(self, topic: str) -> str | None:
+        """The pattern of the first subscription of this bus matching *topic*, or None.
+
+        Used to label a publish in metrics by a bounded value (traced paths only).
+        """
+        for subscription in self._subscriptions:
+            if subject_matches(subscription.subject, topic):
+                return subscription.subject
+        return None
+
     # -- replies ----------------------------------------------------------------------------
 
     def _reply_message(self, request: PubSubMessage, result: Any) -> PubSubMessage:
@@ -330,18 +352,23 @@ class BusBase:
         assert reply_to is not None
         correlation_id = request.correlation_id or request.message_id
         if isinstance(result, PubSubMessage):
-            return msgspec.structs.replace(
+            reply = msgspec.structs.replace(
                 result,
                 topic=reply_to,
                 correlation_id=result.correlation_id or correlation_id,
             )
-        return PubSubMessage(
-            topic=reply_to,
-            from_agent=request.topic,
-            payload=result,
-            priority=request.priority,
-            correlation_id=correlation_id,
-        )
+        else:
+            reply = PubSubMessage(
+                topic=reply_to,
+                from_agent=request.topic,
+                payload=result,
+                priority=request.priority,
+                correlation_id=correlation_id,
+            )
+        if telemetry.tracer is not None:
+            # Sent from inside the handler's process span: the reply carries its context.
+            reply = _telemetry.with_context(reply)
+        return reply
 
     async def send_reply(self, request: PubSubMessage, result: Any) -> None:
         """Send *result* (a message or a bare payload) to the request's ``reply_to``."""
@@ -387,6 +414,8 @@ class BusBase:
             )
         self._dead_letters[letter.dead_letter_id] = (letter, subscription)
         self._counters["dead_lettered"] += 1
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            _telemetry.dead_lettered(self, subscription, letter)
         logger.warning(
             "dead-lettered message %s on %r after %d attempt(s): %s: %s",
             envelope.message.message_id,

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from agentkit._clock import wait_for
+from agentkit.bus import _telemetry
 from agentkit.bus._base import HISTORY_FILE_EVERY, SCRATCH_BYTES, BusBase, check_timeout
 from agentkit.bus._messages import (
     PubSubMessage,
@@ -22,6 +23,7 @@ from agentkit.bus._messages import (
 from agentkit.bus._sublist import Sublist, is_literal
 from agentkit.bus._subscription import BusSubscription
 from agentkit.exceptions import NoRespondersError, RequestTimeoutError
+from agentkit.observability import telemetry
 from agentkit.protocols import Handler
 
 __all__ = ["InMemoryPubSub"]
@@ -86,6 +88,7 @@ class InMemoryPubSub(BusBase):
 
     async def connect(self) -> InMemoryPubSub:
         """Nothing to connect; present so every bus is used the same way."""
+        telemetry.refresh()
         return self
 
     # -- routing ----------------------------------------------------------------------------
@@ -124,6 +127,15 @@ class InMemoryPubSub(BusBase):
                 self._routes.clear()
             route = self._routes[topic] = (tuple(plain), tuple(groups))
         return route
+
+    def _local_pattern(self, topic: str) -> str | None:
+        plain, groups = self._route(topic)
+        if plain:
+            return plain[0].subject
+        for group in groups:
+            if group.members:
+                return group.members[0].subject
+        return None
 
     async def subscribe(
         self,
@@ -201,6 +213,8 @@ class InMemoryPubSub(BusBase):
         while a subscription's queue is full; with *timeout*, raises ``BackpressureError``
         instead of waiting longer.
         """
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            return await self._publish_traced(topic, message, timeout)
         if (
             type(message) is not PubSubMessage
             or self._closing
@@ -209,13 +223,7 @@ class InMemoryPubSub(BusBase):
             or topic not in self._valid_topics
             or message.topic != topic
         ):
-            message, data = self._prepare(topic, message)
-            if timeout is not None:
-                timeout = check_timeout("timeout", timeout)
-            blocked = self._fan_out(message, data)
-            if blocked is not None:
-                await self._wait_for_room(blocked, timeout)
-            return message
+            return await self._publish_slow(topic, message, timeout)
         # The hot path, inlined (_prepare and _fan_out): a caller-built message to a known
         # topic, no request waiting. With copies the subscriptions queue the encoded bytes;
         # without, they share the message and only the encoded size is needed, so it is
@@ -260,6 +268,25 @@ class InMemoryPubSub(BusBase):
         if full is not None:
             await self._wait_for_room(full, timeout)
         return message
+
+    async def _publish_slow(
+        self, topic: str, message: PubSubMessage | Any, timeout: float | None
+    ) -> PubSubMessage:
+        """publish() off its inlined hot path: validate, encode, queue everywhere."""
+        message, data = self._prepare(topic, message)
+        if timeout is not None:
+            timeout = check_timeout("timeout", timeout)
+        blocked = self._fan_out(message, data)
+        if blocked is not None:
+            await self._wait_for_room(blocked, timeout)
+        return message
+
+    async def _publish_traced(
+        self, topic: str, message: PubSubMessage | Any, timeout: float | None
+    ) -> PubSubMessage:
+        """publish() with tracing or metrics on: a span, the context in the headers."""
+        with _telemetry.publishing(self, topic, message) as traced:
+            return await self._publish_slow(traced.topic, traced, timeout)
 
     def _fan_out(self, message: PubSubMessage, data: bytes) -> list[_Blocked] | None:
         """Queue for every matching subscription; return what found its queue full."""
@@ -307,6 +334,14 @@ class InMemoryPubSub(BusBase):
         Raises ``NoRespondersError`` at once when no subscription matches *topic*, and
         ``RequestTimeoutError`` when no reply arrives within *timeout* seconds.
         """
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            with _telemetry.requesting(self, topic, message) as traced:
+                return await self._request(traced.topic, traced, timeout)
+        return await self._request(topic, message, timeout)
+
+    async def _request(
+        self, topic: str, message: PubSubMessage | Any, timeout: float
+    ) -> PubSubMessage:
         message, _ = self._prepare(topic, message)
         check_timeout("timeout", timeout)
         topic = message.topic

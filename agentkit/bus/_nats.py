@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from agentkit.bus import _nats_durable as jetstream
+from agentkit.bus import _telemetry
 from agentkit.bus import _wire as wire
 from agentkit.bus._base import HISTORY_FILE_EVERY
 from agentkit.bus._messages import PubSubMessage, check_message
@@ -28,6 +29,7 @@ from agentkit.exceptions import (
     NoRespondersError,
     RequestTimeoutError,
 )
+from agentkit.observability import telemetry
 from agentkit.protocols import Handler
 
 if TYPE_CHECKING:
@@ -207,6 +209,9 @@ class NatsPubSub(JetStreamBus):
     async def connect(self) -> NatsPubSub:
         """Connect to the servers; ``ConnectionLostError`` says how to fix a failure."""
         self._check_open()
+        telemetry.refresh()
+        if telemetry.metrics is not None:
+            _telemetry.watch_bus(self)
         if self._nc is not None:
             return self
         nats = self._nats = _import_nats()
@@ -336,6 +341,8 @@ class NatsPubSub(JetStreamBus):
         ``durable_publish_timeout`` seconds (or *timeout*), then raises
         ``ConnectionLostError``.
         """
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            return await self._publish_traced(topic, message, timeout, durable, codec)
         nc = self._nc
         codec = self.codec if codec is None else wire.check_codec(codec)
         if (
@@ -359,16 +366,7 @@ class NatsPubSub(JetStreamBus):
                 if len(head) + len(data) > self.max_payload:
                     headers, head, data = self._encode(message, codec, reply_header=True)
         else:
-            message = self._wrap(topic, message)
-            headers, head, data = self._encode(message, codec, reply_header=True)
-            nc = self._nc if self._nc is not None else self._client()
-            # The validated topic: a plain str, even when the caller passed a str subclass.
-            topic = message.topic
-            if not durable and topic not in self._short_topics:
-                jetstream.check_control_line(self.max_control_line, topic, reply=False)
-                if len(self._short_topics) >= _MAX_SHORT_TOPICS:
-                    self._short_topics.clear()
-                self._short_topics.add(topic)
+            return await self._publish_slow(topic, message, timeout, durable, codec)
         self.published += 1
         if self._history_size:
             # BusBase._remember inlined: one append; filed into the history later.
@@ -376,8 +374,35 @@ class NatsPubSub(JetStreamBus):
             unfiled.append(message)
             if len(unfiled) >= HISTORY_FILE_EVERY:
                 self._file_history()
+        try:
+            await self._send(nc, topic, "", headers, data, head)
+        except Exception as exc:
+            raise self._translate(exc, topic) from exc
+        return message
+
+    async def _publish_slow(
+        self,
+        topic: str,
+        message: PubSubMessage | Any,
+        timeout: float | None,
+        durable: bool,
+        codec: wire.Codec,
+    ) -> PubSubMessage:
+        """publish() off its hot path: validate, encode, check the limits, send or store."""
+        message = self._wrap(topic, message)
+        headers, head, data = self._encode(message, codec, reply_header=True)
+        nc = self._nc if self._nc is not None else self._client()
+        # The validated topic: a plain str, even when the caller passed a str subclass.
+        topic = message.topic
+        if not durable and topic not in self._short_topics:
+            jetstream.check_control_line(self.max_control_line, topic, reply=False)
+            if len(self._short_topics) >= _MAX_SHORT_TOPICS:
+                self._short_topics.clear()
+            self._short_topics.add(topic)
+        self.published += 1
+        if self._history_size:
+            self._remember(message)
         if durable:
-            assert headers is not None  # a durable publish never takes the hot path
             await self._publish_durable(topic, message, headers, data, timeout)
             return message
         try:
@@ -385,6 +410,19 @@ class NatsPubSub(JetStreamBus):
         except Exception as exc:
             raise self._translate(exc, topic) from exc
         return message
+
+    async def _publish_traced(
+        self,
+        topic: str,
+        message: PubSubMessage | Any,
+        timeout: float | None,
+        durable: bool,
+        codec: wire.Codec | None,
+    ) -> PubSubMessage:
+        """publish() with tracing or metrics on: a span, the context in the NATS headers."""
+        codec = self.codec if codec is None else wire.check_codec(codec)
+        with _telemetry.publishing(self, topic, message, durable=durable) as traced:
+            return await self._publish_slow(traced.topic, traced, timeout, durable, codec)
 
     # -- subscribing ------------------------------------------------------------------------
 
@@ -573,6 +611,18 @@ class NatsPubSub(JetStreamBus):
         when no reply comes within *timeout* seconds; ``MessageDecodeError`` when the
         responder could not decode the request (its error reply) or the reply cannot be.
         """
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            with _telemetry.requesting(self, topic, message) as traced:
+                return await self._request(traced.topic, traced, timeout, codec)
+        return await self._request(topic, message, timeout, codec)
+
+    async def _request(
+        self,
+        topic: str,
+        message: PubSubMessage | Any,
+        timeout: float,
+        codec: wire.Codec | None,
+    ) -> PubSubMessage:
         codec = self.codec if codec is None else wire.check_codec(codec)
         if not isinstance(message, PubSubMessage):
             message = PubSubMessage(topic=topic, payload=message)

@@ -47,6 +47,8 @@ STREAM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 class JetStreamBus(BusBase):
     """Durable delivery over JetStream; subclassed by :class:`agentkit.NatsPubSub`."""
 
+    messaging_system = "nats"
+
     def __init__(
         self,
         *,

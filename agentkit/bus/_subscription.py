@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 import msgspec
 
 from agentkit._clock import wait_for
+from agentkit.bus import _telemetry
 from agentkit.bus._messages import (
     WIRE_VERSION,
     MessagePriority,
@@ -43,6 +44,7 @@ from agentkit.bus._messages import (
     decode_raw,
 )
 from agentkit.exceptions import BackpressureError, MessageDecodeError
+from agentkit.observability import telemetry
 
 if TYPE_CHECKING:
     from agentkit.bus._messages import DeadLetter
@@ -377,40 +379,29 @@ class BusSubscription:
                         except MessageDecodeError as exc:
                             await self._bus.dead_letter(self, _as_envelope(item), exc)
                             continue
-                try:
-                    # The handler call is inlined: this loop is the bus's hot path.
-                    if handler_is_async:
-                        result = await handler(message)
-                    else:
-                        result = handler(message)
-                        if inspect.isawaitable(result):
-                            result = await result
-                except BaseException as exc:
-                    envelope = envelope or Envelope(message, message.attempt)
-                    if isinstance(exc, asyncio.CancelledError) and _stop_requested():
-                        # This worker is being stopped, not failed by the handler: keep the
-                        # message (unless close() already did, having given up waiting).
-                        if handling[index] is item:
-                            handling[index] = None
-                            self._in_flight -= 1
-                            note = (
-                                CLOSED_WHILE_HANDLING
-                                if self._stopping
-                                else CANCELLED_WHILE_HANDLING
-                            )
-                            await self._give_back(envelope, note)
-                        raise
-                    if handling[index] is item:
-                        await self._handler_raised(index, envelope, exc)
+                if telemetry.tracer is not None or telemetry.metrics is not None:
+                    # Tracing or metrics on: the same steps inside a span (see _deliver_traced).
+                    await self._deliver_traced(index, item, message, envelope)
                 else:
-                    if handling[index] is not item:
-                        # Abandoned by close(): its message is a dead letter already.
-                        continue
-                    self.delivered += 1
-                    if message.reply_to is not None or (
-                        envelope is not None and envelope.ack is not None
-                    ):
-                        await self._settle(envelope or Envelope(message), result)
+                    try:
+                        # The handler call is inlined: this loop is the bus's hot path.
+                        if handler_is_async:
+                            result = await handler(message)
+                        else:
+                            result = handler(message)
+                            if inspect.isawaitable(result):
+                                result = await result
+                    except BaseException as exc:
+                        await self._attempt_raised(index, item, message, envelope, exc)
+                    else:
+                        if handling[index] is not item:
+                            # Abandoned by close(): its message is a dead letter already.
+                            continue
+                        self.delivered += 1
+                        if message.reply_to is not None or (
+                            envelope is not None and envelope.ack is not None
+                        ):
+                            await self._settle(envelope or Envelope(message), result)
             finally:
                 # Whoever clears the slot accounts for the message (close() may have).
                 if handling[index] is item:
@@ -418,6 +409,66 @@ class BusSubscription:
                     self._in_flight -= 1
             if self._drain_waiters and not self.pending:
                 self._wake_drainers()
+
+    async def _deliver_traced(
+        self, index: int, item: QueueItem, message: PubSubMessage, envelope: Envelope | None
+    ) -> None:
+        """One handler attempt as ``_work`` makes it, inside a ``process`` span.
+
+        The span is current while the handler runs, its reply is sent and its retry or dead
+        letter is decided, so those appear on it (events) or under it (child spans).
+        """
+        handling = self._handling
+        processing = _telemetry.processing(self, message, envelope)
+        try:
+            try:
+                handler = self._handler
+                if self._handler_is_async:
+                    result = await handler(message)
+                else:
+                    result = handler(message)
+                    if inspect.isawaitable(result):
+                        result = await result
+            except BaseException as exc:
+                processing.failed(exc)
+                await self._attempt_raised(index, item, message, envelope, exc)
+            else:
+                if handling[index] is not item:
+                    return
+                self.delivered += 1
+                if message.reply_to is not None or (
+                    envelope is not None and envelope.ack is not None
+                ):
+                    await self._settle(envelope or Envelope(message), result)
+        finally:
+            processing.end()
+
+    async def _attempt_raised(
+        self,
+        index: int,
+        item: QueueItem,
+        message: PubSubMessage,
+        envelope: Envelope | None,
+        exc: BaseException,
+    ) -> None:
+        """The handler raised *exc* on *item*: a failed attempt, or this worker being stopped.
+
+        Re-raises a cancellation that stops the worker (after keeping the message) and what
+        :meth:`_handler_raised` re-raises.
+        """
+        envelope = envelope or Envelope(message, message.attempt)
+        handling = self._handling
+        if isinstance(exc, asyncio.CancelledError) and _stop_requested():
+            # This worker is being stopped, not failed by the handler: keep the message
+            # (unless close() already did, having given up waiting).
+            if handling[index] is item:
+                handling[index] = None
+                self._in_flight -= 1
+                note = CLOSED_WHILE_HANDLING if self._stopping else CANCELLED_WHILE_HANDLING
+                await self._give_back(envelope, note)
+            raise exc
+        if handling[index] is item:
+            await self._handler_raised(index, envelope, exc)
 
     async def _handler_raised(self, index: int, envelope: Envelope, exc: BaseException) -> None:
         """Count a handler's exception as a failed attempt; stop the process if it asked to."""
@@ -498,6 +549,8 @@ class BusSubscription:
             await self._bus.dead_letter(self, envelope, exc, note="bus closed before the retry")
             return
         delay = self._bus.retry_delay_for(attempt)
+        if telemetry.tracer is not None:
+            _telemetry.retry_scheduled(envelope, delay, exc, describe_error(exc))
         logger.debug(
             "handler for %r failed on %s (attempt %d/%d): %r; retrying in %.3f s",
             self._subject,

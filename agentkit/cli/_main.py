@@ -4,7 +4,7 @@ Usage::
 
     agentkit plugins [list] [--plugin-dir DIR]... [--json]   every plugin and its status
     agentkit plugins show NAME [--plugin-dir DIR]... [--json]
-    agentkit demo [--bus URL] [--executor local|ray]      the fraud-detection demo
+    agentkit demo [--bus URL] [--executor local|ray] [--trace]  the fraud-detection demo
     agentkit tools [list] [--category C] [--json]         the tools plugins register
     agentkit tools describe NAME                          one tool, as JSON
     agentkit tools call NAME --params '{...}'             run a tool; its ToolResult as JSON
@@ -85,7 +85,7 @@ def _run(argv: list[str] | None) -> int:
             return _show_plugin(args.name, plugin_dirs, args.json, sys.stdout, sys.stderr)
         return _list_plugins(plugin_dirs, args.json, sys.stdout)
     if args.command == "demo":
-        return _run_demo(args.bus, sys.stderr, executor=args.executor)
+        return _run_demo(args.bus, sys.stderr, executor=args.executor, trace=args.trace)
     if args.command == "tools":
         return run_tools(args, sys.stdout, sys.stderr)
     if args.command == "loadtest":
@@ -144,6 +144,11 @@ def _build_parser(manager: PluginManager, err: TextIO) -> argparse.ArgumentParse
         choices=("local", "ray"),
         default="local",
         help="where the batch-scoring step runs (default: local; ray needs agentkit-ray)",
+    )
+    demo.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace the consensus step with OpenTelemetry and print one round's trace as a tree",
     )
     add_tools_parser(commands)
     add_worker_parser(commands)
@@ -228,7 +233,7 @@ def _show_plugin(name: str, plugin_dirs: list[str], as_json: bool, out: TextIO, 
     return EXIT_OK
 
 
-def _run_demo(url: str | None, err: TextIO, *, executor: str = "local") -> int:
+def _run_demo(url: str | None, err: TextIO, *, executor: str = "local", trace: bool = False) -> int:
     try:
         demo = importlib.import_module(_DEMO_MODULE)
     except ModuleNotFoundError as exc:
@@ -238,7 +243,8 @@ def _run_demo(url: str | None, err: TextIO, *, executor: str = "local") -> int:
         return EXIT_FAILURE
     bus_url = url or os.environ.get("AGENTKIT_BUS_URL") or "memory://"
     try:
-        result = asyncio.run(demo.run(bus_url, executor=executor))
+        options = {"trace": True} if trace else {}
+        result = asyncio.run(demo.run(bus_url, executor=executor, **options))
     except AgentkitError as exc:
         print(f"agentkit demo: {exc}", file=err)
         return EXIT_FAILURE

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from agentkit import observability
 from agentkit._clock import SystemClock
 from agentkit.agents import AgentSwarm
 from agentkit.bus import PubSubMessage, connect
@@ -82,7 +83,11 @@ class _Report:
 
 
 async def run_demo(
-    url: str | None = None, *, out: TextIO | None = None, executor: str = "local"
+    url: str | None = None,
+    *,
+    out: TextIO | None = None,
+    executor: str = "local",
+    trace: bool = False,
 ) -> int:
     """Run the fraud-detection demo on the bus at *url* (default memory://); return an exit code.
 
@@ -90,6 +95,9 @@ async def run_demo(
     to *out* (default stdout). Without ray installed, ``executor="ray"`` prints the
     ``pip install`` line and returns 1. The analysts' tools come from the ``tools`` plugin
     (agentkit-tools); without it they are the demo's stand-ins, and the report says which.
+    With *trace*, the consensus step is traced with the OpenTelemetry SDK and the trace of one
+    round (one that went to the supervisor, if any did) is printed as a tree; without the SDK
+    installed that prints the ``pip install`` line and returns 1.
 
     Raises:
         ConfigurationError: an unknown *executor*.
@@ -97,6 +105,15 @@ async def run_demo(
     if executor not in EXECUTORS:
         raise ConfigurationError(f"unknown executor {executor!r}; use one of {EXECUTORS}")
     report = _Report(out)
+    tracing: _Tracing | None = None
+    if trace:
+        try:
+            tracing = _Tracing()
+        except ImportError:
+            report.say(
+                "agentkit demo: --trace needs the OpenTelemetry SDK: pip install opentelemetry-sdk"
+            )
+            return 1
     try:
         options: dict[str, Any] = {"num_cpus": 2} if executor == "ray" else {}
         engine = DistributedEngine(mode=ExecutionMode(executor), **options)
@@ -118,7 +135,12 @@ async def run_demo(
             check_interval_seconds=0.05, unhealthy_threshold=2, check_timeout_seconds=0.05
         )
         try:
-            await _consensus(report, bus, tools, transactions)
+            if tracing is None:
+                await _consensus(report, bus, tools, transactions)
+            else:
+                with tracing:
+                    await _consensus(report, bus, tools, transactions)
+                tracing.print_round(report)
             await _circuit_breaker(report, clock, transactions)
             failover, scorers = await _failover(report, clock, monitor, transactions)
             await _batch(report, engine, executor, transactions)
@@ -135,6 +157,51 @@ async def run_demo(
         "\nEmbed it: `await agentkit.demo.run_demo('nats://127.0.0.1:4222')`; see README.md."
     )
     return 0
+
+
+class _Tracing:
+    """The OpenTelemetry SDK recording agentkit's spans in memory while the block runs."""
+
+    def __init__(self) -> None:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        self.exporter = InMemorySpanExporter()
+        self.provider = TracerProvider()
+        self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
+
+    def __enter__(self) -> None:
+        observability.instrument(tracer_provider=self.provider)
+
+    def __exit__(self, *exc_info: object) -> None:
+        observability.uninstrument()
+
+    def print_round(self, report: _Report) -> None:
+        """Print the trace of one consensus round: one that escalated if any did."""
+        rounds = [
+            spans
+            for spans in observability.traces(self.exporter.get_finished_spans()).values()
+            if any(span.parent is None and span.name.startswith("consensus") for span in spans)
+        ]
+        self.provider.shutdown()
+        if not rounds:
+            report.say("\n   (no consensus round was traced)")
+            return
+
+        def escalated(spans: list[Any]) -> bool:
+            return any(
+                (span.attributes or {}).get("agentkit.consensus.escalated") for span in spans
+            )
+
+        chosen = next((spans for spans in rounds if escalated(spans)), rounds[0])
+        trace_id = f"{chosen[0].context.trace_id:032x}"
+        report.say(
+            f"\n   The trace of one consensus round ({len(chosen)} spans, trace id {trace_id};"
+            f" {len(rounds)} rounds traced):"
+        )
+        for line in observability.render_trace(chosen).splitlines():
+            report.say(f"   {line}")
 
 
 #: What ``agentkit demo`` calls (the CLI imports this module by name).

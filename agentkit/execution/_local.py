@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import functools
 import inspect
 import itertools
@@ -80,7 +81,12 @@ class LocalExecutor(TaskTable[_Task]):
 
     Finished tasks are kept for :meth:`wait` (the latest *keep_finished* of them); older ones
     are forgotten and raise ``TaskNotFoundError``.
+
+    With tracing on, a task's function runs inside its ``task <name>`` span (in its thread
+    too), so spans it makes are children of it.
     """
+
+    executor_kind = "local"
 
     def __init__(
         self,
@@ -335,7 +341,9 @@ class LocalExecutor(TaskTable[_Task]):
         start = self.clock.monotonic()
         where = "loop" if _is_async(task.fn) else "thread"
         try:
-            if where == "loop":
+            if task.span is not None:
+                value = await self._call_in_span(task, where)
+            elif where == "loop":
                 value = await task.fn(*task.args, **task.kwargs)
             else:
                 call = functools.partial(task.fn, *task.args, **task.kwargs)
@@ -361,6 +369,21 @@ class LocalExecutor(TaskTable[_Task]):
             self._record_attempt(task, started_at, start, None, where)
             if task.state is TaskState.RUNNING:
                 self._finish(task, TaskState.SUCCEEDED, value=value)
+
+    async def _call_in_span(self, task: _Task, where: str) -> Any:
+        """Call the task's function with its span current (copied into the thread as well)."""
+        from opentelemetry import context, trace
+
+        token = context.attach(trace.set_span_in_context(task.span))
+        try:
+            if where == "loop":
+                return await task.fn(*task.args, **task.kwargs)
+            call = functools.partial(
+                contextvars.copy_context().run, task.fn, *task.args, **task.kwargs
+            )
+            return await asyncio.get_running_loop().run_in_executor(self._thread_pool(), call)
+        finally:
+            context.detach(token)
 
     def _run_again(self, task: _Task) -> None:
         assert self._queue is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from agentkit._clock import wait_for
 from agentkit.exceptions import (
@@ -19,7 +19,9 @@ from agentkit.exceptions import (
     TaskNotFoundError,
     TaskTimeoutError,
 )
+from agentkit.execution import _tracing
 from agentkit.execution._types import TaskAttempt, TaskResult, TaskState, backoff_delay
+from agentkit.observability import telemetry
 from agentkit.protocols import Clock
 
 __all__ = ["TaskRecord", "TaskTable", "describe_error", "task_name", "validate_task_options"]
@@ -59,6 +61,7 @@ class TaskRecord:
         "name",
         "retry",
         "runner",
+        "span",
         "state",
         "submitted_at",
         "task_id",
@@ -96,6 +99,8 @@ class TaskRecord:
         self.retry: asyncio.Task[None] | None = None
         #: The task's own deadline.
         self.timer: asyncio.Task[None] | None = None
+        #: The task's OpenTelemetry span while it runs, when tracing is on (else None).
+        self.span: Any = None
 
     def result(self) -> TaskResult:
         """The task as it stands, as a :class:`TaskResult`."""
@@ -126,7 +131,14 @@ class TaskTable(Generic[RecordT]):
     each attempt with :meth:`_record_attempt` and then :meth:`_finish` (success) or
     :meth:`_attempt_failed`, and implements :meth:`_run_again` (start a retried attempt)
     and, if an attempt can be interrupted outside its own asyncio task, :meth:`_abort`.
+
+    With tracing on (see :mod:`agentkit.observability`) each task gets a span ``task <name>``
+    from submission to its final state, retries are events on it, and its latency goes to
+    the ``agentkit.task.duration`` histogram, labelled with :attr:`executor_kind`.
     """
+
+    #: What spans and metrics call this executor (``agentkit.executor``): "local", "ray", ...
+    executor_kind: ClassVar[str] = "custom"
 
     def __init__(
         self, *, clock: Clock, keep_finished: int, backoff_base: float, backoff_max: float
@@ -139,6 +151,7 @@ class TaskTable(Generic[RecordT]):
         self._finished: collections.OrderedDict[str, RecordT] = collections.OrderedDict()
         self._counts: collections.Counter[str] = collections.Counter()
         self._closed = False
+        telemetry.refresh()
 
     # -- the public task API ---------------------------------------------------------------
 
@@ -207,6 +220,9 @@ class TaskTable(Generic[RecordT]):
         return task
 
     def _add(self, task: RecordT) -> None:
+        """Register a new task; with tracing on, start its span under the current one."""
+        if telemetry.tracer is not None:
+            task.span = _tracing.start_span(telemetry.tracer, task, self.executor_kind)
         self._tasks[task.task_id] = task
         self._counts["submitted"] += 1
         self._counts[TaskState.PENDING] += 1
@@ -252,6 +268,8 @@ class TaskTable(Generic[RecordT]):
         if number < task.max_attempts:
             self._set_state(task, TaskState.PENDING)
             delay = backoff_delay(number, self.backoff_base, self.backoff_max)
+            if task.span is not None:
+                _tracing.retry_event(task.span, task, error, delay)
             task.retry = asyncio.get_running_loop().create_task(self._retry(task, delay))
         else:
             self._finish(task, TaskState.FAILED, error=error)
@@ -298,6 +316,12 @@ class TaskTable(Generic[RecordT]):
                 helper.cancel()
         task.retry = task.timer = None
         task.forget_payload()
+        if task.span is not None:
+            _tracing.finish_task_span(task.span, task, state)
+            task.span = None
+        metrics = telemetry.metrics
+        if metrics is not None:
+            _tracing.record_task_duration(metrics, task, state, self.executor_kind)
         if not task.done.done():
             task.done.set_result(None)
         self._tasks.pop(task.task_id, None)

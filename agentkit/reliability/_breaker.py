@@ -11,6 +11,11 @@ State lives in plain attributes changed only between awaits, so nothing is locke
 is held while the wrapped function runs (unlike pybreaker, which locks around every call). A
 call's result counts only in the state it was admitted in: a call admitted while CLOSED that
 fails after the circuit opened changes nothing. One breaker belongs to one event loop.
+
+With tracing on (see :mod:`agentkit.observability`) every transition is a span event
+``circuit_breaker.state_change`` (on the current span, or on a short span of its own when
+none records), counted in ``agentkit.breaker.transitions``; the observable gauge
+``agentkit.breaker.state`` reports each live breaker's state (0 closed, 1 half-open, 2 open).
 """
 
 from __future__ import annotations
@@ -21,14 +26,23 @@ import enum
 import functools
 import inspect
 import logging
+import threading
 import types
+import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ParamSpec, TypeVar, overload
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from agentkit._clock import SYSTEM_CLOCK
 from agentkit.exceptions import CircuitOpenError, ConfigurationError
+from agentkit.observability import telemetry
 from agentkit.protocols import Clock
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import CallbackOptions, Observation
+    from opentelemetry.trace import Tracer
+
+    from agentkit.observability import Instruments
 
 __all__ = ["BreakerStats", "CircuitBreaker", "CircuitState", "StateChangeListener"]
 
@@ -211,6 +225,11 @@ class CircuitBreaker:
         self._calls = self._successes = self._failures = self._ignored = 0
         self._slow_calls = self._rejections = self._fallbacks = self._times_opened = 0
         self._last_failure: str | None = None
+        with _live_lock:
+            _live_breakers.add(self)
+        telemetry.refresh()
+        if telemetry.metrics is not None:
+            _watch_states(telemetry.metrics)
 
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self.name!r} {self._state.value}>"
@@ -221,7 +240,7 @@ class CircuitBreaker:
     def state(self) -> CircuitState:
         """The current state; an OPEN circuit whose timeout has passed turns HALF_OPEN here."""
         if self._state is CircuitState.OPEN and self._open_expired():
-            self._transition(CircuitState.HALF_OPEN)
+            self._transition(CircuitState.HALF_OPEN, "timeout")
         return self._state
 
     @property
@@ -269,16 +288,17 @@ class CircuitBreaker:
 
     def reset(self) -> None:
         """Close the circuit by hand and forget the counted failures."""
-        self._transition(CircuitState.CLOSED)
+        self._transition(CircuitState.CLOSED, "reset")
 
     def force_open(self) -> None:
         """Open the circuit by hand (for ``timeout_seconds``, as if it had tripped)."""
-        self._transition(CircuitState.OPEN)
+        self._transition(CircuitState.OPEN, "forced")
 
     def _open_expired(self) -> bool:
         return self.clock.monotonic() - self._opened_at >= self.timeout_seconds
 
-    def _transition(self, new: CircuitState) -> None:
+    def _transition(self, new: CircuitState, trigger: str = "") -> None:
+        """Enter *new*; *trigger* says why (``failure_threshold``, ``timeout``, ...)."""
         old = self._state
         self._generation += 1
         self._state = new
@@ -297,6 +317,8 @@ class CircuitBreaker:
             return
         log = logger.warning if new is CircuitState.OPEN else logger.info
         log("circuit %r: %s -> %s", self.name, old.value, new.value)
+        if telemetry.tracer is not None or telemetry.metrics is not None:
+            _observe_transition(self, old, new, trigger)
         for listener in list(self._listeners):
             try:
                 outcome = listener(self, old, new)
@@ -344,11 +366,11 @@ class CircuitBreaker:
             self._half_open_in_flight -= 1
             self._half_open_successes += 1
             if self._half_open_successes >= self.success_threshold:
-                self._transition(CircuitState.CLOSED)
+                self._transition(CircuitState.CLOSED, "probes_succeeded")
             return
         self._consecutive_failures = 0
         if self._window is not None and self._window_trips(True):
-            self._transition(CircuitState.OPEN)
+            self._transition(CircuitState.OPEN, "failure_rate")
 
     def _record_failure(self, generation: int, probe: bool, description: str) -> None:
         self._failures += 1
@@ -356,14 +378,16 @@ class CircuitBreaker:
         if generation != self._generation:
             return
         if probe:
-            self._transition(CircuitState.OPEN)
+            self._transition(CircuitState.OPEN, "probe_failed")
             return
         self._consecutive_failures += 1
-        trip = self._consecutive_failures >= self.failure_threshold
+        trigger = (
+            "failure_threshold" if self._consecutive_failures >= self.failure_threshold else ""
+        )
         if self._window is not None and self._window_trips(False):
-            trip = True
-        if trip:
-            self._transition(CircuitState.OPEN)
+            trigger = trigger or "failure_rate"
+        if trigger:
+            self._transition(CircuitState.OPEN, trigger)
 
     def _window_trips(self, success: bool) -> bool:
         """Add an outcome to the sliding window; whether the failure rate now trips it."""
@@ -537,6 +561,116 @@ class CircuitBreaker:
 
         guarded.breaker = self  # type: ignore[attr-defined]
         return guarded
+
+
+# -- tracing and metrics (only reached when telemetry is on) ---------------------------------
+
+#: Every breaker alive in the process, for the ``agentkit.breaker.state`` gauge.
+_live_breakers: weakref.WeakSet[CircuitBreaker] = weakref.WeakSet()
+_live_lock = threading.Lock()
+#: The instruments whose meter already has the state gauge.
+_watched: weakref.WeakSet[Instruments] = weakref.WeakSet()
+_STATE_VALUES = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
+
+
+def span_event(
+    tracer: Tracer, span_name: str, event_name: str, attributes: Mapping[str, Any]
+) -> None:
+    """Add an event to the current span, or to a short span of its own when none records."""
+    from opentelemetry import trace
+
+    current = trace.get_current_span()
+    if current.is_recording():
+        current.add_event(event_name, attributes)
+        return
+    span = tracer.start_span(span_name, kind=trace.SpanKind.INTERNAL)
+    span.add_event(event_name, attributes)
+    span.end()
+
+
+def _reason(breaker: CircuitBreaker, trigger: str) -> str:
+    last = breaker._last_failure
+    if trigger == "failure_threshold":
+        return (
+            f"{breaker._consecutive_failures} consecutive failures "
+            f"(threshold {breaker.failure_threshold}); last: {last}"
+        )
+    if trigger == "failure_rate":
+        window = breaker._window or ()
+        return (
+            f"{breaker._window_failures} failures in the last {len(window)} calls "
+            f"(rate threshold {breaker.failure_rate_threshold}); last: {last}"
+        )
+    if trigger == "probe_failed":
+        return f"a half-open probe failed: {last}"
+    if trigger == "timeout":
+        return f"open for {breaker.timeout_seconds} s; admitting probes"
+    if trigger == "probes_succeeded":
+        return f"{breaker.success_threshold} probe(s) succeeded"
+    if trigger == "reset":
+        return "reset by hand"
+    if trigger == "forced":
+        return "forced open by hand"
+    return trigger
+
+
+def _observe_transition(
+    breaker: CircuitBreaker, old: CircuitState, new: CircuitState, trigger: str
+) -> None:
+    tracer = telemetry.tracer
+    if tracer is not None:
+        attributes: dict[str, Any] = {
+            "agentkit.breaker.name": breaker.name,
+            "agentkit.breaker.old_state": old.value,
+            "agentkit.breaker.new_state": new.value,
+            "agentkit.breaker.trigger": trigger,
+            "agentkit.breaker.reason": _reason(breaker, trigger),
+            "agentkit.breaker.consecutive_failures": breaker._consecutive_failures,
+        }
+        if trigger in ("failure_threshold", "failure_rate", "probe_failed"):
+            last = breaker._last_failure
+            if last:
+                attributes["error.type"] = last.partition(":")[0]
+        span_event(
+            tracer, f"circuit_breaker {breaker.name}", "circuit_breaker.state_change", attributes
+        )
+    metrics = telemetry.metrics
+    if metrics is not None:
+        _watch_states(metrics)
+        metrics.breaker_transitions.add(
+            1,
+            {
+                "agentkit.breaker.name": metrics.names(breaker.name),
+                "agentkit.breaker.state": new.value,
+            },
+        )
+
+
+def _watch_states(metrics: Instruments) -> None:
+    """Register the ``agentkit.breaker.state`` gauge on *metrics*' meter, once."""
+    with _live_lock:
+        if metrics in _watched:
+            return
+        _watched.add(metrics)
+
+    def observe(options: CallbackOptions) -> Iterator[Observation]:
+        from opentelemetry.metrics import Observation
+
+        with _live_lock:
+            breakers = list(_live_breakers)
+        worst: dict[str, int] = {}
+        for breaker in breakers:
+            name = metrics.names(breaker.name)
+            worst[name] = max(worst.get(name, 0), _STATE_VALUES[breaker._state])
+        for name, value in worst.items():
+            yield Observation(value, {"agentkit.breaker.name": name})
+
+    metrics.meter.create_observable_gauge(
+        "agentkit.breaker.state",
+        callbacks=[observe],
+        unit="{state}",
+        description="Each circuit breaker's state: 0 closed, 1 half-open, 2 open.",
+    )
 
 
 def _discard(awaitable: object) -> None:

@@ -8,6 +8,9 @@ heard of, counts as usable. Each chain has a sticky active component: it moves d
 as soon as the active one becomes unusable (a status change is pushed by the monitor), and
 moves back up only when a higher component has passed ``failback_threshold`` consecutive checks
 (hysteresis: no flapping). Every switch is recorded with the time from the fault to the switch.
+
+With tracing on (see :mod:`agentkit.observability`) every switch is also a span event
+``failover`` on the current span (or on a short span ``failover <chain>`` of its own).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from collections.abc import Callable
 from typing import Any
 
 from agentkit.exceptions import ConfigurationError, NoHealthyComponentError
+from agentkit.observability import telemetry
 from agentkit.protocols import Clock
+from agentkit.reliability._breaker import span_event
 from agentkit.reliability._health import HealthEvent, HealthMonitor, HealthStatus
 
 __all__ = ["FailoverEvent", "FailoverKind", "FailoverListener", "FailoverManager"]
@@ -108,6 +113,7 @@ class FailoverManager:
         self._listeners: list[FailoverListener] = []
         self._background: set[asyncio.Future[Any]] = set()
         monitor.add_listener(self._on_health_event)
+        telemetry.refresh()
 
     def __repr__(self) -> str:
         return f"<FailoverManager {len(self._active)} chains>"
@@ -245,6 +251,8 @@ class FailoverManager:
         )
         self._events.append(event)
         logger.warning("%s of %r: %s -> %s (%s)", kind.value, primary, old, new, reason)
+        if telemetry.tracer is not None:
+            _trace_switch(event)
         for listener in list(self._listeners):
             try:
                 outcome = listener(event)
@@ -312,3 +320,21 @@ class FailoverManager:
             if component in self.monitor:
                 self.monitor.report_success(component)
             return result
+
+
+def _trace_switch(event: FailoverEvent) -> None:
+    """The switch as a span event ``failover`` (only reached when tracing is on)."""
+    tracer = telemetry.tracer
+    if tracer is None:
+        return
+    attributes: dict[str, Any] = {
+        "agentkit.failover.chain": event.chain,
+        "agentkit.failover.kind": event.kind.value,
+        "agentkit.failover.from": event.from_component,
+        "agentkit.failover.to": event.to_component,
+        "agentkit.failover.reason": event.reason,
+    }
+    seconds = event.failover_seconds
+    if seconds is not None:
+        attributes["agentkit.failover.seconds"] = seconds
+    span_event(tracer, f"failover {event.chain}", "failover", attributes)

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextvars
 import difflib
 import functools
 import inspect
 import logging
+import types
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from agentkit._clock import SYSTEM_CLOCK, wait_for
 from agentkit.exceptions import (
     ConfigurationError,
     SandboxViolationError,
+    ToolError,
+    ToolInputError,
     ToolNotConfiguredError,
     ToolNotFoundError,
     ToolRegistrationError,
 )
+from agentkit.observability import telemetry
 from agentkit.protocols import Clock
 from agentkit.tools._search import SearchIndex
 from agentkit.tools._threads import ToolExit, ToolThreads
 from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool, ToolResult
 from agentkit.tools._validation import SchemaValidator, SchemaViolation, compile_schema
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 __all__ = ["ToolRegistry"]
 
@@ -136,6 +144,7 @@ class ToolRegistry:
         self._near: tuple[list[str], list[str], dict[str, list[str]]] | None = None
         # Kept in step with _entries by register_tool and unregister_tool:
         self._search = SearchIndex()
+        telemetry.refresh()  # follow a tracer/meter provider the app set globally
 
     @property
     def version(self) -> int:
@@ -313,7 +322,13 @@ class ToolRegistry:
     # -- execution -----------------------------------------------------------------------------
 
     async def execute_tool(
-        self, name: str, params: Mapping[str, Any], timeout: float | None = None
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        timeout: float | None = None,
+        *,
+        call_id: str | None = None,
+        _observed: bool = False,
     ) -> ToolResult:
         """Validate *params*, run the tool and report the outcome; tool failures never raise.
 
@@ -331,6 +346,12 @@ class ToolRegistry:
                 overruns runs on in the background and its result is dropped); an inline
                 call on small arguments cannot be interrupted, which is why inline tools must
                 be bounded for every valid input.
+            call_id: The model's id for this tool call (e.g. an OpenAI ``tool_call.id``);
+                only recorded, as ``gen_ai.tool.call.id`` on the call's span when tracing.
+
+        With OpenTelemetry on (see :mod:`agentkit.observability`) each call is an INTERNAL
+        span ``execute_tool <name>`` (current while the tool runs) and a point of the
+        ``agentkit.tool.duration`` histogram.
 
         Returns:
             A :class:`ToolResult`. ``error_type`` is ``"validation"`` (``error_path`` is a JSON
@@ -341,6 +362,8 @@ class ToolRegistry:
         Raises:
             ToolNotFoundError: No tool has that name (a ``KeyError``).
         """
+        if (telemetry.tracer is not None or telemetry.metrics is not None) and not _observed:
+            return await self._execute_observed(name, params, timeout, call_id)
         entry = self._entries.get(name)
         if entry is None:
             raise self._not_found(name)
@@ -415,6 +438,68 @@ class ToolRegistry:
             tool=name, success=True, output=output, duration=clock.monotonic() - started
         )
 
+    async def _execute_observed(
+        self, name: str, params: Mapping[str, Any], timeout: float | None, call_id: str | None
+    ) -> ToolResult:
+        """``execute_tool`` inside its span and timed for the duration metric (tracing or
+        metrics are on); the tool's own exception, if it raised one, is recorded on the span."""
+        tracer, metrics = telemetry.tracer, telemetry.metrics
+        shown = _shown_tool_name(name)
+        started = self._clock.monotonic()
+        span: Span | None = None
+        call: _ToolCall | None = None
+        try:
+            if tracer is None:
+                result = await self.execute_tool(name, params, timeout, _observed=True)
+            else:
+                otel = _otel()
+                attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": shown}
+                if call_id is not None:
+                    attributes["gen_ai.tool.call.id"] = str(call_id)[:_MAX_SHOWN]
+                span = tracer.start_span(
+                    f"execute_tool {shown}", kind=otel.INTERNAL, attributes=attributes
+                )
+                call = _ToolCall(span)
+                token = otel.attach(otel.set_span_in_context(span))
+                call_token = _current_call.set(call)
+                try:
+                    result = await self.execute_tool(name, params, timeout, _observed=True)
+                finally:
+                    _current_call.reset(call_token)
+                    otel.detach(token)
+        except BaseException as exc:
+            error_type = (
+                _TOOL_NOT_FOUND if isinstance(exc, ToolNotFoundError) else type(exc).__name__
+            )
+            if span is not None:
+                _tool_span_failed(span, error_type, str(exc), exc)
+                span.end()
+            if metrics is not None:
+                metrics.tool_duration.record(
+                    self._clock.monotonic() - started,
+                    {
+                        "gen_ai.tool.name": metrics.tools(shown),
+                        "error.type": metrics.errors(error_type),
+                    },
+                )
+            raise
+        if span is not None:
+            span.set_attribute("agentkit.tool.success", result.success)
+            if not result.success:
+                _tool_span_failed(
+                    span,
+                    result.error_type or "error",
+                    result.error or "",
+                    None if call is not None and call.recorded else _failure_exception(result),
+                )
+            span.end()
+        if metrics is not None:
+            labels = {"gen_ai.tool.name": metrics.tools(shown)}
+            if not result.success:
+                labels["error.type"] = metrics.errors(result.error_type or "error")
+            metrics.tool_duration.record(result.duration, labels)
+        return result
+
     async def _run_large(
         self, entry: _Entry, arguments: dict[str, Any]
     ) -> tuple[SchemaViolation | None, Any]:
@@ -456,6 +541,8 @@ class ToolRegistry:
         else:
             error_type, message = type(exc).__name__, str(exc) or type(exc).__name__
         _logger.debug("tool %r failed (%s): %s", name, error_type, message)
+        if telemetry.tracer is not None:
+            _record_tool_exception(exc)
         return ToolResult(
             tool=name, success=False, error=message, error_type=error_type, duration=duration
         )
@@ -506,6 +593,78 @@ class ToolRegistry:
                 scored.extend((-ratio, known) for known in spelled[low_name])
         scored.sort()
         return [known for _, known in scored[:_MOST_SUGGESTED]]
+
+
+#: Longest tool name or call id put on a span (registered names have at most 64 characters;
+#: an unknown name can be anything).
+_MAX_SHOWN: Final = 128
+#: ``error.type`` of a call to a tool the registry does not have.
+_TOOL_NOT_FOUND: Final = "tool_not_found"
+
+
+class _ToolCall:
+    """The span of the traced ``execute_tool`` call running in this context."""
+
+    __slots__ = ("recorded", "span")
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self.recorded = False
+
+
+_current_call: contextvars.ContextVar[_ToolCall | None] = contextvars.ContextVar(
+    "agentkit_tool_call", default=None
+)
+
+
+_api: Any = None
+
+
+def _otel() -> Any:
+    """The OpenTelemetry API pieces a traced call uses, imported once (tracing is on)."""
+    global _api
+    if _api is None:
+        from opentelemetry.context import attach, detach
+        from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+        _api = types.SimpleNamespace(
+            attach=attach,
+            detach=detach,
+            set_span_in_context=set_span_in_context,
+            INTERNAL=SpanKind.INTERNAL,
+            Status=Status,
+            ERROR=StatusCode.ERROR,
+        )
+    return _api
+
+
+def _shown_tool_name(name: object) -> str:
+    """*name* as a span attribute and metric label: a str, at most _MAX_SHOWN characters."""
+    text = name if isinstance(name, str) else repr(name)
+    return text[:_MAX_SHOWN]
+
+
+def _record_tool_exception(exc: BaseException) -> None:
+    """Record the exception a tool raised on its call's span (tracing is on)."""
+    call = _current_call.get()
+    if call is not None and not call.recorded:
+        call.span.record_exception(exc)
+        call.recorded = True
+
+
+def _failure_exception(result: ToolResult) -> Exception:
+    """A typed error standing for a failure no exception was raised for (bad arguments...)."""
+    if result.error_type == VALIDATION:
+        return ToolInputError(result.error or "invalid parameters")
+    return ToolError(result.error or f"tool {result.tool!r} failed ({result.error_type})")
+
+
+def _tool_span_failed(span: Span, error_type: str, message: str, exc: BaseException | None) -> None:
+    otel = _otel()
+    span.set_attribute("error.type", error_type)
+    if exc is not None:
+        span.record_exception(exc)
+    span.set_status(otel.Status(otel.ERROR, message[: _MAX_SHOWN * 4]))
 
 
 def _refused(name: str, message: str, *, path: str | None = "") -> ToolResult:

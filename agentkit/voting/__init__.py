@@ -13,6 +13,7 @@ from agentkit.voting._resolver import (
     ConflictResolver,
     SupervisorCallback,
     VotingMethod,
+    resolution_attributes,
 )
 from agentkit.voting._votes import (
     VOTES_WIRE_VERSION,
@@ -53,6 +54,7 @@ __all__ = [
     "VotingMethod",
     "majority",
     "ranked_choice",
+    "resolution_attributes",
     "round_tallies",
     "supermajority",
     "unanimous",

@@ -21,6 +21,7 @@ import msgspec
 
 from agentkit._clock import SYSTEM_CLOCK
 from agentkit.exceptions import ConfigurationError, PluginError, VotingError
+from agentkit.observability import telemetry
 from agentkit.voting import _voting
 from agentkit.voting._votes import (
     _CHECKED_TYPES,
@@ -299,17 +300,32 @@ class ConflictResolver:
         abstentions: Iterable[str] = (),
         threshold: Fraction | int | str | float | None = None,
         elimination_order: Sequence[str] | None = None,
+        _traced: bool = False,
     ) -> Resolution:
         """Count *votes*, escalate if there is no winner, and return the :class:`Resolution`.
 
         *required_votes* is a quorum: with fewer votes there is no winner whatever the count
         says (and no votes at all is then allowed). *abstentions* are recorded as given.
 
+        With OpenTelemetry tracing on, the count (and the supervisor's decision) is an
+        INTERNAL span ``resolve <method>``, a child of the current span (a swarm's round).
+
         Raises:
             NoVotesError, DuplicateVoteError, InvalidVoteError: votes that cannot be counted.
             VoteLimitError: more votes, a longer ranking or a larger weight than the limits.
             ConfigurationError: an unknown vote type or conflict type, a bad threshold.
         """
+        if telemetry.tracer is not None and not _traced:
+            return await self._resolve_traced(
+                conflict_id,
+                conflict_type,
+                votes,
+                vote_type,
+                required_votes=required_votes,
+                abstentions=abstentions,
+                threshold=threshold,
+                elimination_order=elimination_order,
+            )
         kind = _conflict_type(conflict_type)
         name = self.method_name(vote_type)
         if required_votes is not None and (
@@ -401,6 +417,46 @@ class ConflictResolver:
         if decision is None:
             return resolution
         return _decided_by_supervisor(resolution, decision, "the supervisor's callback decided")
+
+    async def _resolve_traced(
+        self,
+        conflict_id: str,
+        conflict_type: ConflictType | str,
+        votes: Sequence[AgentVote],
+        vote_type: VoteType | str | None,
+        **options: Any,
+    ) -> Resolution:
+        """``resolve_conflict`` inside its span ``resolve <method>`` (tracing is on)."""
+        tracer = telemetry.tracer
+        assert tracer is not None
+        from opentelemetry.trace import SpanKind, Status, StatusCode, use_span
+
+        try:
+            method = self.method_name(vote_type)
+        except ConfigurationError:
+            method = _shown(vote_type)
+        attributes: dict[str, Any] = {
+            "agentkit.voting.method": method,
+            "agentkit.consensus.id": _shown(conflict_id),
+            "agentkit.consensus.conflict_type": _shown(
+                getattr(conflict_type, "value", conflict_type)
+            ),
+        }
+        span = tracer.start_span(f"resolve {method}", kind=SpanKind.INTERNAL, attributes=attributes)
+        with use_span(
+            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+        ):
+            try:
+                resolution = await self.resolve_conflict(
+                    conflict_id, conflict_type, votes, vote_type, _traced=True, **options
+                )
+            except BaseException as exc:
+                span.record_exception(exc)
+                span.set_attribute("error.type", type(exc).__qualname__)
+                span.set_status(Status(StatusCode.ERROR, _shown(exc)))
+                raise
+            span.set_attributes(resolution_attributes(resolution))
+        return resolution
 
     def _resolve_now(
         self,
@@ -575,6 +631,49 @@ class ConflictResolver:
             escalated=has_supervisor,
             reason=reason,
         )
+
+
+#: Longest text (a decision, a reason, an id) put on a span.
+_MAX_SHOWN = 256
+
+
+def _shown(value: object) -> str:
+    """*value* as span attribute text, at most _MAX_SHOWN characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _consensus_outcome(resolution: Resolution) -> str:
+    """The ``agentkit.consensus.outcome`` of *resolution*: ``escalated`` when a supervisor
+    was asked (whether it decided or not), else its status (``resolved``, ``no_consensus``)."""
+    if resolution.escalated:
+        return "escalated"
+    return resolution.status.value
+
+
+def resolution_attributes(resolution: Resolution) -> dict[str, str | bool | float | int]:
+    """What *resolution* decided, as OpenTelemetry span attributes (``agentkit.consensus.*``).
+
+    The ``resolve`` span of :meth:`ConflictResolver.resolve_conflict` and a swarm's
+    ``consensus`` span carry these; texts are cut to 256 characters.
+    """
+    attributes: dict[str, str | bool | float | int] = {
+        "agentkit.consensus.votes": len(resolution.votes),
+        "agentkit.consensus.status": resolution.status.value,
+        "agentkit.consensus.outcome": _consensus_outcome(resolution),
+        "agentkit.consensus.resolved": resolution.winning_option is not None,
+        "agentkit.consensus.score": float(resolution.consensus_score),
+        "agentkit.consensus.escalated": resolution.escalated,
+    }
+    if resolution.winning_option is not None:
+        attributes["agentkit.consensus.decision"] = _shown(resolution.winning_option)
+    if resolution.resolved_by is not None:
+        attributes["agentkit.consensus.resolved_by"] = resolution.resolved_by
+    if resolution.abstentions:
+        attributes["agentkit.consensus.abstentions"] = len(resolution.abstentions)
+    if resolution.reason:
+        attributes["agentkit.consensus.reason"] = _shown(resolution.reason)
+    return attributes
 
 
 def _replace(resolution: Resolution, **changes: Any) -> Resolution:

@@ -15,6 +15,7 @@ import pytest
 
 import agentkit
 import agentkit.execution._engine
+import agentkit.observability
 from agentkit.demo._demo import _provide_analyst_tools, run
 from agentkit.demo._fraud import ANALYST_TOOLS, ANALYST_WEIGHTS, make_transactions
 from agentkit.demo._standins import BUILTIN_TOOL_COUNT, STANDIN_NAMES, standin_tools
@@ -375,3 +376,40 @@ def test_demo_runs_when_agentkit_tools_cannot_be_imported() -> None:
     tools_line = done.stdout.splitlines()[1]
     assert tools_line.startswith("built-in tools: the tools plugin failed (ModuleNotFoundError")
     assert tools_line.endswith(STAND_INS)
+
+
+async def test_demo_trace_prints_one_escalated_round_as_a_tree() -> None:
+    """With trace=True the report ends its consensus section with one round's span tree."""
+    out = io.StringIO()
+    assert await run(None, out=out, trace=True) == 0
+    report = out.getvalue()
+    assert_complete_report(report)
+    section = consensus_section(report)
+    tree = section[section.index("The trace of one consensus round") :].splitlines()[1:]
+    tree = [line.strip() for line in tree if line.strip()]
+    assert tree[0].startswith("consensus weighted")
+    assert "escalated=True" in tree[0]
+    assert tree[1].startswith("│  • escalation")
+    body = "\n".join(tree)
+    assert body.count("vote fraud-detection") == 3
+    for agent in ANALYST_WEIGHTS:
+        assert f"agent={agent}" in body
+    assert body.count("publish agentkit.swarm.fraud-detection.votes") == 3
+    assert "execute_tool" in body
+    assert tree[-1].startswith("└─ resolve weighted")
+    assert not agentkit.observability.is_instrumented()
+
+
+def test_cli_demo_trace_flag() -> None:
+    """`agentkit demo --trace` prints the tree and exits 0."""
+    result = subprocess.run(
+        [sys.executable, "-m", "agentkit", "demo", "--trace"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The trace of one consensus round" in result.stdout
+    assert "└─ resolve weighted" in result.stdout
