@@ -9,9 +9,7 @@ import difflib
 import functools
 import inspect
 import logging
-import re
 import types
-from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +25,7 @@ from agentkit.exceptions import (
 )
 from agentkit.observability import telemetry
 from agentkit.protocols import Clock
+from agentkit.tools._search import SearchIndex
 from agentkit.tools._threads import ToolExit, ToolThreads
 from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool, ToolResult
 from agentkit.tools._validation import SchemaValidator, SchemaViolation, compile_schema
@@ -144,7 +143,7 @@ class ToolRegistry:
         # reversed and sorted, and the names spelled each lowercased way.
         self._near: tuple[list[str], list[str], dict[str, list[str]]] | None = None
         # Kept in step with _entries by register_tool and unregister_tool:
-        self._search = _SearchIndex()
+        self._search = SearchIndex()
         telemetry.refresh()  # follow a tracer/meter provider the app set globally
 
     @property
@@ -318,8 +317,7 @@ class ToolRegistry:
         words = text.lower().split()
         if not words:
             return self.list_tools()
-        entries = self._entries
-        return [entries[name].tool for name in self._search.search(words)]
+        return self._search.search(words)
 
     # -- execution -----------------------------------------------------------------------------
 
@@ -595,201 +593,6 @@ class ToolRegistry:
                 scored.extend((-ratio, known) for known in spelled[low_name])
         scored.sort()
         return [known for _, known in scored[:_MOST_SUGGESTED]]
-
-
-#: How much a word found in each searched field of a tool counts: name, category, tags,
-#: description.
-_FIELD_WEIGHTS: Final = (4, 2, 2, 1)
-
-
-class _FieldIndex:
-    """One searched field of every tool: which tools hold each token (a run of letters and
-    digits), which tokens hold each substring of one to three characters."""
-
-    __slots__ = ("grams", "holders")
-
-    def __init__(self) -> None:
-        self.holders: dict[str, set[str]] = {}  # token -> names of the tools that have it
-        self.grams: dict[str, set[str]] = {}  # 1-3 character substring -> tokens with it
-
-    def add(self, name: str, text: str) -> None:
-        holders_of = self.holders
-        grams = self.grams
-        for token in set(_tokens(text)):
-            holders = holders_of.get(token)
-            if holders is not None:
-                holders.add(name)
-                continue
-            holders_of[token] = {name}
-            for gram in _pieces(token):
-                tokens = grams.get(gram)
-                if tokens is None:
-                    grams[gram] = {token}
-                else:
-                    tokens.add(token)
-
-    def remove(self, name: str, text: str) -> None:
-        holders_of = self.holders
-        grams = self.grams
-        for token in set(_tokens(text)):
-            holders = holders_of[token]
-            holders.discard(name)
-            if holders:
-                continue
-            del holders_of[token]
-            for gram in _pieces(token):
-                tokens = grams[gram]
-                tokens.discard(token)
-                if not tokens:
-                    del grams[gram]
-
-    def tools_with(self, part: str) -> set[str] | frozenset[str]:
-        """Names of the tools whose field contains *part* (letters and digits only). The
-        answer may be the index's own set: read it, never change it."""
-        grams = self.grams
-        if len(part) <= 3:
-            tokens: set[str] | frozenset[str] = grams.get(part, _NOTHING)
-        else:
-            postings: list[set[str]] = []
-            for piece in {part[at : at + 3] for at in range(len(part) - 2)}:
-                found = grams.get(piece)
-                if found is None:
-                    return _NOTHING
-                postings.append(found)
-            postings.sort(key=len)
-            tokens = {token for token in postings[0].intersection(*postings[1:]) if part in token}
-        if not tokens:
-            return _NOTHING
-        if len(tokens) == 1:
-            (token,) = tokens
-            return self.holders[token]
-        return set().union(*map(self.holders.__getitem__, tokens))
-
-
-class _SearchIndex:
-    """What ``search_tools`` needs, kept in step with the registry's tools.
-
-    Each searched field (name, category, tags, description; lowercased) has its own index of
-    tokens, the runs of letters and digits (``weather``, ``get``, ``forecast`` in
-    ``weather_get-forecast``), and of every substring of one to three characters of each
-    token. A search word made of letters and digits occurs in a field exactly when it occurs
-    in one of the field's tokens: the tokens holding a word of up to three characters are
-    listed under it, and those holding a longer word are among the tokens holding all its
-    three-character pieces (then checked). A word with other characters is looked for by its
-    letter-and-digit parts, then checked in the field's text. The tools are grouped by score
-    with set operations; the cost follows the tools found, not the tools registered.
-    """
-
-    __slots__ = ("_fields", "_texts")
-
-    def __init__(self) -> None:
-        self._fields = tuple(_FieldIndex() for _ in _FIELD_WEIGHTS)
-        self._texts: dict[str, tuple[str, ...]] = {}  # name -> the lowercased field texts
-
-    def add(self, tool: Tool) -> None:
-        """Index *tool* (its name is not indexed yet)."""
-        name = tool.name
-        texts = (
-            name.lower(),
-            tool.category.lower(),
-            " ".join(tool.tags).lower(),
-            tool.description.lower(),
-        )
-        self._texts[name] = texts
-        for field, text in zip(self._fields, texts, strict=True):
-            field.add(name, text)
-
-    def remove(self, name: str) -> None:
-        """Forget the tool called *name* (indexed before)."""
-        for field, text in zip(self._fields, self._texts.pop(name), strict=True):
-            field.remove(name, text)
-
-    def _tools_with(self, word: str, parts: list[str], at: int) -> set[str] | frozenset[str]:
-        """Names of the tools whose field number *at* contains *word* (no whitespace), whose
-        letter-and-digit runs are *parts*."""
-        field = self._fields[at]
-        if len(parts) == 1 and parts[0] == word:
-            return field.tools_with(word)
-        if parts:
-            found = []
-            for part in parts:
-                tools = field.tools_with(part)
-                if not tools:
-                    return _NOTHING
-                found.append(tools)
-            found.sort(key=len)
-            candidates: Any = found[0].intersection(*found[1:])
-        else:  # only separators: every tool may hold them
-            candidates = self._texts
-        texts = self._texts
-        return {name for name in candidates if word in texts[name][at]}
-
-    def search(self, words: list[str]) -> list[str]:
-        """Names of the tools matching every one of *words* (lowercased, at least one), best
-        first: the score (the weights of the fields each word occurs in, summed over the
-        words, repeats included) from high to low, then the name."""
-        hits: list[tuple[int, set[str] | frozenset[str]]] = []  # (weight, tools), never empty
-        matching: list[tuple[int, list[set[str] | frozenset[str]]]] = []  # per distinct word
-        for word, repeats in Counter(words).items():
-            found = []
-            parts = _tokens(word)
-            for at, weight in enumerate(_FIELD_WEIGHTS):
-                tools = self._tools_with(word, parts, at)
-                if tools:
-                    found.append(tools)
-                    hits.append((weight * repeats, tools))
-            if not found:
-                return []
-            matching.append((sum(map(len, found)), found))
-        # Start from the word found in the fewest tools; each further word only narrows that
-        # set (a cost that follows the set, not the further word's tools).
-        matching.sort(key=lambda item: item[0])
-        chosen = set().union(*matching[0][1])
-        for _, found in matching[1:]:
-            if not chosen:
-                return []
-            chosen = set().union(*(chosen & tools for tools in found))
-        groups: dict[int, set[str]] = {0: chosen}  # score -> tools
-        for weight, tools in hits:
-            regrouped: dict[int, set[str]] = {}
-            for score, group in groups.items():
-                inside = group & tools
-                if inside:
-                    _merge(regrouped, score + weight, inside)
-                    if len(inside) < len(group):
-                        _merge(regrouped, score, group - inside)
-                else:
-                    _merge(regrouped, score, group)
-            groups = regrouped
-        ordered: list[str] = []
-        for score in sorted(groups, reverse=True):
-            ordered.extend(sorted(groups[score]))
-        return ordered
-
-
-def _merge(groups: dict[int, set[str]], score: int, names: set[str]) -> None:
-    held = groups.get(score)
-    if held is None:
-        groups[score] = names
-    else:
-        groups[score] = held | names
-
-
-_NOTHING: Final[frozenset[str]] = frozenset()
-
-
-_SEPARATORS: Final = re.compile(r"[\W_]+")
-
-
-def _tokens(text: str) -> list[str]:
-    """The runs of letters and digits in *text*: anything else (``_`` too) separates them."""
-    return [token for token in _SEPARATORS.split(text) if token]
-
-
-def _pieces(token: str) -> set[str]:
-    """Every substring of *token* one to three characters long."""
-    size = len(token)
-    return {token[at : at + width] for width in (1, 2, 3) for at in range(size - width + 1)}
 
 
 #: Longest tool name or call id put on a span (registered names have at most 64 characters;

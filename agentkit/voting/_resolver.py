@@ -24,6 +24,7 @@ from agentkit.exceptions import ConfigurationError, PluginError, VotingError
 from agentkit.observability import telemetry
 from agentkit.voting import _voting
 from agentkit.voting._votes import (
+    _CHECKED_TYPES,
     AgentVote,
     ConflictType,
     Resolution,
@@ -334,8 +335,19 @@ class ConflictResolver:
         ):
             raise ConfigurationError(f"required_votes must be an int >= 1, got {required_votes!r}")
         listed = _voting._at_most(votes, self.limits.max_votes)
-        # The classes of the votes tell which were checked where they entered (one pass in C).
-        types = set(map(type, listed))
+        # Votes checked where they entered are read once, column by column (None: not all are).
+        columns = (
+            None
+            if name in self._plugin_methods
+            else _voting._columns(
+                listed,
+                self.limits,
+                ranked=name == _RANKED_CHOICE,
+                hash_below=_THREAD_ABOVE_ENTRIES,
+                weighted=name == _WEIGHTED and not self.agent_weights,
+            )
+        )
+        types = None if columns is not None else set(map(type, listed))
         chosen_threshold = (
             self.supermajority_threshold if threshold is None else _voting.as_threshold(threshold)
         )
@@ -355,6 +367,7 @@ class ConflictResolver:
             vote_type=name,
             votes=listed,
             types=types,
+            columns=columns,
             threshold=chosen_threshold,
             elimination_order=order,
             required_votes=required_votes,
@@ -365,7 +378,9 @@ class ConflictResolver:
         # count runs in a worker thread so that it cannot hold the event loop.
         ranked = name == _RANKED_CHOICE or name in self._plugin_methods
         rankings = None
-        if name == _RANKED_CHOICE and not types - _voting._CHECKED_TYPES:
+        if columns is not None:
+            in_thread = columns.entries > _THREAD_ABOVE_ENTRIES
+        elif name == _RANKED_CHOICE and types is not None and not types - _CHECKED_TYPES:
             # Checked votes: rankings are tuples or None, their lengths summed in C. Below the
             # limit their distinct set is cheap to make here (hashing is bounded by the
             # entries) and is kept for the count, which needs it.
@@ -451,6 +466,7 @@ class ConflictResolver:
         vote_type: str,
         votes: list[AgentVote],
         types: set[type] | None,
+        columns: _voting._Columns | None = None,
         rankings: set[tuple[str, ...] | None] | None = None,
         threshold: Fraction,
         elimination_order: tuple[str, ...] | None,
@@ -460,7 +476,7 @@ class ConflictResolver:
     ) -> Resolution:
         """Check and count *votes* (no supervisor callback): the body of resolve_conflict."""
         name = vote_type
-        checked = _voting._check(votes, required_votes is not None, self.limits, types)
+        checked = _voting._check(votes, required_votes is not None, self.limits, types, columns)
         if rankings is not None:
             checked.rankings = rankings
         weights = (
@@ -597,13 +613,12 @@ class ConflictResolver:
         )
         if winner is not None:
             return resolution
-        supervisor_vote = next(
-            (
-                vote
-                for vote in votes
-                if supervisor_agent_id and vote.agent_id == supervisor_agent_id
-            ),
-            None,
+        # Looked up in the voter ids (a C scan), not vote by vote.
+        voters = _agent_ids(votes)
+        supervisor_vote = (
+            votes[voters.index(supervisor_agent_id)]
+            if supervisor_agent_id and supervisor_agent_id in voters
+            else None
         )
         if supervisor_vote is not None:
             return _decided_by_supervisor(
@@ -696,7 +711,7 @@ def _ballot_entries_over(
         return True
     if types is None:
         types = set(map(type, votes))
-    if not types - _voting._CHECKED_TYPES:
+    if not types - _CHECKED_TYPES:
         if not ranked:
             return False
         # Checked votes: their rankings are tuples or None; summed in C.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -87,15 +87,36 @@ class AgentVote(msgspec.Struct, frozen=True):
     ranking: tuple[str, ...] | None = None
     weight: float | None = None
 
+    #: What a count reads instead of ``option``: the option itself on a vote that passed the
+    #: check where it entered, None on any other (see ``_voting._columns``). Reading it for
+    #: every vote tells the checked votes from the others in the same pass that collects the
+    #: options, so a count makes no separate pass over the votes' classes.
+    _counted_option: ClassVar[Any] = None
+    #: The same for ``confidence``, but None on a vote with its own ``weight`` too: what a
+    #: WEIGHTED count sums when every vote simply weighs its confidence.
+    _counted_confidence: ClassVar[Any] = None
+    #: The same for ``ranking`` (None: the vote ranks nothing), but an unhashable marker on a
+    #: vote whose ranking is longer than _SHORT_RANKING or that did not pass the check: so a
+    #: set or Counter of these is made in time bounded by the votes, or refused.
+    _counted_ranking: ClassVar[Any] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass (ours or a user's) is never taken as checked unless set so below.
+        super().__init_subclass__(**kwargs)
+        cls._counted_option = cls._counted_confidence = cls._counted_ranking = None
+
     def __post_init__(self) -> None:
         # Marked by its class (subclasses that look like AgentVote), so that a count can tell
-        # the checked votes from the others in C (``set(map(type, votes))``), not in a Python
-        # loop. The class is a function of the values, so equal votes stay equal.
+        # the checked votes from the others through ``_counted_option`` (read in C-speed
+        # comprehensions), not in a Python loop. The class is a function of the values, so
+        # equal votes stay equal.
         if type(self) is AgentVote:
             if not _well_formed(self):
                 _SET_CLASS(self, _UncheckedVote)
-            elif self.weight is not None:
-                _SET_CLASS(self, _WeightedVote)
+                return
+            long = self.ranking is not None and len(self.ranking) > _SHORT_RANKING
+            if long or self.weight is not None:
+                _SET_CLASS(self, _CHECKED_CLASSES[self.weight is not None, long])
 
     @property
     def ballot(self) -> tuple[str, ...]:
@@ -116,25 +137,71 @@ class _UncheckedVote(AgentVote, frozen=True):
 
 
 class _WeightedVote(AgentVote, frozen=True):
-    """An ``AgentVote`` that passed the check and has its own ``weight``.
-
-    Its own class so that WEIGHTED counting knows, without looking at each vote, whether
-    every vote simply weighs its confidence.
-    """
+    """A checked ``AgentVote`` with its own ``weight`` (WEIGHTED cannot sum confidences)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (AgentVote, msgspec.structs.astuple(self))
 
 
+class _LongRankingVote(AgentVote, frozen=True):
+    """A checked ``AgentVote`` ranking more than _SHORT_RANKING options."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AgentVote, msgspec.structs.astuple(self))
+
+
+class _WeightedLongRankingVote(AgentVote, frozen=True):
+    """A checked ``AgentVote`` with its own ``weight`` and a long ranking."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AgentVote, msgspec.structs.astuple(self))
+
+
+class _Unhashable:
+    """What ``_counted_ranking`` reads on a long ranking or an unchecked vote: a set refuses it."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: Rankings up to this long are "short": interned where they enter (identical rankings become
+#: one tuple, found by identity in a count's set of rankings) and hashed without a look at
+#: their length first. At most _MAX_INTERNED are kept; then the table starts again.
+_SHORT_RANKING = 32
+_MAX_INTERNED = 4_096
+_INTERNED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+#: The class of a checked vote by (has its own weight, has a long ranking).
+_CHECKED_CLASSES: dict[tuple[bool, bool], type[AgentVote]] = {
+    (False, False): AgentVote,
+    (True, False): _WeightedVote,
+    (False, True): _LongRankingVote,
+    (True, True): _WeightedLongRankingVote,
+}
+#: The classes of votes that passed the check where they entered.
+_CHECKED_TYPES = frozenset(_CHECKED_CLASSES.values())
+
 # Reported and shown as AgentVote; unpickling builds an AgentVote, which checks again.
-for _marked in (_UncheckedVote, _WeightedVote):
+for _marked in (_UncheckedVote, _WeightedVote, _LongRankingVote, _WeightedLongRankingVote):
     _marked.__name__ = _marked.__qualname__ = "AgentVote"
 del _marked
 _SET_CLASS = object.__dict__["__class__"].__set__
+_SET_RANKING = AgentVote.__dict__["ranking"].__set__
+# The fields themselves (member descriptors): on a checked vote ``_counted_option`` reads
+# ``option`` at the speed of a plain field.
+_UNHASHABLE = _Unhashable()
+for (_own_weight, _long), _checked in _CHECKED_CLASSES.items():
+    _checked._counted_option = AgentVote.__dict__["option"]
+    _checked._counted_confidence = None if _own_weight else AgentVote.__dict__["confidence"]
+    _checked._counted_ranking = _UNHASHABLE if _long else AgentVote.__dict__["ranking"]
+del _own_weight, _long, _checked
+_UncheckedVote._counted_ranking = _UNHASHABLE
 
 
 def _well_formed(vote: AgentVote) -> bool:
-    """Whether *vote* passes every check a count makes under the default limits."""
+    """Whether *vote* passes every check a count makes under the default limits.
+
+    A short ranking that passes is interned on the way (see _SHORT_RANKING).
+    """
     agent_id, option, confidence = vote.agent_id, vote.option, vote.confidence
     if (
         type(agent_id) is not str
@@ -166,7 +233,16 @@ def _well_formed(vote: AgentVote) -> bool:
         if type(entry) is not str or not entry:
             return False
     # A dict of str keys, not a set: the garbage collector skips it (see _voting._add_keys).
-    return len(dict.fromkeys(ranking)) == len(ranking)
+    if len(dict.fromkeys(ranking)) != len(ranking):
+        return False
+    if len(ranking) <= _SHORT_RANKING:
+        if len(_INTERNED) >= _MAX_INTERNED:
+            _INTERNED.clear()
+        interned = _INTERNED.setdefault(ranking, ranking)
+        if interned is not ranking:
+            # Equal content, so the vote stays equal (and hashes the same).
+            _SET_RANKING(vote, interned)
+    return True
 
 
 class IRVRound(msgspec.Struct, frozen=True, kw_only=True, gc=False):

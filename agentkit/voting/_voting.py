@@ -33,12 +33,12 @@ from agentkit.exceptions import (
     VoteLimitError,
 )
 from agentkit.voting._votes import (
+    _CHECKED_TYPES,
     DEFAULT_MAX_RANKING_LENGTH,
     DEFAULT_MAX_WEIGHT,
     AgentVote,
     IRVRound,
     VoteCount,
-    _WeightedVote,
 )
 
 __all__ = [
@@ -64,9 +64,10 @@ _AGENT_ID = operator.attrgetter("agent_id")
 _CONFIDENCE = operator.attrgetter("confidence")
 _RANKING = operator.attrgetter("ranking")
 _WEIGHT = operator.attrgetter("weight")
-#: The classes of votes that passed the check where they entered (see AgentVote).
-_CHECKED_TYPES = frozenset({AgentVote, _WeightedVote})
 _COUNT = operator.itemgetter(1)
+#: The only types the options and the rankings of checked votes have.
+_STR = frozenset({str})
+_TUPLE = frozenset({tuple})
 
 #: No weight total may come near the largest float (1.8e308): max_weight x max_votes stays
 #: under this, so ``math.fsum`` never overflows.
@@ -149,6 +150,140 @@ class CheckedVotes(tuple[AgentVote, ...]):
     #: The distinct rankings of the votes (None among them for votes without one), when the
     #: caller already collected them.
     rankings: set[tuple[str, ...] | None] | None = None
+    #: Each vote's option and the distinct options, when they were read already (_Columns).
+    options: list[str] | None = None
+    distinct_options: set[str] | None = None
+    #: How many votes give each ranking, and first preferences per option (_Columns).
+    by_ranking: dict[tuple[str, ...], int] | None = None
+    first_preferences: dict[str, int] | None = None
+    #: Each option's votes' confidences (None for a vote with its own weight) (_Columns).
+    confidences: Mapping[str, list[float]] | None = None
+
+
+class _Columns:
+    """What a count reads from votes that were all checked where they entered, read once.
+
+    ``entries`` are the ballot entries (votes plus ranked options, identical rankings once)
+    when the method reads the rankings, else the number of votes. ``rankings`` (the distinct
+    rankings), ``by_ranking`` (how many votes give each) and ``first`` (first preferences per
+    option) are read only when they are cheap to make in the event loop's thread.
+    """
+
+    __slots__ = (
+        "by_ranking",
+        "confidences",
+        "distinct_options",
+        "entries",
+        "first",
+        "options",
+        "rankings",
+    )
+
+    def __init__(
+        self,
+        options: list[str] | None,
+        distinct_options: set[str],
+        entries: int,
+        rankings: set[tuple[str, ...] | None] | None = None,
+        by_ranking: dict[tuple[str, ...], int] | None = None,
+        first: dict[str, int] | None = None,
+        confidences: Mapping[str, list[float]] | None = None,
+    ) -> None:
+        self.confidences = confidences
+        self.options = options
+        self.distinct_options = distinct_options
+        self.entries = entries
+        self.rankings = rankings
+        self.by_ranking = by_ranking
+        self.first = first
+
+
+def _columns(
+    votes: list[AgentVote],
+    limits: VoteLimits,
+    *,
+    ranked: bool,
+    hash_below: int,
+    weighted: bool = False,
+) -> _Columns | None:
+    """The columns of *votes* when every one was checked where it entered, else None.
+
+    Never raises: None sends the votes to the full check, which gives the typed error. One
+    comprehension reads every vote's ``_counted_option``: the option on a checked vote, None
+    on any other vote, an AttributeError for what is not a vote at all. *ranked*: read the
+    rankings too; up to *hash_below* votes they are counted here. *weighted*: up to
+    *hash_below* votes, group the confidences by option instead of reading the options.
+    """
+    if not _within_defaults(limits):
+        return None
+    if weighted and len(votes) <= hash_below:
+        try:
+            grouped = _confidences_by_option(votes, "_counted_confidence")
+        except (AttributeError, TypeError):
+            return None
+        # The options of checked votes are str; None is an unchecked vote's.
+        if not _STR.issuperset(map(type, grouped)):
+            return None
+        return _Columns(None, set(grouped), len(votes), confidences=grouped)
+    if ranked and len(votes) <= hash_below:
+        columns = _ranked_columns(votes)
+        if columns is not None:
+            return columns
+    try:
+        options = [vote._counted_option for vote in votes]
+        distinct = set(options)
+    except (AttributeError, TypeError):
+        return None
+    # Few distinct options (the common case): a look at each, not at each vote.
+    if not _STR.issuperset(map(type, distinct)):
+        return None
+    entries = len(votes)
+    rankings = None
+    if ranked:
+        # A long ranking reads as an unhashable marker, so up to *hash_below* votes the set
+        # of distinct rankings hashes at most _SHORT_RANKING options per vote.
+        all_rankings = [vote._counted_ranking for vote in votes]
+        if entries <= hash_below:
+            try:
+                rankings = set(all_rankings)
+            except TypeError:
+                pass
+            else:
+                entries += sum(map(len, filter(None, rankings)))
+                return _Columns(options, distinct, entries, rankings)
+        # Long rankings, or many votes: their lengths summed in C (the real rankings now).
+        entries += sum(map(len, filter(None, [vote.ranking for vote in votes])))
+    return _Columns(options, distinct, entries, rankings)
+
+
+def _ranked_columns(votes: list[AgentVote]) -> _Columns | None:
+    """The columns of checked votes that all rank at most _SHORT_RANKING options, else None.
+
+    One pass over the votes: ``_counted_ranking`` is the ranking of such a vote, None on a
+    vote that ranks nothing (then the options are read as well), an unhashable marker on a
+    long ranking or an unchecked vote. Counting the (interned) rankings hashes at most
+    _SHORT_RANKING options per vote; first preferences come from the distinct rankings.
+    """
+    try:
+        rankings = [vote._counted_ranking for vote in votes]
+        by_ranking: dict[tuple[str, ...], int]
+        if len(rankings) > _FEW_OPTIONS:
+            by_ranking = Counter(rankings)
+        else:
+            # A few votes: a plain loop costs less than setting up a Counter.
+            by_ranking = {}
+            for ranking in rankings:
+                by_ranking[ranking] = by_ranking.get(ranking, 0) + 1
+    except (AttributeError, TypeError):
+        return None
+    if None in by_ranking or not _TUPLE.issuperset(map(type, by_ranking)):
+        return None
+    first: dict[str, int] = {}
+    entries = len(votes)
+    for ranking, copies in by_ranking.items():
+        first[ranking[0]] = first.get(ranking[0], 0) + copies
+        entries += len(ranking)
+    return _Columns(None, set(first), entries, set(by_ranking), by_ranking, first)
 
 
 def validate_votes(
@@ -177,16 +312,19 @@ def _check(
     allow_empty: bool,
     limits: VoteLimits,
     types: set[type] | None = None,
+    columns: _Columns | None = None,
 ) -> CheckedVotes:
-    """:func:`validate_votes` of a list (*types*: ``set(map(type, checked))`` if known)."""
+    """:func:`validate_votes` of a list (*types*: ``set(map(type, checked))`` if known;
+    *columns*: what ``_columns`` read, so every vote was checked where it entered)."""
     # Every AgentVote was checked where it entered (built, decoded, converted) against the
     # default limits; those that failed have another class. So when each vote's class is a
     # checked one and the limits are no tighter than the defaults, only what spans votes
     # (duplicates, none at all) is left, and that is done in C.
-    if types is None:
-        types = set(map(type, checked))
-    trusted = _within_defaults(limits)
-    if not trusted or types - _CHECKED_TYPES:
+    kinds: set[type] | frozenset[type] = _CHECKED_TYPES
+    if columns is None:
+        kinds = set(map(type, checked)) if types is None else types
+    if columns is None and (not _within_defaults(limits) or kinds - _CHECKED_TYPES):
+        trusted = _within_defaults(limits)
         # Many ballots share a ranking: check each distinct one once.
         good_rankings: dict[tuple[str, ...], None] = {}  # a dict: see _add_keys
         longest = limits.max_ranking_length
@@ -230,9 +368,18 @@ def _check(
                 )
             seen.add(vote.agent_id)
     result = CheckedVotes(checked)
-    # Only a checked vote with a weight (or one checked here) can have one.
-    result.weighted = bool(types - {AgentVote}) and any(vote.weight is not None for vote in checked)
     result.agent_ids = agent_ids
+    if columns is not None:
+        # Whether some vote has its own weight is left to WEIGHTED (``_counted_confidence``).
+        result.options = columns.options
+        result.distinct_options = columns.distinct_options
+        result.rankings = columns.rankings
+        result.by_ranking = columns.by_ranking
+        result.first_preferences = columns.first
+        result.confidences = columns.confidences
+        return result
+    # Only a checked vote with a weight (or one checked here) can have one.
+    result.weighted = bool(kinds - {AgentVote}) and any(vote.weight is not None for vote in checked)
     return result
 
 
@@ -420,6 +567,8 @@ def _code_point_sorted(options: Iterable[str]) -> list[str]:
     100,000), and the loop gets the GIL between calls. O(n log n) in all, in C (merging in
     Python with ``heapq.merge`` cost ~1 µs per item and most of a 100,000-vote count).
     """
+    if isinstance(options, list | tuple | dict | set) and len(options) <= _SORT_RUN:
+        return sorted(options)
     items = list(options)
     if len(items) <= _SORT_RUN:
         return sorted(items)
@@ -440,20 +589,32 @@ def _code_point_sorted(options: Iterable[str]) -> list[str]:
 _FEW_OPTIONS = 16
 
 
-def _tally(options: list[str]) -> dict[str, int]:
+def _tally(options: list[str], distinct: set[str] | None = None) -> dict[str, int]:
     """How often each option occurs in *options* (in no particular order).
 
     A few distinct options (the common case) are counted by ``list.count``, a plain C loop
-    that compares by identity first: faster than a Counter's lookup per vote.
+    that compares by identity first: faster than a Counter's lookup per vote. The last of
+    them holds what the others do not (one pass fewer).
     """
-    distinct = set(options)
-    if len(distinct) <= _FEW_OPTIONS:
-        return {option: options.count(option) for option in distinct}
+    if distinct is None:
+        distinct = set(options)
+    if 0 < len(distinct) <= _FEW_OPTIONS:
+        *counted, rest = distinct
+        counts = {option: options.count(option) for option in counted}
+        counts[rest] = len(options) - sum(counts.values())
+        return counts
     return Counter(options)
 
 
+def _options(votes: Sequence[AgentVote]) -> tuple[list[str], set[str] | None]:
+    """Each vote's option, and the distinct options if known (read once per count)."""
+    if type(votes) is CheckedVotes and votes.options is not None:
+        return votes.options, votes.distinct_options
+    return [vote.option for vote in votes], None
+
+
 def _counts(votes: Sequence[AgentVote]) -> dict[str, int]:
-    counts = _tally([vote.option for vote in votes])
+    counts = _tally(*_options(votes))
     return {option: counts[option] for option in _code_point_sorted(counts)}
 
 
@@ -494,7 +655,8 @@ def supermajority(
     needed_share = as_threshold(threshold)
     votes = validate_votes(votes, limits=limits)
     cast = len(votes)
-    needed = math.ceil(needed_share * cast)
+    # ceil(threshold x cast), exactly, in integers.
+    needed = -(-needed_share.numerator * cast // needed_share.denominator)
     return _first_reaching(
         votes, needed, f"no option has {needed} of the {cast} votes (threshold {needed_share})"
     )
@@ -567,6 +729,37 @@ def _any_weight(votes: Sequence[AgentVote]) -> bool:
     return any(vote.weight is not None for vote in votes)
 
 
+def _confidences_by_option(
+    votes: Iterable[AgentVote], field: str
+) -> collections.defaultdict[str, list[float]]:
+    """Each option's votes' *field* (``confidence`` or ``_counted_confidence``), in vote order.
+
+    A plain loop: with the interpreter's specialised attribute reads it costs about half of
+    a column per field grouped through ``map`` (and lets the GIL go between votes).
+    """
+    grouped: collections.defaultdict[str, list[float]] = collections.defaultdict(list)
+    if field == "confidence":
+        for vote in votes:
+            grouped[vote.option].append(vote.confidence)
+    else:
+        for vote in votes:
+            grouped[vote._counted_option].append(vote._counted_confidence)
+    return grouped
+
+
+def _fsum_tallies(grouped: Mapping[str, list[float]]) -> dict[str, float] | None:
+    """Each option's total, options in code-point order; None if a value is None.
+
+    fsum is correctly rounded, so the totals do not depend on the order the votes came in;
+    fsum of the raw values + 0.0 equals fsum of each value + 0.0 (the exact sum is the same,
+    only a total of -0.0 would differ in sign).
+    """
+    try:
+        return {option: math.fsum(grouped[option]) + 0.0 for option in _code_point_sorted(grouped)}
+    except TypeError:
+        return None
+
+
 def weighted(
     votes: Sequence[AgentVote],
     agent_weights: Mapping[str, float] | None = None,
@@ -584,18 +777,21 @@ def weighted(
         raise InvalidVoteError(
             f"agent_weights must be a mapping of agent id to weight, got {_shown(agent_weights)}"
         )
-    per_option: dict[str, list[float]] = {}
-    if not agent_weights and not _any_weight(votes):
-        # Every vote weighs its confidence (checked: a float or int in [0, 1]); grouped per
-        # option in C. fsum of the raw values + 0.0 equals fsum of each value + 0.0: the
-        # exact sum is the same, and only a total of -0.0 would differ in sign.
-        options = [vote.option for vote in votes]
-        per_option = {option: [] for option in set(options)}
-        collections.deque(
-            map(list.append, map(per_option.__getitem__, options), [v.confidence for v in votes]),
-            maxlen=0,
-        )
-    else:
+    tallies = None
+    if not agent_weights:
+        grouped = votes.confidences if type(votes) is CheckedVotes else None
+        if grouped is None and type(votes) is CheckedVotes and votes.options is not None:
+            # Read by _columns, so every vote was checked where it entered (a big count).
+            grouped = _confidences_by_option(votes, "_counted_confidence")
+        elif grouped is None and not _any_weight(votes):
+            # Every vote weighs its confidence (checked: a float or int in [0, 1]).
+            grouped = _confidences_by_option(votes, "confidence")
+        if grouped is not None:
+            # None among the values (a vote with its own weight, read by _columns): fsum
+            # refuses it, and the votes are weighed one by one below.
+            tallies = _fsum_tallies(grouped)
+    if tallies is None:
+        per_option: dict[str, list[float]] = {}
         for vote in votes:
             weight = _vote_weight(vote, agent_weights, limits)
             values = per_option.get(vote.option)
@@ -603,10 +799,8 @@ def weighted(
                 per_option[vote.option] = [weight]
             else:
                 values.append(weight)
-    # fsum is correctly rounded, so the totals do not depend on the order the votes came in.
-    tallies = {
-        option: math.fsum(per_option[option]) + 0.0 for option in _code_point_sorted(per_option)
-    }
+        tallies = _fsum_tallies(per_option)
+        assert tallies is not None  # the weights are floats
     total = math.fsum(tallies.values())
     top = max(tallies.values())
     leaders = [option for option, value in tallies.items() if value == top]
@@ -654,7 +848,10 @@ def ranked_choice(
     # exhausted when its option goes, so it needs no tuple, pile or iterator (objects the
     # garbage collector would walk, 100,000 plain votes at a time).
     # Counted in C: the checked votes' rankings are tuples (led by the option) or None.
-    by_ranking: Counter[tuple[str, ...] | None] = Counter([vote.ranking for vote in votes])
+    counted = votes.by_ranking if type(votes) is CheckedVotes else None
+    by_ranking: Counter[tuple[str, ...] | None] = (
+        Counter([vote.ranking for vote in votes]) if counted is None else Counter(counted)
+    )
     ballots: dict[str | tuple[str, ...], int] = {}
     if by_ranking.pop(None, 0):
         ballots.update(Counter([vote.option for vote in votes if vote.ranking is None]))
@@ -731,14 +928,21 @@ def _decided_in_round_one(votes: Sequence[AgentVote]) -> VoteCount | None:
     Then no ballot ever moves, so the count needs the first preferences (each vote's option)
     and the set of options ranked anywhere (round 1 lists every option), not the piles.
     """
-    first = _tally([vote.option for vote in votes])
+    first = votes.first_preferences if type(votes) is CheckedVotes else None
+    if first is None:
+        first = _tally(*_options(votes))
     top_option, top = max(first.items(), key=_COUNT)
     total = len(votes)
     if 2 * top <= total:
         return None
     distinct: dict[str, None] = dict.fromkeys(first)
-    rankings = votes.rankings if isinstance(votes, CheckedVotes) else None
-    if rankings is None:
+    known = votes.rankings if type(votes) is CheckedVotes else None
+    rankings: Iterable[tuple[str, ...] | None] = ()
+    if known is not None:
+        # Collected before the count, only when few entries or short rankings (at most 32
+        # options each, at most 5,000 votes): one C call over them all is bounded.
+        distinct.update(dict.fromkeys(itertools.chain.from_iterable(filter(None, known))))
+    else:
         rankings = {vote.ranking for vote in votes}
     for ranking in rankings:
         if ranking is None or len(ranking) == 1:
