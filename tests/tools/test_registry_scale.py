@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from search_reference import reference_search
 
 from agentkit import Tool, ToolNotFoundError, ToolRegistrationError, ToolRegistry
 from agentkit.tools import compile_schema
@@ -16,29 +17,6 @@ from agentkit.tools import compile_schema
 #: Letters, digits, underscores and kinds of whitespace str.split() knows (\x1c is one).
 _TEXT = st.text(alphabet="abAB12_- \t\n\x1cİé", max_size=12)
 _NAME = st.text(alphabet="abAB12_-", min_size=1, max_size=6)
-
-
-def _scan(tools: list[Tool], text: str) -> list[str]:
-    """The reference: score every tool by hand, as search_tools is documented to."""
-    words = text.lower().split()
-    scored: list[tuple[int, str]] = []
-    for tool in tools:
-        fields = (
-            (tool.name.lower(), 4),
-            (tool.category.lower(), 2),
-            (" ".join(tool.tags).lower(), 2),
-            (tool.description.lower(), 1),
-        )
-        score = 0
-        for word in words:
-            hits = sum(weight for field, weight in fields if word in field)
-            if not hits:
-                break
-            score += hits
-        else:
-            scored.append((score, tool.name))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [name for _, name in scored]
 
 
 def _tool(name: str, description: str = "", category: str = "general", tags: Any = ()) -> Tool:
@@ -61,7 +39,7 @@ _STEP = st.tuples(
 
 
 @given(st.lists(_STEP, max_size=30), st.lists(_TEXT, max_size=8))
-def test_search_index_answers_exactly_as_a_full_scan(
+def test_search_index_answers_exactly_as_a_fullreference_search(
     steps: list[tuple[str, str, str, str, list[str]]], queries: list[str]
 ) -> None:
     """After any registrations, replacements and removals, search_tools returns the same tools
@@ -84,7 +62,7 @@ def test_search_index_answers_exactly_as_a_full_scan(
         queries.extend([text, text[1:4], tool.name[1:], f"{tool.name} {tool.name}"])
     for query in queries:
         found = [tool.name for tool in registry.search_tools(query)]
-        assert found == _scan(list(live.values()), query), query
+        assert found == reference_search(list(live.values()), query), query
 
 
 def test_search_of_many_tools_matches_substrings_and_ranks_fields() -> None:
@@ -97,7 +75,7 @@ def test_search_of_many_tools_matches_substrings_and_ranks_fields() -> None:
     for tool in tools:
         registry.register_tool(tool)
     found = [tool.name for tool in registry.search_tools("thing 42")]
-    assert found == _scan(tools, "thing 42")
+    assert found == reference_search(tools, "thing 42")
     assert {"tool_42", "tool_1420"} <= set(found)
     assert "tool_43" not in found
     assert [tool.name for tool in registry.search_tools("MATH 1999")] == []

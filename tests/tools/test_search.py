@@ -9,6 +9,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from search_reference import reference_search
 
 from agentkit import Tool, ToolRegistry
 from agentkit.tools._search import LONGEST_INDEXED_TOKEN, MOST_INDEXED_CHARS, SearchIndex
@@ -38,30 +39,6 @@ _FIELD = st.one_of(
     st.builds(lambda before, token, after: before + token + after, _TEXT, _LONG_TOKEN, _TEXT),
     _HUGE_TEXT,
 )
-
-
-def _reference(tools: list[Tool], text: str) -> list[str]:
-    """Score every tool by hand, as search_tools is documented to (name 4, category 2, tags 2,
-    description 1 per field holding each word; ties by name; empty text lists every tool)."""
-    words = text.lower().split()
-    scored: list[tuple[int, str]] = []
-    for tool in tools:
-        fields = (
-            (tool.name.lower(), 4),
-            (tool.category.lower(), 2),
-            (" ".join(tool.tags).lower(), 2),
-            (tool.description.lower(), 1),
-        )
-        score = 0
-        for word in words:
-            gained = sum(weight for field, weight in fields if word in field)
-            if not gained:
-                break
-            score += gained
-        else:
-            scored.append((score, tool.name))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [name for _, name in scored]
 
 
 def _tool(name: str, description: str, category: str, tags: Any) -> Tool:
@@ -121,7 +98,7 @@ def test_search_equals_a_reference_scan(
     tools = list(live.values())
     for query in [*queries, *_slice_queries(data, tools), "", "_", "- .", "\u0307"]:
         found = [tool.name for tool in registry.search_tools(query)]
-        assert found == _reference(tools, query), query
+        assert found == reference_search(tools, query), query
 
 
 def test_a_token_held_in_different_fields_scores_each_tool_by_its_own_fields() -> None:
@@ -154,7 +131,7 @@ def test_a_word_every_tool_holds_keeps_the_order_of_the_others() -> None:
         registry.register_tool(tool)
     for query in ("item 42", "the 1", "4 the item", "tool item"):
         found = [tool.name for tool in registry.search_tools(query)]
-        assert found == _reference(tools, query), query
+        assert found == reference_search(tools, query), query
     assert len(registry.search_tools("item")) == 300
 
 
@@ -192,7 +169,7 @@ def _assert_search_equals_scan(tools: list[Tool], queries: list[str]) -> None:
         registry.register_tool(tool)
     for query in queries:
         found = [tool.name for tool in registry.search_tools(query)]
-        assert found == _reference(tools, query), query[:40]
+        assert found == reference_search(tools, query), query[:40]
 
 
 def test_a_two_megabyte_token_adds_no_index_entries_and_is_still_found() -> None:
