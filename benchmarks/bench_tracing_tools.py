@@ -21,41 +21,19 @@ once on a few calls and its answers are checked.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import jsonschema
 import pytest
 from _interleave import Side, interleave_async, report
 from _util import rounds
+from bench_tools import CALLS, _call_sides
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import agentkit.observability as observability
-from agentkit import Tool, ToolRegistry
-
-#: Calls per timed round.
-CALLS = 5_000
-
-PARAMETERS: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "text": {"type": "string", "minLength": 1},
-        "max_length": {"type": "integer", "minimum": 1, "maximum": 100_000},
-        "style": {"enum": ["plain", "bullets"]},
-    },
-    "required": ["text"],
-    "additionalProperties": False,
-}
-PARAMS: dict[str, Any] = {"text": "Long document...", "max_length": 100, "style": "plain"}
-
-
-def shorten(text: str, max_length: int = 100, style: str = "plain") -> str:
-    """The trivial tool: cut the text."""
-    return text[:max_length]
 
 
 class CountingExporter(SpanExporter):
@@ -71,67 +49,31 @@ class CountingExporter(SpanExporter):
 
 
 def _sides(calls: int) -> dict[str, Callable[[], Any]]:
-    registry = ToolRegistry()
-    registry.register_tool(
-        Tool(
-            name="text_shorten",
-            description="Cut a text.",
-            parameters=PARAMETERS,
-            function=shorten,
-            blocking=False,
-        )
-    )
-    is_valid = jsonschema.Draft202012Validator(PARAMETERS).is_valid
+    """bench_tools' sides (the same registry, tool and anchors), execute_tool off and on."""
+    sides = _call_sides(calls)
+    execute = sides.pop("execute_tool")
     exporter = CountingExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
 
-    async def calls_loop() -> float:
-        run = registry.execute_tool
-        succeeded = 0
-        started = time.perf_counter()
-        for _ in range(calls):
-            result = await run("text_shorten", PARAMS)
-            succeeded += result.success
-        elapsed = time.perf_counter() - started
-        assert succeeded == calls
-        return elapsed
-
     async def off() -> float:
         observability.uninstrument()
         assert not observability.is_instrumented()
-        return await calls_loop()
+        elapsed: float = await execute()
+        return elapsed
 
     async def on() -> float:
         observability.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
         before = exporter.count
         try:
-            elapsed = await calls_loop()
+            elapsed: float = await execute()
         finally:
             observability.uninstrument()
         assert exporter.count - before == calls
         return elapsed
 
-    async def validate() -> float:
-        done = 0
-        started = time.perf_counter()
-        for _ in range(calls):
-            done += is_valid(PARAMS)
-        elapsed = time.perf_counter() - started
-        assert done == calls
-        return elapsed
-
-    async def direct() -> float:
-        done = 0
-        started = time.perf_counter()
-        for _ in range(calls):
-            done += shorten(**PARAMS) == "Long document..."
-        elapsed = time.perf_counter() - started
-        assert done == calls
-        return elapsed
-
-    return {"off": off, "on": on, "jsonschema": validate, "direct": direct}
+    return {"off": off, "on": on, **sides}
 
 
 def test_execute_tool_tracing(
