@@ -92,3 +92,31 @@ def test_sdk_provider_type_is_recognised() -> None:
         assert telemetry.tracer is None
     finally:
         observability.uninstrument()
+
+
+def test_without_the_api_agentkit_runs_and_instrument_names_the_extra() -> None:
+    """Without OpenTelemetry, messages flow untraced and instrument() names the extra."""
+    code = (
+        "import sys\n"
+        "sys.modules['opentelemetry'] = None  # as if the otel extra were not installed\n"
+        "import asyncio, agentkit, agentkit.observability as o\n"
+        "async def main():\n"
+        "    seen = []\n"
+        "    async with agentkit.InMemoryPubSub() as bus:\n"
+        "        await bus.subscribe('a.b', seen.append)\n"
+        "        sent = await bus.publish('a.b', {'x': 1})\n"
+        "        await bus.drain()\n"
+        "    assert [m.payload for m in seen] == [{'x': 1}] and not sent.headers\n"
+        "asyncio.run(main())\n"
+        "try:\n"
+        "    o.instrument()\n"
+        "except agentkit.MissingExtraError as exc:\n"
+        "    print(exc.install_line)\n"
+        "print(o.is_instrumented())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.split("\n")[:2] == ["pip install 'agentkit-kernel[otel]'", "False"], (
+        result.stderr
+    )
