@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections import Counter
 from typing import Any
 
 import pytest
 from _util import RESULTS_KEY, rounds
+from bench_voting import BareMemoryConsensusRound
 
 from agentkit import (
     Agent,
@@ -30,7 +30,6 @@ from agentkit import (
     AgentVote,
     Ballot,
     InMemoryPubSub,
-    PubSubMessage,
 )
 
 SIZES = (3, 10, 50, 200, 1_000)
@@ -73,51 +72,12 @@ class SwarmSide:
         await self.bus.close()
 
 
-class BareSide:
-    """The anchor: one publish to *agents* bare subscriptions, each publishing a vote back."""
-
-    def __init__(self, agents: int) -> None:
-        self.agents = agents
-
-    async def open(self) -> BareSide:
-        self.bus = InMemoryPubSub()
-        self.votes: list[Any] = []
-        self.enough = asyncio.Event()
-
-        async def collect(message: PubSubMessage) -> None:
-            self.votes.append(message.payload)
-            if len(self.votes) == self.agents:
-                self.enough.set()
-
-        await self.bus.subscribe("bare.votes", collect)
-        for index in range(self.agents):
-            await self.bus.subscribe("bare.ballot", self._voter(f"agent-{index:04d}"))
-        return self
-
-    def _voter(self, agent_id: str) -> Any:
-        async def answer(message: PubSubMessage) -> None:
-            await self.bus.publish("bare.votes", {"agent_id": agent_id, "option": "yes"})
-
-        return answer
-
-    async def run(self, count: int) -> int:
-        done = 0
-        for _ in range(count):
-            self.votes.clear()
-            self.enough.clear()
-            await self.bus.publish("bare.ballot", {"question": "Proceed?", "context": {"n": 1}})
-            await asyncio.wait_for(self.enough.wait(), ROUND_TIMEOUT)
-            (winner, _), *_ = Counter(vote["option"] for vote in self.votes).most_common(1)
-            done += winner == "yes"
-        return done
-
-    async def close(self) -> None:
-        await self.bus.close()
-
-
 async def _interleaved(agents: int, samples: int, count: int) -> dict[str, list[float]]:
     """µs per agent per consensus round of each side, one figure per sample, alternating."""
-    sides = {"agentkit": await SwarmSide(agents).open(), "anchor": await BareSide(agents).open()}
+    sides = {
+        "agentkit": await SwarmSide(agents).open(),
+        "anchor": await BareMemoryConsensusRound(agents).open(),
+    }
     times: dict[str, list[float]] = {name: [] for name in sides}
     try:
         for side in sides.values():  # warm-up, untimed

@@ -388,12 +388,12 @@ class BareMemoryConsensusRound:
 
         return answer
 
-    async def run(self) -> int:
+    async def run(self, count: int = CONSENSUS_ROUNDS) -> int:
         done = 0
-        for _ in range(CONSENSUS_ROUNDS):
+        for _ in range(count):
             self.votes.clear()
             self.enough.clear()
-            await self.bus.publish("bare.ballot", {"question": "Proceed?"})
+            await self.bus.publish("bare.ballot", {"question": "Proceed?", "context": {"n": 1}})
             await asyncio.wait_for(self.enough.wait(), ROUND_TIMEOUT)
             (winner, _), *_ = Counter(vote["option"] for vote in self.votes).most_common(1)
             done += winner == "yes"
