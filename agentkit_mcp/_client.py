@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from agentkit.exceptions import ConfigurationError, ToolError, ToolRegistrationError
-from agentkit.tools import TOOL_NAME_PATTERN, Tool, ToolHints
+from agentkit.tools import TOOL_NAME_PATTERN, Tool, ToolHints, fit_description
 
 if TYPE_CHECKING:
     import mcp_types
@@ -487,11 +487,15 @@ class MCPServerTools:
             proxy = _Proxy(
                 self, server_name, breaker, repeatable=hints.read_only or hints.idempotent
             )
+            description = (
+                definition.description
+                or definition.title
+                or f"{server_name} (a tool of the MCP server {self.name})"
+            )
             tool = Tool(
                 name=name,
-                description=definition.description
-                or definition.title
-                or f"{server_name} (a tool of the MCP server {self.name})",
+                # The server's text is not ours: a description too long to index is cut.
+                description=fit_description(description, category="mcp", tags=("mcp",)),
                 category="mcp",
                 parameters=definition.input_schema,
                 returns=definition.output_schema,

@@ -5,8 +5,9 @@ The kit a tool package builds on (agentkit-tools is built on it, as a third part
 a typed function (as ``Tool.from_function`` does), with :class:`Injected` parameters given in
 code by ``FunctionTool.bind``; :data:`TOOL_NAME_PATTERN`; linear-time regular
 expressions for user-supplied patterns (:func:`compile_pattern`, :class:`SafePattern`,
-:func:`escape`); JSON Schema checks (:func:`compile_schema`, :data:`LINEAR_TIME_KEYWORDS`);
-and the exports to OpenAI, Anthropic and MCP tool definitions.
+:func:`escape`); the bound on a tool's searchable text (:data:`MAX_TOOL_TEXT`,
+:func:`fit_description`); JSON Schema checks (:func:`compile_schema`,
+:data:`LINEAR_TIME_KEYWORDS`); and the exports to OpenAI, Anthropic and MCP tool definitions.
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from agentkit.tools._regex import (
     escape,
 )
 from agentkit.tools._registry import ToolRegistry
-from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool, ToolHints, ToolResult
+from agentkit.tools._tool import (
+    MAX_TOOL_TEXT,
+    TOOL_NAME_PATTERN,
+    Tool,
+    ToolHints,
+    ToolResult,
+    fit_description,
+    tool_text_size,
+)
 from agentkit.tools._validation import (
     LINEAR_TIME_KEYWORDS,
     SchemaValidator,
@@ -43,6 +52,7 @@ __all__ = [
     "Injected",
     "LINEAR_TIME_KEYWORDS",
     "MAX_PATTERN_LENGTH",
+    "MAX_TOOL_TEXT",
     "SafeMatch",
     "SafePattern",
     "SchemaValidator",
@@ -56,6 +66,7 @@ __all__ = [
     "compile_pattern",
     "compile_schema",
     "escape",
+    "fit_description",
     "from_openai_strict_arguments",
     "mcp_structured_content",
     "openai_strict_schema",
@@ -64,4 +75,5 @@ __all__ = [
     "to_mcp_tool",
     "to_openai_tool",
     "tool",
+    "tool_text_size",
 ]

@@ -27,7 +27,13 @@ from agentkit.observability import telemetry
 from agentkit.protocols import Clock
 from agentkit.tools._search import SearchIndex
 from agentkit.tools._threads import ToolExit, ToolThreads
-from agentkit.tools._tool import TOOL_NAME_PATTERN, Tool, ToolResult
+from agentkit.tools._tool import (
+    MAX_TOOL_TEXT,
+    TOOL_NAME_PATTERN,
+    Tool,
+    ToolResult,
+    tool_text_size,
+)
 from agentkit.tools._validation import SchemaValidator, SchemaViolation, compile_schema
 
 if TYPE_CHECKING:
@@ -210,8 +216,9 @@ class ToolRegistry:
         Raises:
             ToolRegistrationError: The name breaks ``^[a-zA-Z0-9_-]{1,64}$``, a schema is not
                 valid JSON Schema (or ``parameters`` does not describe an object), there is no
-                function to run, the timeout is not positive, or a different tool already has
-                the name and *replace* is False.
+                function to run, the timeout is not positive, the description, category and
+                tags are not strings or hold more than ``MAX_TOOL_TEXT`` (100,000) characters
+                together, or a different tool already has the name and *replace* is False.
         """
         if not isinstance(tool, Tool):
             raise ToolRegistrationError(f"expected a Tool, got {type(tool).__name__}")
@@ -231,6 +238,7 @@ class ToolRegistry:
             raise ToolRegistrationError(
                 f"tool {name!r}: timeout must be a positive number of seconds or None"
             )
+        self._check_text(tool)
         existing = self._entries.get(name)
         if existing is not None and not replace:
             if existing.tool == tool and existing.function == function:
@@ -251,6 +259,31 @@ class ToolRegistry:
         self._search.add(tool)
         self._entries[name] = _Entry(tool, function, parameters, returns)
         self._changed("added" if existing is None else "replaced", name)
+
+    @staticmethod
+    def _check_text(tool: Tool) -> None:
+        """Refuse a tool whose searchable text is not strings or too long to index quickly."""
+        description: Any = tool.description
+        category: Any = tool.category
+        tags: Any = tool.tags
+        if (
+            not isinstance(description, str)
+            or not isinstance(category, str)
+            or not isinstance(tags, tuple | list)
+            or not all(isinstance(tag, str) for tag in tags)
+        ):
+            raise ToolRegistrationError(
+                f"tool {tool.name!r}: description and category must be strings and tags a"
+                " tuple of strings"
+            )
+        size = tool_text_size(description, category, tags)
+        if size > MAX_TOOL_TEXT:
+            raise ToolRegistrationError(
+                f"tool {tool.name!r}: its description, category and tags hold {size:,}"
+                f" characters together, more than the {MAX_TOOL_TEXT:,} allowed (search_tools"
+                " indexes them and models read them); shorten the description"
+                " (agentkit.tools.fit_description cuts one to fit)"
+            )
 
     def unregister_tool(self, name: str) -> bool:
         """Remove the tool called *name*; return whether there was one."""

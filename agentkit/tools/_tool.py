@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from agentkit.tools._from_function import FunctionTool
 
-__all__ = ["TOOL_NAME_PATTERN", "Tool", "ToolHints", "ToolResult"]
+__all__ = [
+    "MAX_TOOL_TEXT",
+    "TOOL_NAME_PATTERN",
+    "Tool",
+    "ToolHints",
+    "ToolResult",
+    "fit_description",
+    "tool_text_size",
+]
 
 #: Tool names: what OpenAI, Anthropic and MCP all accept.
 TOOL_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+#: The most characters a tool's description, category and tags may hold together.
+#: ``search_tools`` lowercases them when the tool is registered, on the event loop: at this
+#: size that stays within a few milliseconds for any characters (lowercasing some, such as
+#: ``İ``, costs about 70 ns each), and no model needs a longer tool description.
+MAX_TOOL_TEXT: Final = 100_000
+
+#: What :func:`fit_description` puts where it cut a description short.
+_CLIPPED: Final = " …"
 
 #: Where agentkit.tools._from_function puts the function behind ``Tool.from_function``.
 _FROM_FUNCTION: dict[str, Callable[..., Any]] = {}
@@ -111,3 +128,25 @@ class ToolResult:
             "error_path": self.error_path,
             "duration": self.duration,
         }
+
+
+def tool_text_size(description: str, category: str, tags: Iterable[str]) -> int:
+    """The characters a tool's *description*, *category* and *tags* hold together: what
+    :data:`MAX_TOOL_TEXT` bounds."""
+    return len(description) + len(category) + sum(len(tag) for tag in tags)
+
+
+def fit_description(
+    description: str, *, category: str = "general", tags: Iterable[str] = ()
+) -> str:
+    """*description*, cut short (ending in `` …``) where needed so that together with
+    *category* and *tags* it holds at most :data:`MAX_TOOL_TEXT` characters.
+
+    For importers that build tools from text they do not control (OpenAPI specs, MCP
+    servers): a description that fits is returned as it is.
+    """
+    tags = tuple(tags)
+    if tool_text_size(description, category, tags) <= MAX_TOOL_TEXT:
+        return description
+    room = MAX_TOOL_TEXT - tool_text_size("", category, tags) - len(_CLIPPED)
+    return description[:room] + _CLIPPED if room > 0 else ""

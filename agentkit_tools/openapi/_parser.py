@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from agentkit.exceptions import AgentkitError, ConfigurationError, ToolRegistrationError
-from agentkit.tools import Tool, ToolHints
+from agentkit.tools import Tool, ToolHints, fit_description
 from agentkit_tools.openapi._call import CallGuard, CallSettings, build_request, origin_of, send
 from agentkit_tools.openapi._errors import OpenAPIError
 from agentkit_tools.openapi._load import (
@@ -542,13 +542,15 @@ class OpenAPIParser:
         call_operation.openapi_operation = operation  # type: ignore[attr-defined]
         call_operation.__qualname__ = operation.name
         method = operation.method
+        tags = (*operation.tags, "openapi")
         return Tool(
             name=operation.name,
-            description=operation.description,
+            # A spec's text is not ours: a description too long to index is cut to fit.
+            description=fit_description(operation.description, category=self.category, tags=tags),
             category=self.category,
             parameters=operation.parameters,
             returns=operation.returns,
-            tags=(*operation.tags, "openapi"),
+            tags=tags,
             timeout=self.timeout,
             hints=ToolHints(
                 read_only=method in _SAFE_METHODS,

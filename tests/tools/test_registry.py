@@ -720,3 +720,83 @@ def test_kept_listings_always_equal_a_fresh_scan(
     listed = registry.list_tools()
     listed.clear()  # the caller's copy; the registry keeps its own
     assert registry.list_tools() == [live[n] for n in sorted(live)]
+
+
+# -- the text search_tools indexes is bounded ----------------------------------------------
+
+#: Characters whose lowercasing costs the most (İ becomes two characters, Σ looks at its
+#: neighbours), beside plain ones.
+_SLOW_TO_LOWER = st.sampled_from(["\u0130", "\u03a3", "\u4e00", "A", "a", " "])
+
+
+@settings(max_examples=30)
+@given(
+    char=_SLOW_TO_LOWER,
+    over=st.integers(-2, 3),
+    split=st.tuples(st.integers(0, 200), st.integers(0, 3)),
+)
+def test_tool_text_is_refused_past_max_tool_text_and_nothing_changes(
+    char: str, over: int, split: tuple[int, int]
+) -> None:
+    """A tool whose description, category and tags hold more than MAX_TOOL_TEXT characters
+    together is refused with a typed error and leaves the registry as it was; at the limit or
+    under it registers."""
+    from agentkit.tools import MAX_TOOL_TEXT, tool_text_size
+
+    category_size, tag_count = split
+    tags = tuple(char * 10 for _ in range(tag_count))
+    category = "c" + char * category_size
+    room = MAX_TOOL_TEXT + over - tool_text_size("", category, tags)
+    candidate = Tool(
+        name="wordy",
+        description=char * room,
+        category=category,
+        tags=tags,
+        function=lambda: None,
+    )
+    registry = ToolRegistry()
+    kept = Tool(name="wordy", description="kept", function=lambda: None)
+    registry.register_tool(kept)
+    if over > 0:
+        with pytest.raises(ToolRegistrationError, match="100,000 allowed"):
+            registry.register_tool(candidate, replace=True)
+        assert registry.get_tool("wordy") is kept
+        assert [tool.name for tool in registry.search_tools("kept")] == ["wordy"]
+    else:
+        registry.register_tool(candidate, replace=True)
+        assert registry.get_tool("wordy") is candidate
+        assert [tool.name for tool in registry.search_tools(category)] == ["wordy"]
+
+
+@given(
+    description=st.text(max_size=50).map(lambda text: text * 3_000),
+    category=st.text(max_size=20),
+    tags=st.lists(st.text(max_size=20), max_size=3),
+)
+def test_fit_description_cuts_only_what_does_not_fit(
+    description: str, category: str, tags: list[str]
+) -> None:
+    """fit_description returns a description that fits as it is, and otherwise its start
+    followed by " …", as long as fits with the category and tags."""
+    from agentkit.tools import MAX_TOOL_TEXT, fit_description, tool_text_size
+
+    fitted = fit_description(description, category=category, tags=tags)
+    if tool_text_size(description, category, tags) <= MAX_TOOL_TEXT:
+        assert fitted == description
+    else:
+        assert fitted.endswith(" …")
+        assert description.startswith(fitted[: -len(" …")])
+        assert tool_text_size(fitted, category, tags) == MAX_TOOL_TEXT
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"description": None}, {"category": 7}, {"tags": ("ok", 3)}, {"tags": "abc"}],
+)
+def test_tool_text_that_is_not_strings_is_a_typed_error(fields: dict[str, Any]) -> None:
+    """A description, category or tag that is not a string is a ToolRegistrationError."""
+    options: dict[str, Any] = {"name": "odd", "description": "d", "function": lambda: None}
+    registry = ToolRegistry()
+    with pytest.raises(ToolRegistrationError, match="must be strings"):
+        registry.register_tool(Tool(**(options | fields)))
+    assert registry.list_tools() == []

@@ -172,14 +172,15 @@ def _assert_search_equals_scan(tools: list[Tool], queries: list[str]) -> None:
         assert found == reference_search(tools, query), query[:40]
 
 
-def test_a_two_megabyte_token_adds_no_index_entries_and_is_still_found() -> None:
-    """A tool whose description is one 2 MB token adds nothing to the index, yet is found (and
-    scored) exactly as the reference scan finds it, alone and beside indexed tools."""
-    token = _letters(2_000_000, seed=1)
+def test_a_token_as_long_as_allowed_adds_no_index_entries_and_is_still_found() -> None:
+    """A tool whose description is one token of 99,000 characters (about as long as
+    MAX_TOOL_TEXT allows) adds nothing to the index, yet is found (and scored) exactly as the
+    reference scan finds it, alone and beside indexed tools."""
+    token = _letters(99_000, seed=1)
     hostile = _tool("blob_tool", f"{token} forecast", "weather", ("\u4e00\u4e01",))
     assert _entries_added(hostile, _NEIGHBOURS) == 0
     queries = [
-        token[1_000_000:1_000_005],
+        token[50_000:50_005],
         token[:100],
         token[-3:] + " forecast",
         "WEATHER " + token[5:7],
@@ -192,14 +193,14 @@ def test_a_two_megabyte_token_adds_no_index_entries_and_is_still_found() -> None
     _assert_search_equals_scan([*_NEIGHBOURS, hostile], queries)
 
 
-def test_a_megabyte_of_distinct_words_adds_no_index_entries_and_is_still_found() -> None:
-    """A tool whose description is 1 MB of distinct two-letter words adds nothing to the
-    index, yet each word of it finds it as the reference scan does."""
-    words = [chr(0x4E00 + at // 20_000) + chr(0x4E00 + at % 20_000) for at in range(333_334)]
+def test_as_many_distinct_words_as_allowed_add_no_index_entries_and_are_still_found() -> None:
+    """A tool whose description is 99,000 characters of distinct two-letter words adds
+    nothing to the index, yet each word of it finds it as the reference scan does."""
+    words = [chr(0x4E00 + at // 20_000) + chr(0x4E00 + at % 20_000) for at in range(33_000)]
     hostile = _tool("many_words", " ".join(words), "general", ())
-    assert len(hostile.description) >= 1_000_000
+    assert len(hostile.description) >= 98_999
     assert _entries_added(hostile, _NEIGHBOURS) == 0
-    queries = [words[0], words[123_456], f"{words[7]} {words[300_000]}", "lookup", "general"]
+    queries = [words[0], words[12_345], f"{words[7]} {words[30_000]}", "lookup", "general"]
     _assert_search_equals_scan([*_NEIGHBOURS, hostile], queries)
 
 

@@ -391,6 +391,29 @@ def test_tools_the_registry_refuses_are_skipped_with_a_warning(
     assert registry.get_tool("taken").description == "already here"
 
 
+def test_a_listed_description_too_long_to_index_is_cut_to_fit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server's tool with a description of a million characters registers, its description
+    cut to fit MAX_TOOL_TEXT; nothing is skipped."""
+    import mcp_types
+
+    from agentkit.tools import MAX_TOOL_TEXT, tool_text_size
+
+    registry = ToolRegistry()
+    text = "\u03a3" * 1_000_000
+    listing = [mcp_types.Tool(name="wordy", description=text, input_schema={"type": "object"})]
+    source = MCPServerTools(TIME_COMMAND, name="listing")
+    with caplog.at_level(logging.WARNING, logger="agentkit_mcp.client"):
+        names = source.register_listed(registry, listing)
+    assert names == ["wordy"]
+    assert "skipping" not in caplog.text
+    tool = registry.get_tool("wordy")
+    assert tool.description.startswith("\u03a3" * 100)
+    assert tool.description.endswith(" …")
+    assert tool_text_size(tool.description, tool.category, tool.tags) <= MAX_TOOL_TEXT
+
+
 def test_bad_constructor_arguments_are_configuration_errors() -> None:
     """Neither or both of command and url, or a string command, is a ConfigurationError."""
     with pytest.raises(ConfigurationError):

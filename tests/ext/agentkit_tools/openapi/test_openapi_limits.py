@@ -388,3 +388,24 @@ def test_yaml_oddities_give_json_data_or_an_openapi_error(text: str) -> None:
 def test_any_spec_text_gives_a_result_or_an_openapi_error(text: str) -> None:
     """Whatever the spec text holds, the result is JSON data or an OpenAPIError."""
     read_any_text(text)
+
+
+def test_a_description_too_long_to_index_is_cut_to_fit_and_registers() -> None:
+    """An operation whose summary and description hold a million characters still becomes a
+    tool: its description is cut to fit MAX_TOOL_TEXT with its category and tags, and it
+    registers."""
+    from agentkit import ToolRegistry
+    from agentkit.tools import MAX_TOOL_TEXT, tool_text_size
+
+    text = "\u0130" * 1_000_000
+    operation = {"summary": "Long", "description": text, "tags": ["pets"]}
+    operation["responses"] = {"200": {"description": "ok"}}
+    spec = {**HEAD, "paths": {"/x": {"get": operation}}}
+    registry = ToolRegistry()
+    parser = OpenAPIParser()
+    parser.register_tools_from_spec(spec, registry)
+    (tool,) = registry.list_tools()
+    assert tool.description.startswith("Long\n\n\u0130\u0130")
+    assert tool.description.endswith(" …")
+    assert tool_text_size(tool.description, tool.category, tool.tags) <= MAX_TOOL_TEXT
+    assert registry.search_tools("long")[0].name == tool.name
