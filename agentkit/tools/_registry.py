@@ -266,17 +266,22 @@ class ToolRegistry:
         description: Any = tool.description
         category: Any = tool.category
         tags: Any = tool.tags
-        if (
-            not isinstance(description, str)
-            or not isinstance(category, str)
-            or not isinstance(tags, tuple | list)
-            or not all(isinstance(tag, str) for tag in tags)
+        not_strings = ToolRegistrationError(
+            f"tool {tool.name!r}: description and category must be strings and tags a tuple of"
+            " strings"
+        )
+        if not (
+            isinstance(description, str)
+            and isinstance(category, str)
+            and isinstance(tags, tuple | list)
         ):
-            raise ToolRegistrationError(
-                f"tool {tool.name!r}: description and category must be strings and tags a"
-                " tuple of strings"
-            )
-        size = tool_text_size(description, category, tags)
+            raise not_strings
+        # Counted before the tags are read one by one: a million of them is refused at once.
+        size = len(description) + len(category) + len(tags)
+        if size <= MAX_TOOL_TEXT:
+            if not all(isinstance(tag, str) for tag in tags):
+                raise not_strings
+            size = tool_text_size(description, category, tags)
         if size > MAX_TOOL_TEXT:
             raise ToolRegistrationError(
                 f"tool {tool.name!r}: its description, category and tags hold {size:,}"

@@ -131,9 +131,10 @@ class ToolResult:
 
 
 def tool_text_size(description: str, category: str, tags: Iterable[str]) -> int:
-    """The characters a tool's *description*, *category* and *tags* hold together: what
-    :data:`MAX_TOOL_TEXT` bounds."""
-    return len(description) + len(category) + sum(len(tag) for tag in tags)
+    """The characters a tool's *description*, *category* and *tags* hold together, one more
+    per tag (the space that joins them for search): what :data:`MAX_TOOL_TEXT` bounds."""
+    tags = tuple(tags)
+    return len(description) + len(category) + sum(map(len, tags)) + len(tags)
 
 
 def fit_description(

@@ -800,3 +800,14 @@ def test_tool_text_that_is_not_strings_is_a_typed_error(fields: dict[str, Any]) 
     with pytest.raises(ToolRegistrationError, match="must be strings"):
         registry.register_tool(Tool(**(options | fields)))
     assert registry.list_tools() == []
+
+
+def test_a_million_empty_tags_are_refused_without_reading_each() -> None:
+    """Each tag counts one character (the space joining them for search), so a million empty
+    tags, or tags that are not even strings, are refused by their number."""
+    registry = ToolRegistry()
+    for tags in (("",) * 1_000_000, (None,) * 1_000_000):
+        crowded = Tool(name="crowded", description="d", tags=tags, function=lambda: None)  # type: ignore[arg-type]
+        with pytest.raises(ToolRegistrationError, match=r"1,000,00\d characters"):
+            registry.register_tool(crowded)
+    assert registry.list_tools() == []
