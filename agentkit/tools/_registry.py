@@ -266,22 +266,23 @@ class ToolRegistry:
         description: Any = tool.description
         category: Any = tool.category
         tags: Any = tool.tags
-        not_strings = ToolRegistrationError(
-            f"tool {tool.name!r}: description and category must be strings and tags a tuple of"
-            " strings"
-        )
-        if not (
+        strings = (
             isinstance(description, str)
             and isinstance(category, str)
             and isinstance(tags, tuple | list)
-        ):
-            raise not_strings
-        # Counted before the tags are read one by one: a million of them is refused at once.
-        size = len(description) + len(category) + len(tags)
-        if size <= MAX_TOOL_TEXT:
-            if not all(isinstance(tag, str) for tag in tags):
-                raise not_strings
-            size = tool_text_size(description, category, tags)
+        )
+        if strings:
+            # Counted before the tags are read one by one: a million of them is refused at once.
+            size = len(description) + len(category) + len(tags)
+            if size <= MAX_TOOL_TEXT:
+                strings = all(isinstance(tag, str) for tag in tags)
+                if strings:
+                    size = tool_text_size(description, category, tags)
+        if not strings:
+            raise ToolRegistrationError(
+                f"tool {tool.name!r}: description and category must be strings and tags a"
+                " tuple of strings"
+            )
         if size > MAX_TOOL_TEXT:
             raise ToolRegistrationError(
                 f"tool {tool.name!r}: its description, category and tags hold {size:,}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -130,15 +130,14 @@ class ToolResult:
         }
 
 
-def tool_text_size(description: str, category: str, tags: Iterable[str]) -> int:
+def tool_text_size(description: str, category: str, tags: Sequence[str]) -> int:
     """The characters a tool's *description*, *category* and *tags* hold together, one more
     per tag (the space that joins them for search): what :data:`MAX_TOOL_TEXT` bounds."""
-    tags = tuple(tags)
     return len(description) + len(category) + sum(map(len, tags)) + len(tags)
 
 
 def fit_description(
-    description: str, *, category: str = "general", tags: Iterable[str] = ()
+    description: str, *, category: str = "general", tags: Sequence[str] = ()
 ) -> str:
     """*description*, cut short (ending in `` …``) where needed so that together with
     *category* and *tags* it holds at most :data:`MAX_TOOL_TEXT` characters.
@@ -146,7 +145,6 @@ def fit_description(
     For importers that build tools from text they do not control (OpenAPI specs, MCP
     servers): a description that fits is returned as it is.
     """
-    tags = tuple(tags)
     if tool_text_size(description, category, tags) <= MAX_TOOL_TEXT:
         return description
     room = MAX_TOOL_TEXT - tool_text_size("", category, tags) - len(_CLIPPED)
